@@ -1,0 +1,66 @@
+"""The ``twinloop`` command: a thin adapter over the library.
+
+Subcommands live in sibling modules; each exposes ``register(group)``. A user
+error (any :class:`twinloop.errors.TwinloopError`) prints one line and exits
+with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from twinloop import __version__
+from twinloop.errors import TwinloopError
+
+__all__ = ["main"]
+
+# Modules that add commands to the group, in help order.
+_COMMAND_MODULES = [
+    "twinloop.cli.simulate",
+    "twinloop.cli.vehicle",
+    "twinloop.cli.data",
+    "twinloop.cli.twin",
+    "twinloop.cli.battery",
+]
+
+
+class _Group(click.Group):
+    """A group that turns twinloop errors into one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TwinloopError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(2)
+        except FileNotFoundError as exc:
+            click.secho(f"error: file not found: {exc.filename}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="twinloop")
+def main() -> None:
+    """twinloop: digital twins of electric vehicles.
+
+    \b
+    Start here:
+      twinloop demo                     simulate the bundled vehicles over the standard cycles
+      twinloop simulate -v tesla_model_3_long_range_2022 -c udds
+      twinloop vehicle list             the bundled vehicle library
+      twinloop cycle list               the bundled drive cycles
+    """
+
+
+for _name in _COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as _exc:  # a command module not written yet
+        if _exc.name != _name:
+            raise
+        continue
+    _module.register(main)

@@ -1,0 +1,122 @@
+"""One exception hierarchy for twinloop.
+
+Every error a user can cause derives from :class:`TwinloopError`; the command
+line prints its message (never a traceback) and exits with status 2.
+Messages name the field, the valid range, what was received and, for unknown
+names, the closest matches.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "CalibrationError",
+    "DataError",
+    "SpecificationError",
+    "StoreError",
+    "TraceError",
+    "TwinloopError",
+    "UnknownNameError",
+    "ValidationError",
+    "close_matches",
+]
+
+
+class TwinloopError(Exception):
+    """Base class of every error twinloop raises on purpose."""
+
+
+class ValidationError(TwinloopError, ValueError):
+    """A value is missing, of the wrong type or outside its valid range.
+
+    Parameters
+    ----------
+    field : str
+        Dotted name of the offending field, e.g. ``"battery.capacity"``.
+    expected : str
+        The valid range or form, e.g. ``"> 0 kg"``.
+    received : object
+        What was received.
+    where : str, optional
+        The file or object the field came from.
+    hint : str, optional
+        How to fix it.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        expected: str,
+        received: object,
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.field = field
+        self.expected = expected
+        self.received = received
+        self.where = where
+        self.hint = hint
+        location = f" in {where}" if where else ""
+        message = f"{field}{location}: expected {expected}, received {received!r}"
+        if hint:
+            message += f". {hint}"
+        super().__init__(message)
+
+
+class SpecificationError(ValidationError):
+    """A vehicle, cell or scenario specification is invalid."""
+
+
+class UnknownNameError(TwinloopError, KeyError):
+    """A name (vehicle, cycle, signal, model ...) is not known.
+
+    The message lists the closest known names.
+    """
+
+    def __init__(self, kind: str, name: str, known: Iterable[str], hint: str | None = None) -> None:
+        self.kind = kind
+        self.name = name
+        self.matches = close_matches(name, known)
+        message = f"unknown {kind} {name!r}"
+        if self.matches:
+            message += "; did you mean " + ", ".join(repr(m) for m in self.matches) + "?"
+        if hint:
+            message += f" {hint}"
+        super().__init__(message)
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0])
+
+
+class DataError(TwinloopError, ValueError):
+    """Input data (a file, a trace, a log) cannot be used as it is."""
+
+
+class TraceError(DataError):
+    """A speed trace is malformed (time not increasing, negative speed ...)."""
+
+
+class CalibrationError(TwinloopError):
+    """There is not enough, or not the right, data to calibrate a model."""
+
+
+class StoreError(TwinloopError):
+    """The telemetry store cannot be opened or written."""
+
+
+def close_matches(name: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to `n` known names closest to `name` (case-insensitive).
+
+    Examples
+    --------
+    >>> close_matches("udd", ["udds", "hwfet", "us06"])
+    ['udds']
+    """
+    known = list(known)
+    lowered = {k.lower(): k for k in known}
+    hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
+    if not hits:
+        hits = [k for k in lowered if name.lower() in k][:n]
+    return [lowered[h] for h in hits]
