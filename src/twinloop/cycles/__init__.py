@@ -1,0 +1,13 @@
+"""Standard drive cycles as data, and a loader for a user's own speed traces.
+
+Examples
+--------
+>>> from twinloop.cycles import load_cycle
+>>> udds = load_cycle("udds")
+>>> round(udds.distance / 1000, 2), udds.duration
+(11.99, 1369.0)
+"""
+
+from twinloop.cycles._cycle import Cycle, bundled_cycles, load_cycle, read_trace
+
+__all__ = ["Cycle", "bundled_cycles", "load_cycle", "read_trace"]

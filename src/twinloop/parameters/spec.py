@@ -1,0 +1,268 @@
+"""The vehicle specification: every number a battery-electric vehicle model needs.
+
+A :class:`VehicleSpec` holds SI values only. Files (TOML) carry the unit in
+each key (``test_mass_kg``, ``coastdown_a_lbf`` ...) and are converted here,
+at the boundary; see ``docs/vehicle-spec.md`` for the field-by-field format.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from twinloop.errors import SpecificationError, close_matches
+from twinloop.quantities import GLOSSARY
+
+__all__ = ["DRIVES", "HEATING", "VehicleSpec"]
+
+DRIVES = ("FWD", "RWD", "AWD")
+HEATING = ("resistive", "heat_pump")
+
+# Default share of braking left to the motor, by driven axle: the front axle
+# takes most braking force, so a FWD car regenerates more than a RWD car.
+_REGEN_AXLE_SHARE = {"FWD": 0.80, "RWD": 0.65, "AWD": 0.95}
+
+
+@dataclass(frozen=True)
+class VehicleSpec:
+    """A battery-electric vehicle, in SI units.
+
+    Road load is given either physically (``drag_coefficient``,
+    ``frontal_area``, ``rolling_resistance_coefficient``) or in coast-down
+    form (``coastdown_a``, ``coastdown_b``, ``coastdown_c``); exactly one form
+    must be complete. Unset optional values (``None``) take documented
+    defaults through the ``effective_*`` properties.
+    """
+
+    name: str
+    test_mass: float
+    motor_peak_power: float
+    battery_energy: float
+    description: str = ""
+    drive: str = "FWD"
+    rotating_mass_factor: float = 0.015
+    # road load, physical form
+    drag_coefficient: float | None = None
+    frontal_area: float | None = None
+    rolling_resistance_coefficient: float | None = None
+    # road load, coast-down form
+    coastdown_a: float | None = None
+    coastdown_b: float | None = None
+    coastdown_c: float | None = None
+    air_density: float = 1.2041
+    # drivetrain
+    motor_peak_torque: float | None = None
+    gear_ratio: float = 9.0
+    wheel_radius: float = 0.34
+    gearbox_efficiency: float = 0.97
+    copper_loss: float = 0.04
+    iron_loss: float = 0.003
+    windage_loss: float = 0.0005
+    constant_loss: float = 0.0012
+    regen_max_power: float | None = None
+    regen_axle_share: float | None = None
+    regen_fade_speed_low: float = 1.0
+    regen_fade_speed_high: float = 4.0
+    # battery
+    battery_chemistry: str = "nmc"
+    battery_nominal_voltage: float = 360.0
+    battery_ohmic_resistance: float | None = None
+    battery_rc_resistance: float | None = None
+    battery_rc_time_constant: float = 30.0
+    battery_max_discharge_power: float | None = None
+    battery_max_charge_power: float | None = None
+    battery_heat_capacity: float | None = None
+    battery_heat_transfer: float = 40.0
+    battery_activation_temperature: float = 3500.0
+    # cabin and auxiliaries
+    hvac_heating: str = "resistive"
+    hvac_cop_at_280k: float = 2.5
+    hvac_cop_cooling: float = 2.5
+    hvac_max_heating: float = 6000.0
+    hvac_max_cooling: float = 5000.0
+    cabin_conductance: float = 90.0
+    cabin_heat_capacity: float = 6.0e4
+    cabin_setpoint: float = 294.15
+    auxiliary_power: float = 300.0
+    charger_efficiency: float = 0.88
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    # -- derived values ---------------------------------------------------
+    @property
+    def road_load_form(self) -> str:
+        """``"coastdown"`` or ``"physical"``."""
+        return "coastdown" if self.coastdown_a is not None else "physical"
+
+    @property
+    def effective_coastdown(self) -> tuple[float, float, float]:
+        """Coast-down coefficients A [N], B [N s m-1], C [N s2 m-2] of either form."""
+        if self.coastdown_a is not None:
+            return (self.coastdown_a, self.coastdown_b or 0.0, self.coastdown_c or 0.0)
+        assert self.rolling_resistance_coefficient is not None
+        assert self.drag_coefficient is not None and self.frontal_area is not None
+        return (
+            self.test_mass * 9.80665 * self.rolling_resistance_coefficient,
+            0.0,
+            0.5 * self.air_density * self.drag_coefficient * self.frontal_area,
+        )
+
+    @property
+    def effective_motor_peak_torque(self) -> float:
+        """Peak torque [N m]; default: peak power at a 350 rad/s corner speed."""
+        return self.motor_peak_torque or self.motor_peak_power / 350.0
+
+    @property
+    def effective_regen_max_power(self) -> float:
+        """Regenerative power limit [W]; default 60% of peak motor power, at most 150 kW."""
+        return self.regen_max_power or min(0.6 * self.motor_peak_power, 150e3)
+
+    @property
+    def effective_regen_axle_share(self) -> float:
+        """Share of braking left to the motor [1]; default by drive (FWD 0.80, RWD 0.65, AWD 0.95)."""
+        return self.regen_axle_share if self.regen_axle_share is not None else _REGEN_AXLE_SHARE[self.drive]
+
+    @property
+    def battery_capacity(self) -> float:
+        """Charge capacity [A s] from energy and nominal voltage."""
+        return self.battery_energy / self.battery_nominal_voltage
+
+    @property
+    def effective_battery_ohmic_resistance(self) -> float:
+        """Pack R0 [ohm]; default scales a 75 kWh, 360 V pack's 0.08 ohm by size and voltage."""
+        if self.battery_ohmic_resistance is not None:
+            return self.battery_ohmic_resistance
+        kwh = self.battery_energy / 3.6e6
+        return 0.08 * (75.0 / kwh) * (self.battery_nominal_voltage / 360.0) ** 2
+
+    @property
+    def effective_battery_rc_resistance(self) -> float:
+        """Pack polarisation resistance [ohm]; default half of R0."""
+        return self.battery_rc_resistance if self.battery_rc_resistance is not None else 0.5 * self.effective_battery_ohmic_resistance
+
+    @property
+    def effective_battery_max_discharge_power(self) -> float:
+        """Battery discharge power limit [W]; default 1.2 x motor peak power."""
+        return self.battery_max_discharge_power or 1.2 * self.motor_peak_power
+
+    @property
+    def effective_battery_max_charge_power(self) -> float:
+        """Battery charge (regeneration) power limit [W]; default 2C."""
+        return self.battery_max_charge_power or 2.0 * self.battery_energy / 3600.0
+
+    @property
+    def effective_battery_heat_capacity(self) -> float:
+        """Pack heat capacity [J K-1]; default 1000 J/(kg K) x 6.5 kg per kWh."""
+        return self.battery_heat_capacity or 1000.0 * 6.5 * self.battery_energy / 3.6e6
+
+    def with_changes(self, **changes: Any) -> VehicleSpec:
+        """A copy with some fields replaced (validated again)."""
+        unknown = [k for k in changes if k not in _FIELD_NAMES]
+        if unknown:
+            raise SpecificationError(
+                unknown[0], "a VehicleSpec field", unknown[0],
+                hint=f"close matches: {close_matches(unknown[0], _FIELD_NAMES)}",
+            )
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a plain dict (SI)."""
+        d = asdict(self)
+        d["sources"] = dict(self.sources)
+        return d
+
+
+_FIELD_NAMES = [f.name for f in fields(VehicleSpec)]
+
+# field -> (glossary quantity giving the valid range, required)
+_RANGES: dict[str, str] = {
+    "test_mass": "test_mass",
+    "motor_peak_power": "motor_peak_power",
+    "rotating_mass_factor": "rotating_mass_factor",
+    "drag_coefficient": "drag_coefficient",
+    "frontal_area": "frontal_area",
+    "rolling_resistance_coefficient": "rolling_resistance_coefficient",
+    "coastdown_a": "coastdown_a",
+    "coastdown_b": "coastdown_b",
+    "coastdown_c": "coastdown_c",
+    "air_density": "air_density",
+    "motor_peak_torque": "motor_peak_torque",
+    "gear_ratio": "gear_ratio",
+    "wheel_radius": "wheel_radius",
+    "gearbox_efficiency": "gearbox_efficiency",
+    "regen_max_power": "regen_max_power",
+    "regen_axle_share": "regen_axle_share",
+    "battery_energy": "battery_energy",
+    "battery_nominal_voltage": "battery_voltage",
+    "battery_ohmic_resistance": "ohmic_resistance",
+    "battery_rc_resistance": "polarisation_resistance",
+    "battery_heat_capacity": "heat_capacity",
+    "battery_heat_transfer": "heat_transfer_coefficient",
+    "cabin_conductance": "heat_transfer_coefficient",
+    "cabin_heat_capacity": "heat_capacity",
+    "cabin_setpoint": "cabin_setpoint",
+    "auxiliary_power": "auxiliary_power",
+    "charger_efficiency": "charger_efficiency",
+    "hvac_cop_at_280k": "coefficient_of_performance",
+    "hvac_cop_cooling": "coefficient_of_performance",
+    "hvac_max_heating": "hvac_power",
+    "hvac_max_cooling": "hvac_power",
+}
+# Plain (0, upper] bounds for fields without a glossary entry.
+_POSITIVE: dict[str, float] = {
+    "copper_loss": 0.5,
+    "iron_loss": 0.5,
+    "windage_loss": 0.5,
+    "constant_loss": 0.5,
+    "regen_fade_speed_low": 20.0,
+    "regen_fade_speed_high": 30.0,
+    "battery_rc_time_constant": 1e4,
+    "battery_max_discharge_power": 2e6,
+    "battery_max_charge_power": 2e6,
+    "battery_activation_temperature": 2e4,
+}
+
+
+def _validate(spec: VehicleSpec) -> None:
+    where = f"vehicle {spec.name!r}"
+    for name, qname in _RANGES.items():
+        value = getattr(spec, name)
+        if value is None:
+            continue
+        q = GLOSSARY[qname]
+        if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value) or not (q.minimum <= value <= q.maximum):
+            raise SpecificationError(name, f"a number in {q.valid_range}", value, where)
+    for name, upper in _POSITIVE.items():
+        value = getattr(spec, name)
+        if value is None:
+            continue
+        if not isinstance(value, int | float) or math.isnan(value) or not (0 <= value <= upper):
+            raise SpecificationError(name, f"a number in [0, {upper:g}]", value, where)
+    if spec.drive not in DRIVES:
+        raise SpecificationError("drive", f"one of {', '.join(DRIVES)}", spec.drive, where)
+    if spec.hvac_heating not in HEATING:
+        raise SpecificationError("hvac_heating", f"one of {', '.join(HEATING)}", spec.hvac_heating, where)
+    from twinloop.parameters.chemistry import OCV_TABLES
+
+    if spec.battery_chemistry not in OCV_TABLES:
+        m = close_matches(spec.battery_chemistry, OCV_TABLES)
+        raise SpecificationError(
+            "battery_chemistry", f"one of {', '.join(OCV_TABLES)}", spec.battery_chemistry, where,
+            hint=f"did you mean {m[0]!r}?" if m else None,
+        )
+    physical = [spec.drag_coefficient, spec.frontal_area, spec.rolling_resistance_coefficient]
+    coast = [spec.coastdown_a, spec.coastdown_b, spec.coastdown_c]
+    if not (all(v is not None for v in physical) or all(v is not None for v in coast)):
+        raise SpecificationError(
+            "road_load", "either drag_coefficient, frontal_area and rolling_resistance_coefficient, "
+            "or coastdown_a, coastdown_b and coastdown_c", "an incomplete set", where,
+        )
+    if spec.regen_fade_speed_high <= spec.regen_fade_speed_low:
+        raise SpecificationError(
+            "regen_fade_speed_high", f"greater than regen_fade_speed_low ({spec.regen_fade_speed_low:g} m/s)",
+            spec.regen_fade_speed_high, where,
+        )

@@ -1,0 +1,14 @@
+"""Pure, vectorised physics: one module per physical domain.
+
+Every function takes scalars or arrays (a leading vehicle axis is the
+convention) and returns the same shape. Functions use only NumPy ufuncs and
+arithmetic, so that :mod:`twinloop.sim` compiles the very same code with numba
+for its time-stepping kernel.
+"""
+
+from twinloop.physics import battery, cabin, charging, drivetrain, road_load
+
+__all__ = ["STANDARD_GRAVITY", "battery", "cabin", "charging", "drivetrain", "road_load"]
+
+STANDARD_GRAVITY = 9.80665
+"""Standard acceleration of gravity [m s-2]."""

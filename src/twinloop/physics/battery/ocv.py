@@ -1,0 +1,73 @@
+"""Open-circuit voltage as a function of state of charge and temperature.
+
+OCV curves are tables on a uniform state-of-charge grid from 0 to 1, one row
+per vehicle (or cell), so that a fleet with different chemistries shares one
+vectorised lookup.
+
+References
+----------
+.. [1] Plett, G. L. (2015). Battery Management Systems, Vol. I: Battery
+   Modeling. Artech House, ch. 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twinloop._internal.typing import F
+
+__all__ = ["arrhenius_factor", "open_circuit_voltage"]
+
+
+def open_circuit_voltage(state_of_charge: F, ocv_table: F, entropic_coefficient: F = 0.0, temperature_offset: F = 0.0) -> F:
+    r"""Open-circuit voltage [V] by linear interpolation in a uniform SoC table.
+
+    Parameters
+    ----------
+    state_of_charge : array_like, shape (n,) or scalar
+        [1], clipped to [0, 1].
+    ocv_table : array_like, shape (n, k) or (k,)
+        OCV [V] at SoC ``0, 1/(k-1), ..., 1``.
+    entropic_coefficient : array_like, default 0
+        dOCV/dT [V K-1].
+    temperature_offset : array_like, default 0
+        Temperature minus the table's reference temperature [K].
+
+    Notes
+    -----
+    .. math:: U(z, T) = U_{tab}(z) + \frac{\partial U}{\partial T}(T - T_{ref})
+
+    Examples
+    --------
+    >>> float(open_circuit_voltage(0.25, [3.0, 3.6, 4.2]))
+    3.3
+    """
+    table = np.atleast_2d(np.asarray(ocv_table, dtype=float))
+    soc = np.clip(np.asarray(state_of_charge, dtype=float), 0.0, 1.0)
+    k = table.shape[-1]
+    x = soc * (k - 1)
+    i = np.minimum(np.floor(x).astype(np.int64), k - 2)
+    frac = x - i
+    i2 = np.broadcast_to(i, np.broadcast_shapes(i.shape, table.shape[:-1]))
+    rows = np.broadcast_to(table, (*i2.shape, k)) if table.shape[0] == 1 else table
+    lo = np.take_along_axis(rows, i2[..., None], axis=-1)[..., 0]
+    hi = np.take_along_axis(rows, i2[..., None] + 1, axis=-1)[..., 0]
+    u = lo + frac * (hi - lo) + entropic_coefficient * temperature_offset
+    return u if np.ndim(state_of_charge) else u.reshape(-1)[0]
+
+
+def arrhenius_factor(temperature: F, activation_temperature: F, reference_temperature: F = 298.15) -> F:
+    r"""Factor by which a resistance grows at `temperature` [K] [1].
+
+    Notes
+    -----
+    .. math:: f = \exp\left(T_a \left(\frac1T - \frac1{T_{ref}}\right)\right)
+
+    where :math:`T_a = E_a / R` is the activation temperature [K].
+
+    Examples
+    --------
+    >>> round(float(arrhenius_factor(273.15, 3000.0)), 3)
+    2.512
+    """
+    return np.exp(activation_temperature * (1.0 / temperature - 1.0 / reference_temperature))

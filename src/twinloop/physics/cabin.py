@@ -1,0 +1,121 @@
+"""Cabin climate: HVAC heating and cooling load against ambient and sun.
+
+The cabin is a single thermal mass exchanging heat with ambient through a
+conductance (envelope plus ventilation air). The climate controller feeds
+forward the steady-state load and corrects the cabin temperature towards its
+set point with a first-order response, within the heater and A/C capacity.
+
+References
+----------
+.. [1] Kambly, K. R. and Bradley, T. H. (2014). Estimating the HVAC energy
+   consumption of plug-in electric vehicles. J. Power Sources 259, 117-124.
+   doi:10.1016/j.jpowsour.2014.02.033
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twinloop._internal.typing import F
+
+__all__ = ["cabin_temperature_step", "heat_pump_cop", "hvac_electric_power", "hvac_heat_demand"]
+
+
+def hvac_heat_demand(
+    cabin_temperature: F,
+    ambient_temperature: F,
+    cabin_setpoint: F,
+    cabin_conductance: F,
+    cabin_heat_capacity: F,
+    max_heating: F,
+    max_cooling: F,
+    solar_load: F = 0.0,
+    response_time: F = 300.0,
+) -> F:
+    r"""Heat the HVAC puts into the cabin [W]; negative when cooling.
+
+    Parameters
+    ----------
+    cabin_temperature, ambient_temperature, cabin_setpoint : array_like
+        [K].
+    cabin_conductance : array_like
+        Envelope and ventilation conductance UA [W K-1].
+    cabin_heat_capacity : array_like
+        Cabin air and interior heat capacity [J K-1].
+    max_heating, max_cooling : array_like
+        Thermal capacities [W] (both positive).
+    solar_load : array_like, default 0
+        Solar and occupant heat gain [W].
+    response_time : array_like, default 300
+        Time constant of the set-point correction [s].
+
+    Notes
+    -----
+    .. math:: \dot Q = UA (T_{set} - T_{amb}) - \dot Q_{sun} + C (T_{set} - T)/\tau,
+        \quad -\dot Q_{c,max} \le \dot Q \le \dot Q_{h,max}
+
+    Examples
+    --------
+    >>> float(hvac_heat_demand(294.15, 266.15, 294.15, 100.0, 5e4, 6000.0, 5000.0))
+    2800.0
+    """
+    q = (
+        cabin_conductance * (cabin_setpoint - ambient_temperature)
+        - solar_load
+        + cabin_heat_capacity * (cabin_setpoint - cabin_temperature) / response_time
+    )
+    return np.minimum(np.maximum(q, -max_cooling), max_heating)
+
+
+def heat_pump_cop(ambient_temperature: F, cop_at_280k: F, cop_slope: F = 0.05, cop_min: F = 1.0) -> F:
+    r"""Heating coefficient of performance of a heat pump [1].
+
+    A linear fall with colder ambient, floored at `cop_min` (a resistive
+    heater backs the heat pump up). Set ``cop_at_280k=1, cop_slope=0`` for a
+    resistive (PTC) heater.
+
+    Notes
+    -----
+    .. math:: COP = \max(COP_{min}, COP_{280} + s (T_{amb} - 280\,\mathrm{K}))
+
+    Examples
+    --------
+    >>> round(float(heat_pump_cop(266.15, 2.5)), 3)
+    1.807
+    """
+    return np.maximum(cop_min, cop_at_280k + cop_slope * (ambient_temperature - 280.0))
+
+
+def hvac_electric_power(heat_demand: F, cop_heating: F, cop_cooling: F) -> F:
+    """Electric power [W] for a cabin heat demand [W] (negative = cooling).
+
+    Examples
+    --------
+    >>> float(hvac_electric_power(3000.0, 2.0, 2.5)), float(hvac_electric_power(-2500.0, 2.0, 2.5))
+    (1500.0, 1000.0)
+    """
+    return np.maximum(heat_demand, 0.0) / cop_heating + np.maximum(-heat_demand, 0.0) / cop_cooling
+
+
+def cabin_temperature_step(
+    cabin_temperature: F,
+    heat_demand: F,
+    ambient_temperature: F,
+    cabin_conductance: F,
+    cabin_heat_capacity: F,
+    time_step: F,
+    solar_load: F = 0.0,
+) -> F:
+    r"""Cabin temperature [K] after one step of `time_step` [s] (forward Euler).
+
+    Notes
+    -----
+    .. math:: C \dot T = \dot Q + \dot Q_{sun} - UA (T - T_{amb})
+
+    Examples
+    --------
+    >>> round(float(cabin_temperature_step(266.15, 6000.0, 266.15, 100.0, 5e4, 1.0)), 3)
+    266.27
+    """
+    net = heat_demand + solar_load - cabin_conductance * (cabin_temperature - ambient_temperature)
+    return cabin_temperature + time_step * net / cabin_heat_capacity

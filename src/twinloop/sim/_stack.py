@@ -1,0 +1,75 @@
+"""Turn vehicle specifications and a scenario into the kernel's parameter matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from twinloop.parameters.chemistry import pack_minimum_voltage, pack_ocv_table
+from twinloop.parameters.spec import VehicleSpec
+from twinloop.sim._layout import P
+
+__all__ = ["stack_vehicles"]
+
+FloatArray = npt.NDArray[np.float64]
+
+# Payload raises rolling resistance; coast-down A is mostly tyre loss, so it
+# scales with mass (SAE J2263 corrects A for test-mass changes the same way).
+
+
+def stack_vehicles(specs: Sequence[VehicleSpec]) -> tuple[FloatArray, FloatArray]:
+    """Parameter matrix (n, len(P)) and pack OCV tables (n, k) for `specs`.
+
+    Scenario columns (ambient, payload, state of charge ...) are filled by
+    :func:`twinloop.sim.model.apply_scenario`.
+    """
+    n = len(specs)
+    params = np.zeros((n, len(P)))
+    tables = np.zeros((n, 11))
+    for i, s in enumerate(specs):
+        a, b, c = s.effective_coastdown
+        row = params[i]
+        row[P.mass] = s.test_mass
+        row[P.rotating_mass_factor] = s.rotating_mass_factor
+        row[P.coastdown_a] = a
+        row[P.coastdown_b] = b
+        row[P.coastdown_c] = c
+        row[P.motor_peak_power] = s.motor_peak_power
+        row[P.motor_peak_torque] = s.effective_motor_peak_torque
+        row[P.gear_ratio] = s.gear_ratio
+        row[P.wheel_radius] = s.wheel_radius
+        row[P.gearbox_efficiency] = s.gearbox_efficiency
+        row[P.copper_loss] = s.copper_loss
+        row[P.iron_loss] = s.iron_loss
+        row[P.windage_loss] = s.windage_loss
+        row[P.constant_loss] = s.constant_loss
+        row[P.regen_max_power] = s.effective_regen_max_power
+        row[P.regen_axle_share] = s.effective_regen_axle_share
+        row[P.regen_fade_speed_low] = s.regen_fade_speed_low
+        row[P.regen_fade_speed_high] = s.regen_fade_speed_high
+        row[P.battery_capacity] = s.battery_capacity
+        row[P.battery_ohmic_resistance] = s.effective_battery_ohmic_resistance
+        row[P.battery_rc_resistance] = s.effective_battery_rc_resistance
+        rc_r = s.effective_battery_rc_resistance
+        row[P.battery_rc_capacitance] = s.battery_rc_time_constant / rc_r if rc_r > 0 else 0.0
+        row[P.battery_max_discharge_power] = s.effective_battery_max_discharge_power
+        row[P.battery_max_charge_power] = s.effective_battery_max_charge_power
+        row[P.battery_minimum_voltage] = pack_minimum_voltage(s.battery_chemistry, s.battery_nominal_voltage)
+        row[P.battery_heat_capacity] = s.effective_battery_heat_capacity
+        row[P.battery_heat_transfer] = s.battery_heat_transfer
+        row[P.battery_activation_temperature] = s.battery_activation_temperature
+        heat_pump = s.hvac_heating == "heat_pump"
+        row[P.hvac_cop_at_280k] = s.hvac_cop_at_280k if heat_pump else 1.0
+        row[P.hvac_cop_slope] = 0.05 if heat_pump else 0.0
+        row[P.hvac_cop_cooling] = s.hvac_cop_cooling
+        row[P.hvac_max_heating] = s.hvac_max_heating
+        row[P.hvac_max_cooling] = s.hvac_max_cooling
+        row[P.cabin_conductance] = s.cabin_conductance
+        row[P.cabin_heat_capacity] = s.cabin_heat_capacity
+        row[P.cabin_setpoint] = s.cabin_setpoint
+        row[P.auxiliary_power] = s.auxiliary_power
+        row[P.battery_thermal_on] = 1.0
+        tables[i] = pack_ocv_table(s.battery_chemistry, s.battery_nominal_voltage)
+    return params, tables

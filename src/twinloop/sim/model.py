@@ -1,0 +1,275 @@
+"""The vehicle model: physics composed in time, for one vehicle or a fleet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from twinloop.cycles import Cycle
+from twinloop.errors import ValidationError
+from twinloop.parameters.spec import VehicleSpec
+from twinloop.physics.charging import wall_energy
+from twinloop.quantities import check
+from twinloop.sim._kernel import run_kernel
+from twinloop.sim._layout import BREAKDOWN_KEYS, P, S, T
+from twinloop.sim._stack import stack_vehicles
+from twinloop.sim.submodels import DEFAULT_SUBMODELS, apply_submodels
+
+__all__ = ["HVAC_MODES", "Scenario", "SimulationResult", "VehicleModel", "simulate"]
+
+FloatArray = npt.NDArray[np.float64]
+HVAC_MODES = ("auto", "on", "off")
+_COMFORT_BAND = (288.15, 298.15)  # "auto" climate runs outside 15-25 °C ambient
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What the vehicles are asked to do, and in which conditions.
+
+    Scalars apply to every vehicle; arrays of shape (n,) give one value per
+    vehicle.
+
+    Attributes
+    ----------
+    cycle : Cycle
+        Speed trace to follow (resampled to `time_step` if not uniform).
+    ambient_temperature : float or ndarray
+        [K], default 293.15.
+    soc_start : float or ndarray
+        [1], default 0.9.
+    payload : float or ndarray
+        Mass added to the test mass [kg], default 0.
+    hvac : {"auto", "on", "off"}
+        Climate control; ``auto`` runs it when ambient is outside 15-25 °C.
+    solar_load : float
+        Solar and occupant heat into the cabin [W].
+    battery_temperature_start : float or ndarray, optional
+        [K]; default: ambient (a soaked vehicle).
+    time_step : float
+        [s], default 1.
+    """
+
+    cycle: Cycle
+    ambient_temperature: float | FloatArray = 293.15
+    soc_start: float | FloatArray = 0.9
+    payload: float | FloatArray = 0.0
+    hvac: str = "auto"
+    solar_load: float = 0.0
+    battery_temperature_start: float | FloatArray | None = None
+    time_step: float = 1.0
+
+    def __post_init__(self) -> None:
+        check("ambient_temperature", self.ambient_temperature, "ambient_temperature")
+        check("state_of_charge", self.soc_start, "soc_start")
+        check("payload", self.payload, "payload")
+        if self.hvac not in HVAC_MODES:
+            raise ValidationError("hvac", f"one of {', '.join(HVAC_MODES)}", self.hvac)
+        if self.battery_temperature_start is not None:
+            check("battery_temperature", self.battery_temperature_start, "battery_temperature_start")
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What a simulation returns: totals always, time series on request.
+
+    Energies are in joules, the leading axis is the vehicle. ``breakdown``
+    holds the causes that sum to ``battery_energy`` (chemical energy drawn:
+    the integral of open-circuit voltage times current).
+    """
+
+    vehicle_names: list[str]
+    cycle_name: str
+    duration: float
+    breakdown: dict[str, FloatArray]
+    battery_energy: FloatArray
+    battery_terminal_energy: FloatArray
+    regeneration_recovered: FloatArray
+    distance: FloatArray
+    target_distance: FloatArray
+    trace_missed_time: FloatArray
+    soc_start: FloatArray
+    soc_end: FloatArray
+    battery_temperature_end: FloatArray
+    cabin_temperature_end: FloatArray
+    charger_efficiency: FloatArray
+    time: FloatArray | None = None
+    series: dict[str, FloatArray] | None = field(default=None, repr=False)
+
+    @property
+    def wall_energy(self) -> FloatArray:
+        """Energy from the wall to recharge what was used [J]."""
+        return np.asarray(wall_energy(np.maximum(self.battery_energy, 0.0), self.charger_efficiency))
+
+    @property
+    def wh_per_km(self) -> FloatArray:
+        """Wall energy per achieved distance [Wh km-1]."""
+        return self.wall_energy / 3600.0 / np.maximum(self.distance / 1000.0, 1e-9)
+
+    @property
+    def trace_missed_distance(self) -> FloatArray:
+        """Distance short of the trace [m]."""
+        return np.maximum(self.target_distance - self.distance, 0.0)
+
+    def __len__(self) -> int:
+        return len(self.vehicle_names)
+
+    def summary(self, i: int = 0) -> dict[str, Any]:
+        """One vehicle's result as a JSON-ready dict (energies in Wh)."""
+        wh = 1 / 3600.0
+        return {
+            "vehicle": self.vehicle_names[i],
+            "cycle": self.cycle_name,
+            "distance_m": round(float(self.distance[i]), 2),
+            "duration_s": self.duration,
+            "battery_energy_wh": round(float(self.battery_energy[i]) * wh, 3),
+            "battery_terminal_energy_wh": round(float(self.battery_terminal_energy[i]) * wh, 3),
+            "wall_energy_wh": round(float(self.wall_energy[i]) * wh, 3),
+            "wh_per_km": round(float(self.wh_per_km[i]), 3),
+            "breakdown": {k: round(float(v[i]) * wh, 3) for k, v in self.breakdown.items()},
+            "regeneration_recovered_wh": round(float(self.regeneration_recovered[i]) * wh, 3),
+            "soc_start": round(float(self.soc_start[i]), 6),
+            "soc_end": round(float(self.soc_end[i]), 6),
+            "battery_temperature_end_c": round(float(self.battery_temperature_end[i]) - 273.15, 3),
+            "trace_missed_s": float(self.trace_missed_time[i]),
+            "trace_missed_m": round(float(self.trace_missed_distance[i]), 2),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """Totals of every vehicle as a table (energies in Wh)."""
+        return pd.DataFrame([self.summary(i) for i in range(len(self))]).drop(columns="breakdown").join(
+            pd.DataFrame({f"{k}_wh": v / 3600.0 for k, v in self.breakdown.items()})
+        )
+
+    def series_frame(self, i: int = 0) -> pd.DataFrame:
+        """One vehicle's time series (SI units; temperatures in K)."""
+        if self.series is None or self.time is None:
+            raise ValidationError("record", "True when simulating, to keep time series", False)
+        return pd.DataFrame({"time": self.time, **{k: v[i] for k, v in self.series.items()}})
+
+
+class VehicleModel:
+    """A battery-electric vehicle model assembled from submodels by role.
+
+    Parameters
+    ----------
+    submodels : dict, optional
+        ``{role: option}`` overriding :data:`DEFAULT_SUBMODELS`, e.g.
+        ``{"battery_thermal": "isothermal"}``; see
+        :data:`twinloop.sim.submodels.SUBMODELS`.
+
+    Examples
+    --------
+    >>> from twinloop.cycles import load_cycle
+    >>> from twinloop.parameters.spec import VehicleSpec
+    >>> car = VehicleSpec("demo", test_mass=1800, motor_peak_power=150e3, battery_energy=2.7e8,
+    ...                   drag_coefficient=0.25, frontal_area=2.3, rolling_resistance_coefficient=0.008)
+    >>> result = VehicleModel().simulate([car], Scenario(load_cycle("hwfet"), hvac="off"))
+    >>> 100 < float(result.wh_per_km[0]) < 200
+    True
+    """
+
+    def __init__(self, submodels: dict[str, str] | None = None) -> None:
+        self.submodels = {**DEFAULT_SUBMODELS, **(submodels or {})}
+        apply_submodels(np.zeros((0, len(P))), self.submodels)  # validate names now
+
+    def simulate(
+        self,
+        vehicles: Sequence[VehicleSpec],
+        scenario: Scenario,
+        record: bool = False,
+    ) -> SimulationResult:
+        """Run every vehicle through the scenario (one code path for 1 or n)."""
+        params, tables = stack_vehicles(vehicles)
+        charger = np.array([v.charger_efficiency for v in vehicles])
+        return self.simulate_parameters(params, tables, scenario, [v.name for v in vehicles], charger, record)
+
+    def simulate_parameters(
+        self,
+        params: FloatArray,
+        ocv_tables: FloatArray,
+        scenario: Scenario,
+        names: Sequence[str] | None = None,
+        charger_efficiency: FloatArray | float = 0.88,
+        record: bool = False,
+    ) -> SimulationResult:
+        """Run a prepared parameter matrix (see :func:`twinloop.sim.stack_vehicles`).
+
+        Fleets built by varying parameters in bulk skip the per-spec stacking.
+        """
+        n = params.shape[0]
+        params = _apply_scenario(params, scenario)
+        apply_submodels(params, self.submodels)
+        cycle = scenario.cycle
+        if not cycle.is_uniform() or abs(float(cycle.time[1] - cycle.time[0]) - scenario.time_step) > 1e-9:
+            cycle = cycle.resample(scenario.time_step)
+        totals, final, series = run_kernel(
+            np.ascontiguousarray(params), np.ascontiguousarray(ocv_tables),
+            np.ascontiguousarray(cycle.vehicle_speed, dtype=float),
+            np.ascontiguousarray(cycle.road_grade, dtype=float), float(scenario.time_step), record,
+        )
+        names = list(names) if names is not None else [f"vehicle_{i}" for i in range(n)]
+        return SimulationResult(
+            vehicle_names=names,
+            cycle_name=cycle.name,
+            duration=cycle.duration,
+            breakdown={k: totals[:, T[k]] for k in BREAKDOWN_KEYS},
+            battery_energy=totals[:, T.battery_chemical],
+            battery_terminal_energy=totals[:, T.battery_terminal],
+            regeneration_recovered=totals[:, T.regeneration_recovered],
+            distance=totals[:, T.distance],
+            target_distance=totals[:, T.target_distance],
+            trace_missed_time=totals[:, T.trace_missed_time],
+            soc_start=params[:, P.soc_start].copy(),
+            soc_end=final[:, 0],
+            battery_temperature_end=final[:, 1],
+            cabin_temperature_end=final[:, 2],
+            charger_efficiency=np.broadcast_to(np.asarray(charger_efficiency, dtype=float), (n,)).copy(),
+            time=cycle.time if record else None,
+            series={s.name: series[:, s.value, :] for s in S} if record else None,
+        )
+
+
+def _apply_scenario(params: FloatArray, scenario: Scenario) -> FloatArray:
+    params = params.copy()
+    ambient = np.broadcast_to(np.asarray(scenario.ambient_temperature, float), params.shape[:1])
+    payload = np.broadcast_to(np.asarray(scenario.payload, float), params.shape[:1])
+    mass = params[:, P.mass]
+    params[:, P.coastdown_a] *= (mass + payload) / mass
+    params[:, P.mass] = mass + payload
+    params[:, P.ambient_temperature] = ambient
+    params[:, P.soc_start] = scenario.soc_start
+    start = scenario.battery_temperature_start
+    params[:, P.battery_temperature_start] = ambient if start is None else start
+    params[:, P.solar_load] = scenario.solar_load
+    if scenario.hvac == "auto":
+        params[:, P.hvac_on] = ((ambient < _COMFORT_BAND[0]) | (ambient > _COMFORT_BAND[1])).astype(float)
+    else:
+        params[:, P.hvac_on] = 1.0 if scenario.hvac == "on" else 0.0
+    return params
+
+
+def simulate(
+    vehicles: VehicleSpec | Sequence[VehicleSpec],
+    scenario: Scenario,
+    record: bool = False,
+    submodels: dict[str, str] | None = None,
+) -> SimulationResult:
+    """Simulate one vehicle or many with the default model.
+
+    Examples
+    --------
+    >>> from twinloop.cycles import load_cycle
+    >>> from twinloop.parameters.spec import VehicleSpec
+    >>> car = VehicleSpec("demo", test_mass=1800, motor_peak_power=150e3, battery_energy=2.7e8,
+    ...                   drag_coefficient=0.25, frontal_area=2.3, rolling_resistance_coefficient=0.008)
+    >>> r = simulate(car, Scenario(load_cycle("udds")))
+    >>> r.summary()["trace_missed_s"]
+    0.0
+    """
+    specs = [vehicles] if isinstance(vehicles, VehicleSpec) else list(vehicles)
+    return VehicleModel(submodels).simulate(specs, scenario, record)
