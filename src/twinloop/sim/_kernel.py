@@ -142,6 +142,12 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):  # type: ignore[no
             if soc <= 0.0:
                 p_dis = 0.0
             p_chg = p[P.battery_max_charge_power] if soc < 1.0 else 0.0
+            # loads get what the battery can give: auxiliaries first, then climate
+            p_aux = min(p_aux, p_dis)
+            p_hvac_wanted = p_hvac
+            p_hvac = min(p_hvac, p_dis - p_aux)
+            if p_hvac_wanted > 0.0:
+                q *= p_hvac / p_hvac_wanted
             p_avail = p_dis - p_aux - p_hvac
             # -- follow the trace, or as close as the limits allow
             v, p_wheel, w, f_roll, f_aero, f_grade, f_inert = _drive(p, v_prev, target, g, dt)

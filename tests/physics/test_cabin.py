@@ -1,0 +1,37 @@
+"""Cabin climate."""
+
+import pytest
+
+from twinloop.physics import cabin
+
+
+def test_steady_heating_load_matches_conductance_times_difference():
+    # at set point, -7 °C outside, UA 100 W/K: 100 * 28 = 2800 W
+    assert cabin.hvac_heat_demand(294.15, 266.15, 294.15, 100.0, 5e4, 6000.0, 5000.0) == pytest.approx(2800.0)
+
+
+def test_heating_is_capped_when_cold_soaked():
+    q = cabin.hvac_heat_demand(253.15, 253.15, 294.15, 100.0, 5e4, 6000.0, 5000.0)
+    assert q == 6000.0
+
+
+def test_cooling_is_negative_and_costs_less_with_higher_cop():
+    q = cabin.hvac_heat_demand(308.15, 308.15, 294.15, 100.0, 5e4, 6000.0, 5000.0, solar_load=500.0)
+    # 100*(294.15-308.15) - 500 + 5e4*(294.15-308.15)/300 = -1400 - 500 - 2333.3
+    assert q == pytest.approx(-4233.333, rel=1e-6)
+    hot = cabin.hvac_heat_demand(318.15, 318.15, 294.15, 100.0, 5e4, 6000.0, 5000.0, solar_load=500.0)
+    assert hot == -5000.0
+    assert cabin.hvac_electric_power(q, 2.0, 3.0) < cabin.hvac_electric_power(q, 2.0, 2.0)
+
+
+def test_heat_pump_cop_falls_with_cold_and_is_floored_at_resistive():
+    assert cabin.heat_pump_cop(280.0, 2.5) == 2.5
+    assert cabin.heat_pump_cop(250.0, 2.5) == 1.0
+
+
+def test_cabin_warms_towards_balance():
+    t = 266.15
+    for _ in range(3600):
+        t = cabin.cabin_temperature_step(t, 2800.0, 266.15, 100.0, 5e4, 1.0)
+    # approaches 266.15 + 2800/100 = 294.15 K with time constant 500 s
+    assert t == pytest.approx(294.15, abs=0.1)

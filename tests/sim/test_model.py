@@ -1,0 +1,142 @@
+"""The simulator: energy books, invariants, fleet = single, trace following."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from twinloop.cycles import Cycle, load_cycle
+from twinloop.errors import UnknownNameError, ValidationError
+from twinloop.parameters.spec import VehicleSpec
+from twinloop.sim import BREAKDOWN_KEYS, Scenario, VehicleModel, simulate
+
+UDDS = load_cycle("udds")
+
+
+def _flat_cycle(speed: float, seconds: int = 200) -> Cycle:
+    t = np.arange(seconds + 1, dtype=float)
+    return Cycle("constant", t, np.full_like(t, speed), np.zeros_like(t))
+
+
+def test_breakdown_sums_to_battery_energy(compact_car):
+    r = simulate(compact_car, Scenario(UDDS, ambient_temperature=268.15, hvac="on"))
+    total = sum(r.breakdown[k][0] for k in BREAKDOWN_KEYS)
+    assert total == pytest.approx(r.battery_energy[0], rel=1e-9)
+    assert set(r.breakdown) == set(BREAKDOWN_KEYS)
+    assert r.breakdown["hvac"][0] > 0
+
+
+def test_constant_speed_road_load_energy_hand_computed(compact_car):
+    # 20 m/s for 200 s on the level: aero 0.5*1.2041*0.25*2.3*400*4000 m, rolling 1800*9.80665*0.008*4000 m
+    r = simulate(compact_car, Scenario(_flat_cycle(20.0), hvac="off"))
+    assert r.breakdown["aerodynamic"][0] == pytest.approx(0.5 * 1.2041 * 0.25 * 2.3 * 400 * 4000, rel=1e-9)
+    assert r.breakdown["rolling"][0] == pytest.approx(1800 * 9.80665 * 0.008 * 4000, rel=1e-9)
+    assert r.distance[0] == pytest.approx(4000.0)
+    assert r.breakdown["friction_braking"][0] == 0.0
+    # auxiliary: 300 W for 200 s
+    assert r.breakdown["auxiliary"][0] == pytest.approx(300 * 200)
+
+
+def test_grade_energy_is_potential_energy(compact_car):
+    t = np.arange(101, dtype=float)
+    climb = Cycle("climb", t, np.full_like(t, 10.0), np.full_like(t, 0.05))
+    r = simulate(compact_car, Scenario(climb, hvac="off"))
+    height = 1000.0 * np.sin(np.arctan(0.05))
+    assert r.breakdown["grade"][0] == pytest.approx(1800 * 9.80665 * height, rel=1e-9)
+
+
+def test_fleet_and_single_vehicle_results_are_identical(compact_car):
+    heavy = compact_car.with_changes(name="heavy", test_mass=2400.0)
+    scenario = Scenario(UDDS, ambient_temperature=278.15)
+    fleet = simulate([compact_car, heavy, compact_car], scenario)
+    for i, spec in enumerate([compact_car, heavy, compact_car]):
+        alone = simulate(spec, scenario)
+        assert fleet.battery_energy[i] == alone.battery_energy[0]
+        assert fleet.soc_end[i] == alone.soc_end[0]
+        for key in BREAKDOWN_KEYS:
+            assert fleet.breakdown[key][i] == alone.breakdown[key][0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(900, 2800), st.floats(0, 800))
+def test_more_mass_never_uses_less_energy_on_a_flat_cycle(mass, extra):
+    base = VehicleSpec("m", test_mass=mass, motor_peak_power=150e3, battery_energy=2.7e8,
+                       drag_coefficient=0.28, frontal_area=2.3, rolling_resistance_coefficient=0.009)
+    r = simulate([base, base.with_changes(test_mass=mass + extra)], Scenario(UDDS, hvac="off"))
+    assert r.battery_energy[1] >= r.battery_energy[0] - 1e-6
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(0.0, 1.0), st.floats(253.15, 313.15), st.sampled_from(["udds", "us06", "hwfet"]))
+def test_state_of_charge_stays_in_bounds_and_books_close(soc, ambient, cycle):
+    small = VehicleSpec("tiny", test_mass=1500, motor_peak_power=60e3, battery_energy=0.4 * 3.6e6,
+                        drag_coefficient=0.3, frontal_area=2.2, rolling_resistance_coefficient=0.009)
+    r = simulate(small, Scenario(load_cycle(cycle), soc_start=soc, ambient_temperature=ambient), record=True)
+    socs = r.series["state_of_charge"][0]
+    assert np.all((socs >= 0) & (socs <= 1))
+    assert 0.0 <= r.soc_end[0] <= 1.0
+    total = sum(r.breakdown[k][0] for k in BREAKDOWN_KEYS)
+    assert total == pytest.approx(r.battery_energy[0], rel=1e-6, abs=1.0)
+
+
+def test_a_weak_vehicle_reports_the_trace_missed(compact_car):
+    weak = compact_car.with_changes(name="weak", motor_peak_power=20e3, motor_peak_torque=120.0)
+    r = simulate([compact_car, weak], Scenario(load_cycle("us06"), hvac="off"))
+    assert r.trace_missed_time[0] == 0
+    assert r.trace_missed_time[1] > 30
+    assert r.trace_missed_distance[1] > 100
+    assert r.summary(1)["trace_missed_s"] == r.trace_missed_time[1]
+
+
+def test_an_empty_battery_stops_the_vehicle(compact_car):
+    r = simulate(compact_car, Scenario(UDDS, soc_start=0.0, hvac="off"))
+    assert r.distance[0] < 0.05 * UDDS.distance
+    assert r.trace_missed_time[0] > 1000
+
+
+def test_cold_needs_more_energy_than_mild(compact_car):
+    r = simulate([compact_car], Scenario(UDDS, ambient_temperature=266.45))  # 20 °F
+    mild = simulate([compact_car], Scenario(UDDS, ambient_temperature=295.15))
+    assert r.battery_energy[0] > 1.2 * mild.battery_energy[0]
+    assert r.breakdown["hvac"][0] > 0 and mild.breakdown["hvac"][0] == 0
+
+
+def test_regeneration_recovers_energy_and_switching_it_off_costs(compact_car):
+    on = simulate(compact_car, Scenario(UDDS, hvac="off"))
+    off = VehicleModel({"regenerative_braking": "off"}).simulate([compact_car], Scenario(UDDS, hvac="off"))
+    assert on.regeneration_recovered[0] > 0
+    assert off.regeneration_recovered[0] == 0
+    assert off.battery_energy[0] > 1.15 * on.battery_energy[0]
+
+
+def test_every_registered_submodel_runs(compact_car):
+    from twinloop.sim import SUBMODELS
+
+    for role, options in SUBMODELS.items():
+        for option in options:
+            r = VehicleModel({role: option}).simulate([compact_car], Scenario(UDDS))
+            assert np.isfinite(r.battery_energy[0])
+
+
+def test_unknown_submodel_names_suggest_close_matches():
+    with pytest.raises(UnknownNameError, match="isothermal"):
+        VehicleModel({"battery_thermal": "isotermal"})
+
+
+def test_scenario_rejects_out_of_range_inputs():
+    with pytest.raises(ValidationError, match="soc_start"):
+        Scenario(UDDS, soc_start=1.5)
+    with pytest.raises(ValidationError, match="ambient_temperature"):
+        Scenario(UDDS, ambient_temperature=20.0)  # Celsius given where kelvin is expected
+    with pytest.raises(ValidationError, match="hvac"):
+        Scenario(UDDS, hvac="maybe")
+
+
+def test_time_series_on_request_only(compact_car):
+    r = simulate(compact_car, Scenario(UDDS))
+    assert r.series is None
+    rec = simulate(compact_car, Scenario(UDDS), record=True)
+    frame = rec.series_frame(0)
+    assert len(frame) == len(UDDS.time)
+    np.testing.assert_allclose(frame["vehicle_speed"], UDDS.vehicle_speed)
+    assert rec.battery_energy[0] == r.battery_energy[0]
