@@ -1,0 +1,154 @@
+"""``twinloop simulate``, ``twinloop demo`` and ``twinloop cycle``: thin adapters over twinloop.sim."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from twinloop.cycles import bundled_cycles, load_cycle
+from twinloop.errors import ValidationError
+from twinloop.sim import HVAC_MODES, Scenario, simulate
+
+__all__ = ["register"]
+
+DEMO_CYCLES = ("udds", "hwfet", "us06", "wltc_3b")
+
+
+def _resolve(name: str):  # type: ignore[no-untyped-def]
+    from twinloop.parameters.library import resolve_vehicle
+
+    return resolve_vehicle(name)
+
+
+def _celsius_to_kelvin(value: float, field: str) -> float:
+    if not -50.0 <= value <= 60.0:
+        raise ValidationError(field, "a temperature in [-50, 60] °C", value)
+    return value + 273.15
+
+
+@click.command("simulate")
+@click.option("-v", "--vehicle", required=True, help="Bundled vehicle name (see `twinloop vehicle list`) or a TOML file.")
+@click.option("-c", "--cycle", required=True, help="Bundled cycle name (see `twinloop cycle list`) or a CSV trace.")
+@click.option("--ambient-c", type=float, default=20.0, show_default=True, help="Ambient temperature [°C].")
+@click.option("--soc-start", type=float, default=0.9, show_default=True, help="Initial state of charge [0-1].")
+@click.option("--payload-kg", type=float, default=0.0, show_default=True, help="Mass added to the test mass [kg].")
+@click.option("--hvac", type=click.Choice(HVAC_MODES), default="auto", show_default=True,
+              help="Cabin climate; auto runs it below 15 °C and above 25 °C.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="table: readable summary; json: totals and breakdown; csv: the time series.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write a PNG of speed, SoC, power and breakdown.")
+def simulate_command(vehicle: str, cycle: str, ambient_c: float, soc_start: float, payload_kg: float,
+                     hvac: str, fmt: str, plot: Path | None) -> None:
+    """Simulate one vehicle over a drive cycle and report its energy use.
+
+    \b
+    Examples:
+      twinloop simulate -v tesla_model_3_long_range_2022 -c udds
+      twinloop simulate -v my_car.toml -c my_trip.csv --ambient-c -7 --format json
+      twinloop simulate -v nissan_leaf_40kwh_2018 -c wltc_3b --plot leaf.png
+
+    Energies are in Wh; wh_per_km is on the wall (recharge) basis, like EPA
+    figures. The breakdown lists where the battery energy went and sums to it.
+    """
+    spec = _resolve(vehicle)
+    trace = load_cycle(cycle)
+    scenario = Scenario(trace, ambient_temperature=_celsius_to_kelvin(ambient_c, "ambient_c"),
+                        soc_start=soc_start, payload=payload_kg, hvac=hvac)
+    result = simulate(spec, scenario, record=bool(plot) or fmt == "csv")
+    summary = result.summary(0)
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2))
+    elif fmt == "csv":
+        frame = result.series_frame(0)
+        frame.columns = [_csv_name(c) for c in frame.columns]
+        for col in ("battery_temperature_k", "cabin_temperature_k"):
+            frame[col.replace("_k", "_c")] = frame.pop(col) - 273.15
+        frame.to_csv(sys.stdout, index=False, float_format="%.6g")
+    else:
+        _print_summary(summary)
+    if plot:
+        from twinloop.plotting import plot_result
+
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        plot_result(result, trace, plot)
+        click.echo(f"plot written to {plot}", err=True)
+
+
+_UNITS = {"time": "s", "vehicle_speed": "mps", "battery_power": "w", "battery_current": "a", "battery_voltage": "v",
+          "battery_temperature": "k", "cabin_temperature": "k", "hvac_power": "w", "motor_power": "w",
+          "friction_brake_power": "w"}
+
+
+def _csv_name(column: str) -> str:
+    return f"{column}_{_UNITS[column]}" if column in _UNITS else column
+
+
+def _print_summary(s: dict) -> None:  # type: ignore[type-arg]
+    click.echo(f"{s['vehicle']} on {s['cycle']}: {s['distance_m'] / 1000:.2f} km in {s['duration_s']:.0f} s")
+    click.echo(f"  wall energy      {s['wall_energy_wh']:10.1f} Wh   ({s['wh_per_km']:.1f} Wh/km)")
+    click.echo(f"  battery energy   {s['battery_energy_wh']:10.1f} Wh")
+    click.echo(f"  state of charge  {s['soc_start']:.3f} -> {s['soc_end']:.3f}")
+    if s["trace_missed_s"]:
+        click.secho(f"  trace missed     {s['trace_missed_s']:.0f} s, {s['trace_missed_m']:.0f} m short "
+                    "(the vehicle is too weak for this cycle)", fg="yellow")
+    click.echo("  where the battery energy went [Wh]:")
+    for key, value in s["breakdown"].items():
+        click.echo(f"    {key.replace('_', ' '):20s}{value:10.1f}")
+    click.echo(f"  (regeneration recovered {s['regeneration_recovered_wh']:.1f} Wh, already netted above)")
+
+
+@click.command("demo")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=Path("out/demo.png"),
+              show_default=True, help="Where to write the breakdown figure.")
+@click.option("--ambient-c", type=float, default=20.0, show_default=True, help="Ambient temperature [°C].")
+def demo_command(plot: Path, ambient_c: float) -> None:
+    """Simulate every bundled reference vehicle over the standard cycles.
+
+    Prints a table of wall energy per km and writes a stacked bar chart of
+    where the energy goes. No server or data set is needed.
+    """
+    import pandas as pd
+
+    from twinloop.parameters.library import bundled_vehicles, load_bundled
+    from twinloop.plotting import plot_breakdown_table
+
+    names = [n for n in bundled_vehicles() if ":" not in n]  # the reference BEVs, not the EPA list
+    specs = [load_bundled(n) for n in names]
+    rows = []
+    for cycle in DEMO_CYCLES:
+        scenario = Scenario(load_cycle(cycle), ambient_temperature=_celsius_to_kelvin(ambient_c, "ambient_c"))
+        rows.append(simulate(specs, scenario).to_frame())  # the whole fleet in one call
+    table = pd.concat(rows, ignore_index=True)
+    pivot = table.pivot(index="vehicle", columns="cycle", values="wh_per_km")[list(DEMO_CYCLES)]
+    click.echo(f"Wall energy [Wh/km] of {len(specs)} bundled vehicles at {ambient_c:g} °C:\n")
+    click.echo(pivot.round(1).to_string())
+    missed = table[table["trace_missed_s"] > 0]
+    for _, row in missed.iterrows():
+        click.secho(f"{row['vehicle']} missed the {row['cycle']} trace for {row['trace_missed_s']:.0f} s", fg="yellow")
+    plot.parent.mkdir(parents=True, exist_ok=True)
+    plot_breakdown_table(table, plot)
+    click.echo(f"\nEnergy breakdown plot written to {plot}")
+    click.echo("Next: `twinloop simulate --help`, `twinloop vehicle list`, `twinloop cycle list`.")
+
+
+@click.group("cycle")
+def cycle_group() -> None:
+    """Standard drive cycles."""
+
+
+@cycle_group.command("list")
+def cycle_list() -> None:
+    """List the bundled drive cycles."""
+    for name, description in bundled_cycles().items():
+        c = load_cycle(name)
+        click.echo(f"{name:10s} {c.distance / 1000:6.2f} km {c.duration:6.0f} s  {description}")
+
+
+def register(group: click.Group) -> None:
+    """Add the simulation commands to the main group."""
+    group.add_command(simulate_command)
+    group.add_command(demo_command)
+    group.add_command(cycle_group)
