@@ -7,16 +7,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from twinloop.cycles import Cycle  # noqa: E402
-from twinloop.sim import BREAKDOWN_KEYS, SimulationResult  # noqa: E402
+from twinloop.cycles import Cycle
+from twinloop.sim import BREAKDOWN_KEYS, SimulationResult
 
 __all__ = ["plot_breakdown_table", "plot_result"]
 
-_COLOURS = dict(zip(BREAKDOWN_KEYS, plt.get_cmap("tab10").colors, strict=False))
+_COLOURS = {key: f"C{i}" for i, key in enumerate(BREAKDOWN_KEYS)}
 
 
 def plot_result(result: SimulationResult, cycle: Cycle, path: str | Path, i: int = 0) -> Path:
@@ -71,7 +71,8 @@ def plot_breakdown_table(table: pd.DataFrame, path: str | Path) -> Path:
         ax.set_title(cyc)
         ax.tick_params(axis="x", rotation=75)
     axes[0].set_ylabel("battery energy by cause [Wh/km]")
-    axes[-1].legend(fontsize=8, loc="upper right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="outside right upper")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)

@@ -17,7 +17,7 @@ __all__ = ["register"]
 DEMO_CYCLES = ("udds", "hwfet", "us06", "wltc_3b")
 
 
-def _resolve(name: str):  # type: ignore[no-untyped-def]
+def _resolve(name: str):
     from twinloop.parameters.library import resolve_vehicle
 
     return resolve_vehicle(name)
@@ -86,7 +86,7 @@ def _csv_name(column: str) -> str:
     return f"{column}_{_UNITS[column]}" if column in _UNITS else column
 
 
-def _print_summary(s: dict) -> None:  # type: ignore[type-arg]
+def _print_summary(s: dict) -> None:
     click.echo(f"{s['vehicle']} on {s['cycle']}: {s['distance_m'] / 1000:.2f} km in {s['duration_s']:.0f} s")
     click.echo(f"  wall energy      {s['wall_energy_wh']:10.1f} Wh   ({s['wh_per_km']:.1f} Wh/km)")
     click.echo(f"  battery energy   {s['battery_energy_wh']:10.1f} Wh")

@@ -44,7 +44,7 @@ N_SERIES = len(S)
 
 
 @_jit
-def _ocv(soc, table):  # type: ignore[no-untyped-def]
+def _ocv(soc, table):
     """Scalar twin of :func:`twinloop.physics.battery.ocv.open_circuit_voltage`."""
     k = table.shape[0]
     x = min(max(soc, 0.0), 1.0) * (k - 1)
@@ -53,7 +53,7 @@ def _ocv(soc, table):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _drive(p, v_prev, v_new, grade, dt):  # type: ignore[no-untyped-def]
+def _drive(p, v_prev, v_new, grade, dt):
     """Forces and powers for moving from `v_prev` to `v_new` in `dt`.
 
     Returns wheel power, motor torque, motor speed, shaft power and the
@@ -72,7 +72,7 @@ def _drive(p, v_prev, v_new, grade, dt):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _traction_electric(p, wheel_power, speed):  # type: ignore[no-untyped-def]
+def _traction_electric(p, wheel_power, speed):
     """Electric power [W] and shaft torque for a wheel power >= 0."""
     shaft = _gearbox_input_power(wheel_power, p[P.gearbox_efficiency])
     torque = shaft / max(speed, 1e-3)
@@ -84,7 +84,7 @@ def _traction_electric(p, wheel_power, speed):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, parallel=True)
-def run_kernel(params, ocv_tables, speed, grade, dt, record):  # type: ignore[no-untyped-def]
+def run_kernel(params, ocv_tables, speed, grade, dt, record):
     """Simulate every vehicle (row of `params`) over one trace.
 
     Parameters
