@@ -1,0 +1,294 @@
+"""Import a FASTSim 3 battery-electric vehicle file as a :class:`VehicleSpec`.
+
+NREL's FASTSim 3 (Apache-2.0) stores a vehicle as YAML, as written by
+``fastsim.Vehicle.to_yaml()``. This module reads that YAML with PyYAML alone;
+FASTSim itself is not needed. The field mapping, and what does not map, is
+tabulated in ``docs/vehicle-spec.md``; every imported value's FASTSim path is
+recorded in the spec's ``sources``.
+
+Examples
+--------
+>>> text = '''
+... name: Demo BEV
+... pt_type:
+...   BEV:
+...     res: {energy_capacity_joules: 2.16e8, min_soc: 0.05, max_soc: 0.95, pwr_out_max_watts: 1.5e5}
+...     em: {pwr_out_max_watts: 1.2e5}
+...     transmission: {eff_interp: 0.97}
+... chassis: {drag_coef: 0.3, frontal_area_square_meters: 2.3, wheel_rr_coef: 0.008,
+...           wheel_radius_meters: 0.33, drive_type: FWD}
+... mass_kilograms: 1700.0
+... pwr_aux_base_watts: 250.0
+... '''
+>>> spec = fastsim_vehicle_spec(text)
+>>> spec.name, round(spec.battery_energy / 3.6e6, 1), spec.motor_peak_power
+('demo_bev', 54.0, 120000.0)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from twinloop.errors import SpecificationError
+from twinloop.parameters.spec import VehicleSpec
+
+__all__ = ["fastsim_vehicle_spec"]
+
+_DRIVES = {"FWD": "FWD", "RWD": "RWD", "AWD": "AWD", "4WD": "AWD"}
+_HEAT_SOURCES = {"HeatPump": "heat_pump", "ResistanceHeater": "resistive"}
+# Reference temperatures [K] at which FASTSim's fraction-of-ideal COP is evaluated.
+_HEATING_AMBIENT = 280.15  # 7 °C, the rating point of cop_at_7c
+_COOLING_AMBIENT = 308.15  # 35 °C
+_COP_RANGE = (0.5, 8.0)
+
+
+def fastsim_vehicle_spec(path_or_text: str | Path, name: str | None = None) -> VehicleSpec:
+    """Convert a FASTSim 3 BEV vehicle (YAML) into a :class:`VehicleSpec`.
+
+    Parameters
+    ----------
+    path_or_text : str or pathlib.Path
+        A YAML file written by ``fastsim.Vehicle.to_yaml()``, or its text
+        (a ``str`` with a newline is text).
+    name : str, optional
+        Name of the spec; default: FASTSim's ``name`` in snake_case.
+
+    Returns
+    -------
+    VehicleSpec
+        Physical road-load form. Fields FASTSim does not describe keep their
+        defaults; ``sources`` names the FASTSim path of every mapped value.
+
+    Raises
+    ------
+    SpecificationError
+        If the file is not YAML, not a vehicle, not a BEV, lacks a required
+        value (mass, road load, motor power, battery energy) or holds a value
+        outside twinloop's valid range (the message names the FASTSim path).
+
+    Notes
+    -----
+    Conversions that are more than a copy:
+
+    - usable battery energy = ``energy_capacity_joules × (max_soc − min_soc)``;
+    - rotating mass factor = ``num_wheels × wheel_inertia / wheel_radius² / mass``
+      (FASTSim models wheel inertia only);
+    - cabin conductance = ``length × width / (1/h_stop + 1/h_shell)``, FASTSim's
+      cabin-to-ambient conductance at standstill [W K-1];
+    - heat-pump COP at 7 °C = ``frac_of_ideal_cop × T_set / (T_set − 280.15 K)``,
+      cooling COP = ``frac_of_ideal_cop × T_set / (308.15 K − T_set)``
+      (Carnot at 7 °C and 35 °C ambient), clipped to [0.5, 8].
+    """
+    text, where = _read(path_or_text)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecificationError("yaml", "a FASTSim 3 vehicle YAML file", "malformed YAML", where,
+                                 hint=str(exc).replace("\n", " ")) from None
+    if not isinstance(doc, dict) or "pt_type" not in doc or "chassis" not in doc:
+        raise SpecificationError("pt_type", "a FASTSim 3 vehicle (keys pt_type and chassis)",
+                                 sorted(doc) if isinstance(doc, dict) else type(doc).__name__, where)
+    pt = doc["pt_type"]
+    if not isinstance(pt, dict) or "BEV" not in pt:
+        kind = next(iter(pt)) if isinstance(pt, dict) and pt else pt
+        raise SpecificationError("pt_type", "BEV (battery-electric)", kind, where,
+                                 hint="only battery-electric vehicles can be imported")
+    reader = _Reader(doc, where)
+    values, sources = _map(reader, doc)
+    values["name"] = name or _slug(str(doc.get("name") or Path(where).stem))
+    values["description"] = f"Imported from FASTSim 3 vehicle {doc.get('name')!r}."
+    sources["vehicle"] = f"NREL FASTSim 3 vehicle file {Path(where).name} (Apache-2.0)"
+    try:
+        return VehicleSpec(**values, sources=sources)
+    except SpecificationError as exc:
+        origin = reader.origin.get(exc.field)
+        if origin is None:
+            raise SpecificationError(exc.field, exc.expected, exc.received, where, exc.hint) from None
+        raise SpecificationError(origin, exc.expected + f" (as twinloop's {exc.field})", exc.received,
+                                 where, exc.hint) from None
+
+
+def _read(path_or_text: str | Path) -> tuple[str, str]:
+    if isinstance(path_or_text, str) and "\n" in path_or_text:
+        return path_or_text, "<text>"
+    path = Path(path_or_text)
+    return path.read_text(encoding="utf-8"), str(path)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "fastsim_vehicle"
+
+
+class _Reader:
+    """Reads dotted FASTSim paths and remembers where each field came from."""
+
+    def __init__(self, doc: Mapping[str, Any], where: str) -> None:
+        self.doc = doc
+        self.where = where
+        self.origin: dict[str, str] = {}
+
+    def get(self, path: str) -> Any:
+        node: Any = self.doc
+        for part in path.split("."):
+            if not isinstance(node, dict) or node.get(part) in (None, "None"):
+                return None
+            node = node[part]
+        return node
+
+    def number(self, path: str, required: bool = False) -> float | None:
+        value = self.get(path)
+        if value is None:
+            if required:
+                raise SpecificationError(path, "a number", None, self.where,
+                                         hint="FASTSim file lacks a value twinloop requires")
+            return None
+        if isinstance(value, str):  # YAML 1.1 reads 1.2e5 (no sign in the exponent) as text
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise SpecificationError(path, "a number", value, self.where)
+        return float(value)
+
+
+def _map(r: _Reader, doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    v: dict[str, Any] = {}
+    src: dict[str, str] = {}
+
+    def put(field: str, toml_key: str, value: Any, path: str, note: str = "") -> None:
+        if value is None:
+            return
+        v[field] = value
+        r.origin[field] = path
+        src[toml_key] = f"FASTSim {path}" + (f" ({note})" if note else "")
+
+    bev = "pt_type.BEV"
+    mass = r.number("mass_kilograms")
+    if mass is None:
+        parts = [r.number(p) for p in ("chassis.glider_mass_kilograms", "chassis.cargo_mass_kilograms",
+                                       f"{bev}.res.mass_kilograms", f"{bev}.em.mass_kilograms")]
+        if any(p is None for p in parts):
+            raise SpecificationError("mass_kilograms", "a vehicle mass [kg]", None, r.where,
+                                     hint="the file gives neither mass_kilograms nor all component masses")
+        mass = sum(p for p in parts if p is not None)
+        put("test_mass", "mass.test_mass_kg", mass, "chassis.glider_mass_kilograms",
+            "sum of glider, cargo, battery and motor masses")
+    else:
+        put("test_mass", "mass.test_mass_kg", mass, "mass_kilograms")
+
+    put("drag_coefficient", "road_load.drag_coefficient", r.number("chassis.drag_coef", True),
+        "chassis.drag_coef")
+    put("frontal_area", "road_load.frontal_area_m2", r.number("chassis.frontal_area_square_meters", True),
+        "chassis.frontal_area_square_meters")
+    put("rolling_resistance_coefficient", "road_load.rolling_resistance_coefficient",
+        r.number("chassis.wheel_rr_coef", True), "chassis.wheel_rr_coef")
+    radius = r.number("chassis.wheel_radius_meters")
+    put("wheel_radius", "drivetrain.wheel_radius_m", radius, "chassis.wheel_radius_meters")
+    inertia, wheels = r.number("chassis.wheel_inertia_kilogram_square_meters"), r.number("chassis.num_wheels")
+    if inertia is not None and wheels is not None and radius:
+        put("rotating_mass_factor", "mass.rotating_mass_factor", wheels * inertia / radius**2 / mass,
+            "chassis.wheel_inertia_kilogram_square_meters",
+            "num_wheels × wheel inertia / wheel radius² / mass; wheels only")
+    drive = r.get("chassis.drive_type")
+    if drive is not None:
+        if drive not in _DRIVES:
+            raise SpecificationError("chassis.drive_type", "one of " + ", ".join(_DRIVES), drive, r.where)
+        put("drive", "drivetrain.drive", _DRIVES[drive], "chassis.drive_type")
+
+    put("motor_peak_power", "drivetrain.motor_peak_power_kw", r.number(f"{bev}.em.pwr_out_max_watts", True),
+        f"{bev}.em.pwr_out_max_watts")
+    peak = _peak_efficiency(r.get(f"{bev}.em.eff_interp_achieved"))
+    if peak is not None:
+        src["drivetrain.motor_loss"] = (f"not mapped: FASTSim's motor efficiency map (peak {peak:.3f}) "
+                                        "has no torque-speed form; twinloop's default loss model is used")
+    gear = r.get(f"{bev}.transmission.eff_interp")
+    if isinstance(gear, dict) and "Constant" in gear:
+        gear = gear["Constant"]
+    if isinstance(gear, int | float) and not isinstance(gear, bool):
+        put("gearbox_efficiency", "drivetrain.gearbox_efficiency", float(gear),
+            f"{bev}.transmission.eff_interp")
+
+    capacity = r.number(f"{bev}.res.energy_capacity_joules", True)
+    assert capacity is not None
+    low, high = r.number(f"{bev}.res.min_soc") or 0.0, r.number(f"{bev}.res.max_soc") or 1.0
+    put("battery_energy", "battery.energy_kwh", capacity * (high - low), f"{bev}.res.energy_capacity_joules",
+        f"usable: × (max_soc {high:g} − min_soc {low:g})")
+    put("battery_max_discharge_power", "battery.max_discharge_power_kw",
+        r.number(f"{bev}.res.pwr_out_max_watts"), f"{bev}.res.pwr_out_max_watts")
+    thermal = f"{bev}.res.thrml.RESLumpedThermal"
+    put("battery_heat_capacity", "battery.heat_capacity_j_per_k",
+        r.number(f"{thermal}.heat_capacitance_joules_per_kelvin"), f"{thermal}.heat_capacitance_joules_per_kelvin")
+    put("battery_heat_transfer", "battery.heat_transfer_w_per_k",
+        r.number(f"{thermal}.conductance_to_amb_watts_per_kelvin"), f"{thermal}.conductance_to_amb_watts_per_kelvin")
+
+    cabin = "cabin.LumpedCabin"
+    put("cabin_heat_capacity", "cabin.heat_capacity_j_per_k",
+        r.number(f"{cabin}.heat_capacitance_joules_per_kelvin"), f"{cabin}.heat_capacitance_joules_per_kelvin")
+    shell = r.number(f"{cabin}.cab_shell_htc_to_amb_watts_per_square_meter_kelvin")
+    stop = r.number(f"{cabin}.cab_htc_to_amb_stop_watts_per_square_meter_kelvin")
+    length, width = r.number(f"{cabin}.length_meters"), r.number(f"{cabin}.width_meters")
+    if shell and stop and length and width:
+        put("cabin_conductance", "cabin.conductance_w_per_k", length * width / (1 / stop + 1 / shell),
+            f"{cabin}.cab_shell_htc_to_amb_watts_per_square_meter_kelvin",
+            "length × width / (1/h_stop + 1/h_shell): conductance at standstill")
+    _map_hvac(r, put)
+
+    put("auxiliary_power", "auxiliary.power_w", r.number("pwr_aux_base_watts"), "pwr_aux_base_watts")
+    src["charger.efficiency"] = "not in FASTSim 3: twinloop default"
+    src["battery.chemistry"] = "not in FASTSim 3: twinloop default"
+    return v, src
+
+
+def _map_hvac(r: _Reader, put: Any) -> None:
+    hvac = r.get("hvac")
+    if not isinstance(hvac, dict) or not hvac:
+        return
+    variant, h = next(iter(hvac.items()))
+    if not isinstance(h, dict):
+        return
+    base = f"hvac.{variant}"
+    # LumpedCabin names keys without "_cab"; LumpedCabinAndRES with it.
+    setpoint_key = "te_set_kelvin" if "te_set_kelvin" in h else "te_set_cab_kelvin"
+    source_key = "heat_source" if "heat_source" in h else "cabin_heat_source"
+    power_key = "pwr_aux_for_hvac_max_watts" if "pwr_aux_for_hvac_max_watts" in h else "pwr_aux_for_hvac_cab_max_watts"
+    setpoint = r.number(f"{base}.{setpoint_key}")
+    put("cabin_setpoint", "cabin.setpoint_c", setpoint, f"{base}.{setpoint_key}")
+    heating = _HEAT_SOURCES.get(str(h.get(source_key)))
+    put("hvac_heating", "cabin.heating", heating, f"{base}.{source_key}")
+    power = r.number(f"{base}.{power_key}")
+    put("hvac_max_heating", "cabin.max_heating_kw", power, f"{base}.{power_key}")
+    put("hvac_max_cooling", "cabin.max_cooling_kw", power, f"{base}.{power_key}")
+    frac = r.number(f"{base}.frac_of_ideal_cop")
+    t_set = setpoint or 295.15
+    if frac is not None:
+        cooling = min(max(frac * t_set / (_COOLING_AMBIENT - t_set), _COP_RANGE[0]), _COP_RANGE[1])
+        put("hvac_cop_cooling", "cabin.cop_cooling", cooling, f"{base}.frac_of_ideal_cop",
+            "× Carnot COP from the set point to 35 °C ambient")
+        if heating == "heat_pump":
+            heat = min(max(frac * t_set / (t_set - _HEATING_AMBIENT), _COP_RANGE[0]), _COP_RANGE[1])
+            put("hvac_cop_at_280k", "cabin.cop_at_7c", heat, f"{base}.frac_of_ideal_cop",
+                "× Carnot COP from 7 °C ambient to the set point")
+
+
+def _peak_efficiency(interp: Any) -> float | None:
+    if not isinstance(interp, dict):
+        return None
+    values = interp.get("data", {}).get("values") if isinstance(interp.get("data"), dict) else None
+    flat: list[float] = []
+
+    def visit(x: Any) -> None:
+        if isinstance(x, list):
+            for y in x:
+                visit(y)
+        elif isinstance(x, int | float):
+            flat.append(float(x))
+
+    visit(values)
+    return max(flat) if flat else None

@@ -1,0 +1,110 @@
+"""``twinloop vehicle``: list, show, validate, from-epa, import-fastsim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from twinloop.cli import main
+from twinloop.parameters.toml_io import load_vehicle
+
+FASTSIM = Path(__file__).parents[1] / "data" / "fastsim" / "2022_Renault_Zoe_ZE50_R135.yaml"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_help_teaches_with_examples(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["vehicle", "--help"])
+    assert result.exit_code == 0 and "Examples:" in result.output and "from-epa" in result.output
+    for command in ("list", "show", "validate", "from-epa", "import-fastsim"):
+        sub = runner.invoke(main, ["vehicle", command, "--help"])
+        assert sub.exit_code == 0 and "twinloop vehicle" in sub.output
+
+
+def test_list_shows_physical_specs_and_counts_epa(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["vehicle", "list"])
+    assert result.exit_code == 0
+    assert "tesla_model_3_long_range_2022" in result.stdout and "epa2022:" not in result.stdout
+    assert "97 EPA 2022 test vehicles" in result.stderr
+
+
+def test_list_epa(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["vehicle", "list", "--epa"])
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 97
+
+
+def test_show_prints_loadable_toml(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["vehicle", "show", "nissan_leaf_40kwh_2018"])
+    assert result.exit_code == 0
+    path = tmp_path / "leaf.toml"
+    path.write_text(result.stdout)
+    assert load_vehicle(path).motor_peak_power == 110e3
+
+
+def test_show_unknown_name_is_one_line_exit_2(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["vehicle", "show", "nissan_leef"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "nissan_leaf_40kwh_2018" in result.stderr
+
+
+def test_validate_ok_and_bad(runner: CliRunner, tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(runner.invoke(main, ["vehicle", "show", "bmw_i3_120ah_2019"]).stdout)
+    result = runner.invoke(main, ["vehicle", "validate", str(good)])
+    assert result.exit_code == 0 and result.stdout.startswith("ok: bmw_i3_120ah_2019")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.read_text().replace("efficiency = 0.88", "efficiency = 1.2"))
+    result = runner.invoke(main, ["vehicle", "validate", str(bad)])
+    assert result.exit_code == 2 and "charger.efficiency" in result.stderr and str(bad) in result.stderr
+
+
+def test_validate_missing_file(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["vehicle", "validate", str(tmp_path / "absent.toml")])
+    assert result.exit_code == 2 and "file not found" in result.stderr
+
+
+def test_from_epa_prints_a_spec(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["vehicle", "from-epa", "--make", "tesla", "--model", "model 3 rwd"])
+    assert result.exit_code == 0
+    path = tmp_path / "m3.toml"
+    path.write_text(result.stdout)
+    spec = load_vehicle(path)
+    assert spec.name == "epa2022:tesla_model_3_rwd_3r022_043763_c0" and spec.drive == "RWD"
+
+
+def test_from_epa_with_test_vehicle_id_and_output(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "i4.toml"
+    result = runner.invoke(main, ["vehicle", "from-epa", "--make", "bmw", "--model", "i4",
+                                  "--test-vehicle-id", "FK96493", "--configuration", "0", "-o", str(out)])
+    assert result.exit_code == 0
+    assert load_vehicle(out).name == "epa2022:bmw_i4_m50_gran_coupe_20_wheels_fk96493_c0"
+
+
+def test_from_epa_no_match_lists_close_matches(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["vehicle", "from-epa", "--make", "tesla", "--model", "modle 3"])
+    assert result.exit_code == 2 and "did you mean" in result.stderr and "Tesla Model 3" in result.stderr
+
+
+def test_from_epa_missing_csv(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["vehicle", "from-epa", str(tmp_path / "x.csv"), "--make", "a", "--model", "b"])
+    assert result.exit_code == 2 and "file not found" in result.stderr
+
+
+def test_import_fastsim(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "zoe.toml"
+    result = runner.invoke(main, ["vehicle", "import-fastsim", str(FASTSIM), "-o", str(out), "--name", "zoe"])
+    assert result.exit_code == 0
+    spec = load_vehicle(out)
+    assert spec.name == "zoe" and spec.drag_coefficient == 0.33 and spec.motor_peak_power == 100e3
+
+
+def test_import_fastsim_not_a_vehicle(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("name: x\n")
+    result = runner.invoke(main, ["vehicle", "import-fastsim", str(path)])
+    assert result.exit_code == 2 and "pt_type" in result.stderr

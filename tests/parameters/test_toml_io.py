@@ -1,0 +1,267 @@
+"""TOML vehicle format: unit conversion at the boundary, exact round trip, precise errors."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from twinloop.errors import SpecificationError
+from twinloop.parameters.spec import DRIVES, HEATING, VehicleSpec
+from twinloop.parameters.toml_io import TOML_KEYS, _si_range, dump_vehicle, load_vehicle
+
+MINIMAL = """
+name = "minimal"
+[mass]
+test_mass_kg = 1500
+[road_load]
+drag_coefficient = 0.3
+frontal_area_m2 = 2.2
+rolling_resistance_coefficient = 0.009
+[drivetrain]
+motor_peak_power_kw = 100
+[battery]
+energy_kwh = 50
+"""
+
+
+def _with(section_text: str) -> str:
+    return MINIMAL + "\n" + section_text
+
+
+# -- conversions, hand-checked ------------------------------------------------
+
+def test_minimal_file_converts_units_to_si() -> None:
+    spec = load_vehicle(MINIMAL)
+    assert spec.test_mass == 1500.0
+    assert spec.motor_peak_power == 100_000.0
+    assert spec.battery_energy == 50 * 3.6e6
+    assert spec.road_load_form == "physical"
+
+
+def test_epa_unit_coastdown_is_converted_to_si() -> None:
+    # 1 lbf = 4.4482216152605 N; 1 mph = 0.44704 m/s.
+    spec = load_vehicle(MINIMAL.replace("""drag_coefficient = 0.3
+frontal_area_m2 = 2.2
+rolling_resistance_coefficient = 0.009""", """coastdown_a_lbf = 33.9
+coastdown_b_lbf_per_mph = 0.034
+coastdown_c_lbf_per_mph2 = 0.01668"""))
+    assert spec.coastdown_a == pytest.approx(33.9 * 4.4482216152605, rel=1e-15)  # 150.7947 N
+    assert spec.coastdown_b == pytest.approx(0.034 * 4.4482216152605 / 0.44704, rel=1e-15)  # 0.33832
+    assert spec.coastdown_c == pytest.approx(0.01668 * 4.4482216152605 / 0.44704**2, rel=1e-15)  # 0.37127
+    assert round(spec.coastdown_a, 3) == 150.795
+
+
+def test_celsius_setpoint_and_kilowatts() -> None:
+    spec = load_vehicle(_with("[cabin]\nsetpoint_c = 21.5\nmax_heating_kw = 7.5\n"))
+    assert spec.cabin_setpoint == 294.65
+    assert spec.hvac_max_heating == 7500.0
+
+
+def test_motor_loss_subtable_and_sources() -> None:
+    spec = load_vehicle(_with(
+        '[drivetrain.motor_loss]\ncopper = 0.05\n[sources]\n"road_load.drag_coefficient" = "maker"\n'
+        'battery.energy_kwh = "dotted key becomes nested table, flattened back"\n'))
+    assert spec.copper_loss == 0.05
+    assert spec.sources == {"road_load.drag_coefficient": "maker",
+                            "battery.energy_kwh": "dotted key becomes nested table, flattened back"}
+
+
+def test_name_defaults_to_file_stem(tmp_path: Path) -> None:
+    path = tmp_path / "my_car.toml"
+    path.write_text(MINIMAL.replace('name = "minimal"', ""))
+    assert load_vehicle(path).name == "my_car"
+
+
+def test_every_spec_field_has_a_toml_key() -> None:
+    mapped = {k.field for k in TOML_KEYS}
+    assert mapped == {f.name for f in fields(VehicleSpec)} - {"sources"}
+
+
+# -- round trip -----------------------------------------------------------------
+
+def _number(key_field: str) -> st.SearchStrategy[float]:
+    key = next(k for k in TOML_KEYS if k.field == key_field and not k.alias)
+    low, high = _si_range(key)
+    low = max(low, -1e9)
+    high = min(high, 1e10)
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+_OPTIONAL = [k.field for k in TOML_KEYS
+             if k.kind == "number" and not k.alias and k.field not in
+             {"test_mass", "motor_peak_power", "battery_energy", "regen_fade_speed_low", "regen_fade_speed_high",
+              "drag_coefficient", "frontal_area", "rolling_resistance_coefficient",
+              "coastdown_a", "coastdown_b", "coastdown_c"}]
+_SOURCE_KEYS = ["vehicle", "mass.test_mass_kg", "road_load", "battery.energy_kwh", "drivetrain.motor_loss"]
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> VehicleSpec:
+    kw: dict[str, object] = {
+        "name": draw(st.text(min_size=1, max_size=20)),
+        "description": draw(st.text(max_size=40)),
+        "test_mass": draw(_number("test_mass")),
+        "motor_peak_power": draw(_number("motor_peak_power")),
+        "battery_energy": draw(st.floats(1.0, 1e10)),
+        "drive": draw(st.sampled_from(DRIVES)),
+        "hvac_heating": draw(st.sampled_from(HEATING)),
+        "battery_chemistry": draw(st.sampled_from(["nmc", "lfp", "lmo"])),
+    }
+    forms = draw(st.sampled_from(["physical", "coastdown", "both"]))
+    if forms in ("physical", "both"):
+        for f in ("drag_coefficient", "frontal_area", "rolling_resistance_coefficient"):
+            kw[f] = draw(_number(f))
+    if forms in ("coastdown", "both"):
+        for f in ("coastdown_a", "coastdown_b", "coastdown_c"):
+            kw[f] = draw(_number(f))
+    for f in _OPTIONAL:
+        if draw(st.booleans()):
+            kw[f] = draw(_number(f))
+    low = draw(st.floats(0.0, 19.0))
+    kw["regen_fade_speed_low"] = low
+    kw["regen_fade_speed_high"] = draw(st.floats(low + 0.5, 30.0))
+    kw["sources"] = draw(st.dictionaries(st.sampled_from(_SOURCE_KEYS), st.text(max_size=30), max_size=3))
+    return VehicleSpec(**kw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(specs())
+def test_dump_then_load_gives_an_equal_spec(spec: VehicleSpec) -> None:
+    assert load_vehicle(dump_vehicle(spec)) == spec
+
+
+def test_round_trip_of_awkward_floats() -> None:
+    # 0.1 kWh in J and a setpoint that is not a short decimal in Celsius.
+    spec = load_vehicle(MINIMAL).with_changes(battery_energy=360000.00000000006, cabin_setpoint=294.15000000000003,
+                                              motor_peak_power=123456.789)
+    assert load_vehicle(dump_vehicle(spec)) == spec
+
+
+def test_dump_writes_short_numbers() -> None:
+    text = dump_vehicle(load_vehicle(MINIMAL))
+    assert "energy_kwh = 50.0\n" in text
+    assert "setpoint_c = 21.0\n" in text
+    assert "motor_peak_power_kw = 100.0\n" in text
+
+
+# -- bad input ------------------------------------------------------------------
+
+def _error(text: str) -> SpecificationError:
+    with pytest.raises(SpecificationError) as info:
+        load_vehicle(text)
+    return info.value
+
+
+def test_unknown_key_names_key_file_and_close_match(tmp_path: Path) -> None:
+    path = tmp_path / "car.toml"
+    path.write_text(MINIMAL.replace("test_mass_kg", "test_mas_kg"))
+    with pytest.raises(SpecificationError) as info:
+        load_vehicle(path)
+    message = str(info.value)
+    assert "mass.test_mas_kg" in message and str(path) in message and "did you mean 'test_mass_kg'" in message
+
+
+def test_unknown_section_suggests_close_match() -> None:
+    err = _error(_with("[batery]\nenergy_kwh = 3\n"))
+    assert err.field == "batery" and "did you mean 'battery'" in str(err)
+
+
+def test_negative_mass_names_toml_key_range_and_value() -> None:
+    err = _error(MINIMAL.replace("test_mass_kg = 1500", "test_mass_kg = -1500"))
+    assert err.field == "mass.test_mass_kg"
+    assert "[300, 40000] kg" in err.expected
+    assert err.received == -1500
+
+
+def test_efficiency_above_one_is_refused() -> None:
+    err = _error(_with("[charger]\nefficiency = 1.05\n"))
+    assert err.field == "charger.efficiency" and err.received == 1.05 and "[0.5, 1]" in err.expected
+
+
+def test_range_is_reported_in_the_keys_unit() -> None:
+    err = _error(MINIMAL.replace("motor_peak_power_kw = 100", "motor_peak_power_kw = 5000"))
+    assert err.field == "drivetrain.motor_peak_power_kw" and "[1, 1000] kW" in err.expected
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", '"heavy"', "true", "[1500]"])
+def test_nan_and_wrong_types_are_refused(value: str) -> None:
+    err = _error(MINIMAL.replace("test_mass_kg = 1500", f"test_mass_kg = {value}"))
+    assert err.field == "mass.test_mass_kg"
+
+
+def test_nan_is_reported_as_nan() -> None:
+    err = _error(MINIMAL.replace("test_mass_kg = 1500", "test_mass_kg = nan"))
+    assert isinstance(err.received, float) and math.isnan(err.received)
+
+
+def test_wrong_choice_lists_the_choices() -> None:
+    err = _error(_with("[cabin]\nheating = \"heatpump\"\n"))
+    assert err.field == "cabin.heating" and "heat_pump" in err.expected
+
+
+def test_unknown_chemistry_is_named_by_its_toml_key() -> None:
+    err = _error(MINIMAL.replace("energy_kwh = 50", "energy_kwh = 50\nchemistry = \"nca\""))
+    assert err.field == "battery.chemistry"
+
+
+def test_incomplete_road_load_names_both_forms() -> None:
+    err = _error(MINIMAL.replace("frontal_area_m2 = 2.2\n", ""))
+    assert err.field == "road_load" and "frontal_area_m2" in err.expected and "coastdown_a_n" in err.expected
+
+
+def test_si_and_epa_coastdown_for_the_same_coefficient_is_refused() -> None:
+    err = _error(MINIMAL.replace(
+        "drag_coefficient = 0.3", "drag_coefficient = 0.3\ncoastdown_a_n = 100\ncoastdown_a_lbf = 20"))
+    assert "coastdown_a" in err.field and "only one of" in err.expected
+
+
+def test_missing_required_key_is_named() -> None:
+    err = _error(MINIMAL.replace("energy_kwh = 50", ""))
+    assert err.field == "battery.energy_kwh" and err.received is None
+
+
+def test_regen_fade_order_is_checked() -> None:
+    err = _error(MINIMAL.replace(
+        "motor_peak_power_kw = 100", "motor_peak_power_kw = 100\nregen_fade_speed_low_mps = 5\nregen_fade_speed_high_mps = 3"))
+    assert err.field == "drivetrain.regen_fade_speed_high_mps"
+
+
+def test_malformed_toml_reports_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text('name = "x"\n[mass\ntest_mass_kg = 1\n')
+    with pytest.raises(SpecificationError) as info:
+        load_vehicle(path)
+    assert info.value.field == "line 2" and info.value.received == "[mass" and str(path) in str(info.value)
+
+
+def test_unknown_sources_key_suggests_close_match() -> None:
+    err = _error(_with('[sources]\n"road_load.drag_coeficient" = "x"\n'))
+    assert "did you mean 'road_load.drag_coefficient'" in str(err)
+
+
+def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        load_vehicle(tmp_path / "absent.toml")
+
+
+# -- the documentation ------------------------------------------------------------
+
+DOC = Path(__file__).parents[2] / "docs" / "vehicle-spec.md"
+
+
+def test_documented_example_loads() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    spec = load_vehicle(example)
+    assert spec.name == "nissan_leaf_40kwh_2018" and spec.copper_loss == 0.04
+
+
+def test_every_key_is_documented() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    missing = [k.dotted for k in TOML_KEYS if f"`{k.key}`" not in text]
+    assert not missing
