@@ -103,6 +103,17 @@ GLOSSARY: dict[str, Quantity] = {
         _Q("heat_transfer_coefficient", "W K-1", "lumped heat transfer to ambient (h A)", 0, 1e5),
         _Q("energy", "J", "energy", -_INF, _INF),
         _Q("power", "W", "power", -_INF, _INF),
+        # telemetry (signals/): quantities that arrive as vehicle signals
+        _Q("latitude", "deg", "WGS 84 latitude (degrees are kept, as in GNSS data)", -90, 90),
+        _Q("longitude", "deg", "WGS 84 longitude (degrees are kept, as in GNSS data)", -180, 180),
+        _Q("altitude", "m", "altitude above the WGS 84 ellipsoid", -500, 9000),
+        _Q("motor_speed", "rad s-1", "motor rotational speed, negative in reverse", -3000, 3000),
+        _Q("motor_torque", "N m", "motor torque, negative when regenerating", -5000, 5000),
+        _Q("motor_power", "W", "motor mechanical power, negative when regenerating", -1e6, 1e6),
+        _Q("accelerator_pedal_position", "1", "accelerator pedal travel, 0 released to 1 floored", 0, 1),
+        _Q("brake_pedal_position", "1", "brake pedal travel, 0 released to 1 floored", 0, 1),
+        _Q("low_voltage_system_state", "1", "ignition state as the index into VSS LowVoltageSystemState (UNDEFINED, LOCK, OFF, ACC, ON, START)", 0, 5),
+        _Q("air_conditioning_active", "1", "1 when air conditioning is on, else 0", 0, 1),
     ]
 }
 

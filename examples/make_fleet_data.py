@@ -1,0 +1,144 @@
+"""Example fleet data: the bundled vehicles driven over real trips, written as CAN logs and Parquet.
+
+    python examples/make_fleet_data.py [--out examples/fleet_data] [--trips N]
+
+For each bundled vehicle and each of the first N real 1 Hz speed traces in
+``../shared/data/trips/cmap_2007`` (Chicago 2007 GPS survey), the twin
+core simulates speed, battery current, voltage, state of charge and
+temperature; this script writes them
+
+- as a candump log (``.log``) and a Vector ASC log (``.asc``) encoded
+  through twinloop's own example DBC (``twinloop/signals/data/twinloop_ev.dbc``,
+  with its decoder manifest ``twinloop_ev.toml``), and
+- as a wide Parquet file in VSS units,
+
+then ingests the logs into a DuckDB store to show the round trip.
+
+STUB WARNING: :func:`simulate_trip` is a placeholder until the simulator
+(``twinloop.sim``) is wired in (see the TODO). The placeholder computes a
+crude road-load power from the measured speed and a fixed pack; its battery
+numbers are NOT the twin core's output and must not be used as data.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from twinloop.ingest import Ingester, write_can_log
+from twinloop.signals import DecoderManifest, default_catalog, encode_series, load_dbc
+from twinloop.store import open_store
+
+TRIPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "trips" / "cmap_2007"
+VEHICLES = resources.files("twinloop.parameters") / "vehicles"
+
+
+@dataclass(frozen=True)
+class SimulatedTrip:
+    """SI time series of one simulated trip (the twin core's output)."""
+
+    time: npt.NDArray[np.float64]  # [s since epoch]
+    vehicle_speed: npt.NDArray[np.float64]  # [m s-1]
+    battery_current: npt.NDArray[np.float64]  # [A], positive discharging
+    battery_voltage: npt.NDArray[np.float64]  # [V]
+    state_of_charge: npt.NDArray[np.float64]  # [1]
+    battery_temperature: npt.NDArray[np.float64]  # [K]
+    ambient_temperature: float = 293.15  # [K]
+
+
+def simulate_trip(vehicle_name: str, trip_csv: Path) -> SimulatedTrip:
+    """Drive `vehicle_name` over the real speed trace `trip_csv` with the twin core.
+
+    The trace is resampled to 1 Hz and simulated by :func:`twinloop.sim.simulate`
+    (road load, drivetrain, battery ECM and thermal model of the bundled vehicle).
+    """
+    from twinloop.cycles import Cycle
+    from twinloop.parameters import resolve_vehicle
+    from twinloop.sim import Scenario, simulate
+
+    trace = pd.read_csv(trip_csv)
+    t = pd.to_datetime(trace["timestamp"]).dt.tz_localize("America/Chicago").dt.tz_convert("UTC")
+    epoch = ((t - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
+    keep = np.concatenate([[True], np.diff(epoch) > 0])  # drop repeated timestamps
+    epoch = epoch[keep]
+    v = np.clip(trace["speed_mph"].to_numpy(dtype=np.float64)[keep] * 0.44704, 0.0, None)
+    cycle = Cycle(trip_csv.stem, epoch - epoch[0], v, np.zeros_like(v), str(trip_csv)).resample(1.0)
+    result = simulate(resolve_vehicle(vehicle_name), Scenario(cycle, ambient_temperature=293.15), record=True)
+    assert result.series is not None
+    s = {k: v[0] for k, v in result.series.items()}
+    return SimulatedTrip(epoch[0] + cycle.time, s["vehicle_speed"], s["battery_current"],
+                         s["battery_voltage"], s["state_of_charge"], s["battery_temperature"])
+
+
+def series(trip: SimulatedTrip) -> dict[str, npt.NDArray[np.float64]]:
+    """SI series keyed by VSS path, with key-on for the trip and key-off at its end."""
+    key = np.full(trip.time.size, 4.0)  # ON
+    key[-1] = 2.0  # OFF
+    return {
+        "Vehicle.Speed": trip.vehicle_speed,
+        "Vehicle.Powertrain.TractionBattery.CurrentCurrent": trip.battery_current,
+        "Vehicle.Powertrain.TractionBattery.CurrentVoltage": trip.battery_voltage,
+        "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": trip.state_of_charge,
+        "Vehicle.Powertrain.TractionBattery.Temperature.Average": trip.battery_temperature,
+        "Vehicle.Exterior.AirTemperature": np.full(trip.time.size, trip.ambient_temperature),
+        "Vehicle.LowVoltageSystemState": key,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "fleet_data")
+    ap.add_argument("--trips", type=int, default=2, help="real trips per vehicle")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = resources.files("twinloop.signals") / "data"
+    dbc_path, manifest_path = (
+        Path(str(data / "twinloop_ev.dbc")),
+        Path(str(data / "twinloop_ev.toml")),
+    )
+    db, manifest, catalog = (
+        load_dbc(dbc_path),
+        DecoderManifest.load(manifest_path),
+        default_catalog(),
+    )
+    trips = sorted(TRIPS.glob("*/*.csv"))[: args.trips]
+    vehicles = sorted(
+        p.name.removesuffix(".toml") for p in VEHICLES.iterdir() if p.name.endswith(".toml")
+    )
+    store = open_store(f"duckdb:///{args.out / 'fleet.duckdb'}")
+    for vehicle in vehicles:
+        for trip_csv in trips:
+            sim = simulate_trip(vehicle, trip_csv)
+            s = series(sim)
+            stem = args.out / f"{vehicle}__{trip_csv.parent.name}_{trip_csv.stem}"
+            frames = encode_series(db, manifest, catalog, sim.time, s)
+            write_can_log(stem.with_suffix(".log"), frames)
+            write_can_log(stem.with_suffix(".asc"), frames)
+            wide = {"time": pd.to_datetime(sim.time, unit="s", utc=True)}
+            wide.update(
+                {
+                    path: catalog[path].from_si(v)
+                    if path != "Vehicle.LowVoltageSystemState"
+                    else np.array(catalog[path].allowed)[v.astype(int)]
+                    for path, v in s.items()
+                }
+            )
+            pd.DataFrame(wide).to_parquet(stem.with_suffix(".parquet"))
+            report = Ingester(store).ingest(
+                stem.with_suffix(".log"), vehicle, dbc_path, manifest_path
+            )
+            print(report.summary())
+    print(store.vehicles().to_pandas().to_string(index=False))
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""Data commands: ingest, query, vehicles, trips, can manifest."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from twinloop.errors import ValidationError
+
+__all__ = ["register"]
+
+_STORE_HELP = "Store URL: a DuckDB file path, duckdb:///path or postgresql://user@host/db. Default: $TWINLOOP_STORE or ~/.local/share/twinloop/telemetry.duckdb."
+
+
+def _store(url: str | None) -> Any:
+    from twinloop.store import open_store
+
+    return open_store(url)
+
+
+def _when(text: str | None, name: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(name, "an ISO 8601 time such as 2024-05-01T10:00:00Z", text) from None
+
+
+def _seconds(text: str | None) -> float | None:
+    """'1s', '500ms', '5min', '1h' or a bare number of seconds."""
+    if text is None:
+        return None
+    units = {"ms": 1e-3, "s": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
+    t = text.strip().lower()
+    for suffix in sorted(units, key=len, reverse=True):
+        if t.endswith(suffix):
+            t, factor = t[: -len(suffix)], units[suffix]
+            break
+    else:
+        factor = 1.0
+    try:
+        value = float(t) * factor
+    except ValueError:
+        raise ValidationError("--every", "a duration such as 1s, 500ms, 5min, 1h", text) from None
+    if value <= 0:
+        raise ValidationError("--every", "a positive duration", text)
+    return value
+
+
+@click.command("ingest")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--vehicle", "-v", required=True, help="Vehicle identifier (VIN or your fleet's name)."
+)
+@click.option(
+    "--dbc",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="DBC file (CAN logs only).",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Decoder manifest TOML (CAN logs only).",
+)
+@click.option(
+    "--signals",
+    "signal_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file of custom signals to accept besides the VSS catalog.",
+)
+@click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
+@click.option(
+    "--batch-samples",
+    type=int,
+    default=None,
+    help="Samples per committed batch (default 4,000,000).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar (default: when stderr is a terminal).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def ingest_cmd(
+    path: Path,
+    vehicle: str,
+    dbc: Path | None,
+    manifest: Path | None,
+    signal_file: Path | None,
+    store_url: str | None,
+    batch_samples: int | None,
+    progress: bool | None,
+    as_json: bool,
+) -> None:
+    """Ingest a telemetry file for one vehicle into the store.
+
+    \b
+    Accepted files (chosen by suffix):
+      .csv .parquet   wide: a 'time' column and one column per VSS path
+                      long: columns time, signal, value
+      .log .asc .blf  CAN logs (candump -l, Vector ASC/BLF); need --dbc and --manifest
+
+    Values are read in VSS units (Vehicle.Speed in km/h ...) and stored in
+    SI. Time is ISO 8601 (UTC unless zoned) or seconds since 1970.
+    Bad rows are quarantined with their reason and counted; nothing is
+    dropped silently. Ingesting the same data again stores nothing twice,
+    and an interrupted ingest completes when run again.
+
+    \b
+    Examples:
+      twinloop ingest trip.parquet --vehicle 5YJ3E1EA7KF000001
+      twinloop ingest drive.log --vehicle car1 --dbc tesla_model3_party.dbc --manifest car1.toml
+      twinloop ingest data.csv -v car1 --store postgresql://postgres@127.0.0.1/test
+    """
+    from tqdm import tqdm
+
+    from twinloop.ingest import IngestConfig, Ingester
+    from twinloop.signals import default_catalog
+
+    catalog = default_catalog()
+    if signal_file is not None:
+        catalog = catalog.with_file(signal_file)
+    config = IngestConfig() if batch_samples is None else IngestConfig(batch_samples=batch_samples)
+    with _store(store_url) as store:
+        store.catalog = catalog
+        ingester = Ingester(store, catalog, config)
+        src = ingester.source(path, dbc, manifest)
+        total = src.estimated_samples()
+        disable = None if progress is None else not progress
+        with tqdm(
+            total=total,
+            unit="sample",
+            unit_scale=True,
+            desc=path.name,
+            disable=disable,
+            file=sys.stderr,
+            mininterval=0.2,
+        ) as bar:
+
+            def advance(report: Any, n: int) -> None:
+                bar.update(n)
+                bar.set_postfix(batches=report.batches)
+
+            ingester.on_batch = advance
+            report = ingester.ingest(path, vehicle, dbc, manifest)
+    if as_json:
+        click.echo(json.dumps(report.to_dict()))
+    else:
+        click.echo(report.summary())
+
+
+@click.command("query")
+@click.option("--vehicle", "-v", required=True, help="Vehicle identifier.")
+@click.option(
+    "--signal", "-s", "signals", multiple=True, required=True, help="VSS path; repeat for several."
+)
+@click.option("--start", help="First time, ISO 8601 (inclusive).")
+@click.option("--end", help="Last time, ISO 8601 (exclusive).")
+@click.option("--every", help="Resample in the database: 1s, 500ms, 5min, 1h ...")
+@click.option(
+    "--how",
+    type=click.Choice(["mean", "min", "max", "count"]),
+    default="mean",
+    show_default=True,
+    help="Aggregate per --every bucket.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "parquet"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of stdout (needed for parquet).",
+)
+@click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
+def query_cmd(
+    vehicle: str,
+    signals: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    every: str | None,
+    how: str,
+    fmt: str,
+    output: Path | None,
+    store_url: str | None,
+) -> None:
+    """Read signals of one vehicle, in SI units, as CSV, JSON lines or Parquet.
+
+    \b
+    Examples:
+      twinloop query -v car1 -s Vehicle.Speed
+      twinloop query -v car1 -s Vehicle.Speed -s Vehicle.Powertrain.TractionBattery.StateOfCharge.Current \\
+          --start 2024-05-01T08:00:00Z --end 2024-05-01T09:00:00Z --every 10s
+      twinloop query -v car1 -s Vehicle.Speed --format parquet -o speed.parquet
+    """
+    with _store(store_url) as store:
+        table = store.read(
+            vehicle,
+            list(signals),
+            _when(start, "--start"),
+            _when(end, "--end"),
+            _seconds(every),
+            how,
+        )
+    if fmt == "parquet":
+        if output is None:
+            raise ValidationError("--output", "a file path for --format parquet", None)
+        pq.write_table(table, output)
+        return
+    if fmt == "csv":
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf)
+        text = buf.getvalue().decode()
+    else:
+        frame = table.to_pandas()
+        text = frame.to_json(orient="records", lines=True, date_format="iso", date_unit="us")
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
+@click.command("vehicles")
+@click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
+def vehicles_cmd(store_url: str | None) -> None:
+    """List the vehicles in the store with their sample counts and time span.
+
+    \b
+    Example:
+      twinloop vehicles --store fleet.duckdb
+    """
+    with _store(store_url) as store:
+        _print_table(store.vehicles())
+
+
+@click.command("trips")
+@click.option("--vehicle", "-v", required=True, help="Vehicle identifier.")
+@click.option(
+    "--gap",
+    type=float,
+    default=None,
+    help="Recompute trips, splitting where data pauses longer than this [s].",
+)
+@click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
+def trips_cmd(vehicle: str, gap: float | None, store_url: str | None) -> None:
+    """List the trips of a vehicle, detected from its data.
+
+    A trip is a key-on to key-off run of Vehicle.LowVoltageSystemState
+    (ON or START) when the vehicle reports it, otherwise a run of speed
+    samples without a pause longer than 300 s. Trips are recomputed after
+    every ingest.
+
+    \b
+    Example:
+      twinloop trips --vehicle car1
+    """
+    with _store(store_url) as store:
+        if gap is not None:
+            store.detect_trips(vehicle, gap)
+        _print_table(store.trips(vehicle))
+
+
+def _print_table(table: pa.Table) -> None:
+    if table.num_rows == 0:
+        click.echo("(none)")
+        return
+    click.echo(table.to_pandas().to_string(index=False))
+
+
+@click.group("can")
+def can_group() -> None:
+    """CAN helpers: decoder manifests for DBC files."""
+
+
+@can_group.command("manifest")
+@click.option(
+    "--dbc",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The DBC file.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the manifest here (default stdout).",
+)
+def can_manifest_cmd(dbc: Path, output: Path | None) -> None:
+    """Write a starter decoder manifest (DBC signal -> VSS path) for a DBC.
+
+    Signals whose names and units look like a catalog signal are mapped
+    (review each guess); all others are listed as comments to complete.
+    Then ingest a log with it.
+
+    \b
+    Example:
+      twinloop can manifest --dbc tesla_model3_party.dbc -o model3.toml
+      twinloop ingest drive.log -v car1 --dbc tesla_model3_party.dbc --manifest model3.toml
+    """
+    from twinloop.signals import default_catalog, load_dbc, starter_manifest
+
+    text = starter_manifest(load_dbc(dbc), default_catalog(), dbc.name)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def register(group: click.Group) -> None:
+    """Add the data commands to the ``twinloop`` group."""
+    for cmd in (ingest_cmd, query_cmd, vehicles_cmd, trips_cmd, can_group):
+        group.add_command(cmd)
+
+
+def _standalone() -> None:
+    """Run the data commands alone (``python -m twinloop.cli.data``), errors as one line."""
+    from twinloop.errors import TwinloopError
+
+    group = click.Group("twinloop-data", help="twinloop data commands.")
+    register(group)
+    try:
+        group.main(standalone_mode=False)
+    except TwinloopError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    _standalone()

@@ -1,0 +1,38 @@
+"""File ingestion: CSV and Parquet (wide or long) and CAN logs into the telemetry store.
+
+See ``docs/data.md`` for the accepted layouts and what happens to bad rows.
+"""
+
+from twinloop.ingest.canlog import write_can_log
+from twinloop.ingest.config import IngestConfig
+from twinloop.ingest.pipeline import CAN_SUFFIXES, FILE_SOURCES, Ingester, file_sha256
+from twinloop.ingest.report import IngestReport
+from twinloop.ingest.sources import (
+    CanLogSource,
+    Column,
+    CsvSource,
+    ParquetSource,
+    Source,
+    SourceBatch,
+    time_to_us,
+)
+from twinloop.ingest.validate import ValidatedBatch, validate_batch
+
+__all__ = [
+    "CAN_SUFFIXES",
+    "FILE_SOURCES",
+    "CanLogSource",
+    "Column",
+    "CsvSource",
+    "IngestConfig",
+    "IngestReport",
+    "Ingester",
+    "ParquetSource",
+    "Source",
+    "SourceBatch",
+    "ValidatedBatch",
+    "file_sha256",
+    "time_to_us",
+    "validate_batch",
+    "write_can_log",
+]

@@ -1,0 +1,115 @@
+"""The report of one ingest: what was read, stored, skipped and refused, and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["IngestReport"]
+
+
+@dataclass
+class IngestReport:
+    """Counts of one ingest. Every sample read ends in exactly one bucket.
+
+    ``samples_read = inserted + duplicates + duplicates_in_source + quarantined - rows_refused``
+    where `quarantined` is the sum of :attr:`reasons`: refused samples plus
+    whole rows or frames refused before they became samples (`rows_refused`:
+    malformed CSV rows, CAN frames of unknown ids ...).
+
+    Attributes
+    ----------
+    source : str
+        The file.
+    vehicle : str
+        The vehicle.
+    rows_read : int
+        Rows (files) or frames (CAN logs) read.
+    samples_read : int
+        Signal values found (missing cells of wide tables are not samples).
+    inserted : int
+        New samples stored.
+    duplicates : int
+        Samples already in the store (same vehicle, signal, time).
+    conflicts : int
+        Of `duplicates`, those whose stored value differs (the stored one is kept).
+    duplicates_in_source : int
+        Exact repeats inside the source (same signal, time and value).
+    out_of_order : int
+        Samples that came earlier than the one before them (they are sorted, not refused).
+    missing_cells : int
+        Empty cells of wide tables (not samples).
+    reasons : Counter
+        Quarantined samples (or frames) by reason.
+    batches : int
+        Committed batches.
+    already_ingested : bool
+        The same content was ingested completely before; nothing was done.
+    delimiter : str or None
+        The CSV delimiter detected.
+    """
+
+    source: str
+    vehicle: str
+    rows_read: int = 0
+    samples_read: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    duplicates_in_source: int = 0
+    out_of_order: int = 0
+    missing_cells: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    rows_refused: int = 0
+    batches: int = 0
+    already_ingested: bool = False
+    delimiter: str | None = None
+
+    @property
+    def quarantined(self) -> int:
+        """Samples (or frames) refused, over all reasons."""
+        return sum(self.reasons.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (JSON-ready)."""
+        return {
+            "source": self.source,
+            "vehicle": self.vehicle,
+            "rows_read": self.rows_read,
+            "samples_read": self.samples_read,
+            "inserted": self.inserted,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "duplicates_in_source": self.duplicates_in_source,
+            "out_of_order": self.out_of_order,
+            "missing_cells": self.missing_cells,
+            "quarantined": self.quarantined,
+            "rows_refused": self.rows_refused,
+            "reasons": dict(self.reasons.most_common()),
+            "batches": self.batches,
+            "already_ingested": self.already_ingested,
+            "delimiter": self.delimiter,
+        }
+
+    def summary(self) -> str:
+        """A few human lines."""
+        if self.already_ingested:
+            return f"{self.source}: already ingested for {self.vehicle}; nothing to do"
+        lines = [
+            f"{self.source} -> {self.vehicle}: {self.samples_read} samples read from {self.rows_read} rows",
+            f"  stored {self.inserted} new, {self.duplicates} already stored"
+            + (
+                f" ({self.conflicts} with a different value, kept the stored one)"
+                if self.conflicts
+                else ""
+            )
+            + f", {self.duplicates_in_source} repeated in the file, {self.quarantined} quarantined",
+        ]
+        if self.out_of_order:
+            lines.append(f"  {self.out_of_order} samples were out of time order (sorted)")
+        for reason, n in self.reasons.most_common(10):
+            lines.append(f"  quarantined {n:>9}  {reason}")
+        if len(self.reasons) > 10:
+            lines.append(f"  ... {len(self.reasons) - 10} more reasons (see the quarantine table)")
+        return "\n".join(lines)

@@ -1,0 +1,531 @@
+"""Readers that turn files into batches of per-signal columns.
+
+Wide tables (``time`` plus one column per VSS path), long tables (``time``,
+``signal``, ``value``) in CSV or Parquet, and CAN logs (candump, Vector ASC
+and BLF) decoded through a DBC and a decoder manifest. A reader only reads
+and parses; validation and unit conversion happen in :mod:`twinloop.ingest.validate`.
+"""
+
+from __future__ import annotations
+
+import abc
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import can
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from twinloop.errors import DataError, UnknownNameError, ValidationError
+from twinloop.ingest.config import IngestConfig
+from twinloop.signals.catalog import SignalCatalog
+from twinloop.signals.dbc import DbcDecoder
+from twinloop.signals.frames import FrameBatch
+from twinloop.signals.manifest import DecoderManifest
+
+__all__ = [
+    "CanLogSource",
+    "Column",
+    "CsvSource",
+    "ParquetSource",
+    "Source",
+    "SourceBatch",
+    "time_to_us",
+]
+
+TIME_COLUMNS = ("time", "timestamp")
+LONG_COLUMNS = {"signal", "value"}
+_NO_TIME = np.iinfo(np.int64).min
+
+
+@dataclass
+class Column:
+    """Raw values of one signal from one batch of a source.
+
+    Attributes
+    ----------
+    path : str
+        Signal path as written in the source.
+    time : ndarray of int64
+        Times [µs since epoch]; ``int64 min`` where the time is invalid.
+    value : ndarray of float64
+        Values in the VSS unit; NaN where `bad` says why or where NaN was read.
+    bad : dict
+        ``{reason: mask}`` of values that could not be parsed.
+    row : ndarray of int64
+        Source row (or frame) number of each value, for the quarantine.
+    text : ndarray of object, optional
+        The original text, where values were parsed from text.
+    """
+
+    path: str
+    time: npt.NDArray[np.int64]
+    value: npt.NDArray[np.float64]
+    row: npt.NDArray[np.int64]
+    bad: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
+    text: npt.NDArray[np.object_] | None = None
+
+
+@dataclass
+class SourceBatch:
+    """One batch of a source: columns plus what was refused while reading."""
+
+    columns: list[Column]
+    rows_read: int
+    missing_cells: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, tuple[int | None, str]] = field(default_factory=dict)
+
+    def refuse(self, reason: str, count: int = 1, row: int | None = None, text: str = "") -> None:
+        """Count `count` refused rows or frames under `reason` (the first kept as example)."""
+        self.refused[reason] += count
+        self.examples.setdefault(reason, (row, text[:200]))
+
+
+def time_to_us(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
+    """Times as int64 µs since the epoch; ``int64 min`` where missing or unparsable.
+
+    Accepts Arrow timestamps (any unit; zoned ones are converted to UTC),
+    numbers (seconds since the epoch) and ISO 8601 text.
+
+    Examples
+    --------
+    >>> time_to_us(pa.array(["1970-01-01T00:00:01.5Z", "bad"])).tolist()
+    [1500000, -9223372036854775808]
+    >>> time_to_us(pa.array([2.0])).tolist()
+    [2000000]
+    """
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    t = array.type
+    if pa.types.is_timestamp(t):
+        us = array.cast(pa.timestamp("us", t.tz)).cast(pa.int64())
+        return np.asarray(us.fill_null(_NO_TIME).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        sec = np.asarray(array.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False))
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(sec) & (np.abs(sec) < 9.2e12)
+        out = np.full(sec.shape, _NO_TIME, dtype=np.int64)
+        out[ok] = np.round(sec[ok] * 1e6).astype(np.int64)
+        return out
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        text = pd.Series(array.to_numpy(zero_copy_only=False), dtype=object)
+        numeric = pd.to_numeric(text, errors="coerce")
+        if numeric.notna().sum() >= text.notna().sum() and text.notna().any():
+            return time_to_us(pa.array(numeric.to_numpy(dtype=float)))
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+        us = parsed.to_numpy(dtype="datetime64[us]").astype(np.int64)
+        us[parsed.isna().to_numpy()] = _NO_TIME
+        return us
+    raise DataError(f"time column has type {t}; expected timestamps, seconds or ISO 8601 text")
+
+
+def _values(
+    array: pa.Array | pa.ChunkedArray,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.object_] | None]:
+    """(values, missing mask, original text or None) of a value column."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.null_count:
+        missing = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    else:
+        missing = np.zeros(len(array), dtype=bool)
+    t = array.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+        as_float = array.cast(pa.float64())
+        if array.null_count:
+            as_float = as_float.fill_null(np.nan)
+        return np.asarray(as_float.to_numpy(zero_copy_only=False), dtype=np.float64), missing, None
+    text = np.asarray(array.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    try:
+        v = np.asarray(
+            array.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False),
+            dtype=np.float64,
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        v = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(dtype=np.float64)
+    return v, missing, text
+
+
+def _column(
+    path: str,
+    time: npt.NDArray[np.int64],
+    array: pa.Array | pa.ChunkedArray,
+    rows: npt.NDArray[np.int64],
+    catalog: SignalCatalog,
+) -> tuple[Column, int]:
+    """A Column from a value array; returns it and the number of missing cells."""
+    v, missing, text = _values(array)
+    n_missing = int(missing.sum())
+    if n_missing:
+        keep = ~missing
+        v, time, rows = v[keep], time[keep], rows[keep]
+        text = text[keep] if text is not None else None
+    col = Column(path, time, v, rows, text=text)
+    sig = catalog.signals.get(path)
+    if text is not None and sig is not None and (sig.allowed or sig.datatype == "boolean"):
+        col.value = sig.encode_labels(text)
+        col.bad[
+            "unknown label"
+            + (f" (allowed: {', '.join(sig.allowed)})" if sig.allowed else " (true/false)")
+        ] = np.isnan(col.value)
+    elif text is not None:
+        unparsed = np.isnan(v) & ~np.isin(np.char.lower(text.astype(str)), ["nan", "-nan", "+nan"])
+        if unparsed.any():
+            col.bad["not a number"] = unparsed
+    return col, n_missing
+
+
+class Source(abc.ABC):
+    """A file that yields :class:`SourceBatch` es.
+
+    Subclasses implement :meth:`_batches`; :meth:`batches` checks the file
+    size limit first.
+    """
+
+    def __init__(self, path: str | Path, catalog: SignalCatalog, config: IngestConfig) -> None:
+        self.path = Path(path)
+        self.catalog = catalog
+        self.config = config
+        self.delimiter: str | None = None
+
+    def batches(self) -> Iterator[SourceBatch]:
+        """Read the file batch by batch."""
+        size = self.path.stat().st_size
+        if size > self.config.max_file_bytes:
+            raise DataError(
+                f"{self.path}: {size} bytes exceeds the limit of {self.config.max_file_bytes}"
+            )
+        if size == 0:
+            raise DataError(f"{self.path}: the file is empty")
+        yield from self._batches()
+
+    @abc.abstractmethod
+    def _batches(self) -> Iterator[SourceBatch]:
+        """Read the file."""
+
+    def estimated_samples(self) -> int | None:
+        """A guess of the number of samples, for progress bars (None: unknown)."""
+        return None
+
+    # shared by CSV and Parquet
+    def _check_columns(self, names: list[str]) -> tuple[str, bool]:
+        """(time column, is long form); unknown signal columns raise UnknownNameError."""
+        lowered = {n.lower(): n for n in names}
+        time_col = next((lowered[c] for c in TIME_COLUMNS if c in lowered), None)
+        if time_col is None:
+            hint = None
+            if len(names) == 1 and any(d in names[0] for d in ";\t|,"):
+                hint = "the header has one column only: is the delimiter right?"
+            raise ValidationError("columns", "a 'time' column", names, str(self.path), hint)
+        long = LONG_COLUMNS <= set(lowered)
+        if not long:
+            for n in names:
+                if n != time_col and n not in self.catalog:
+                    raise UnknownNameError(
+                        "signal column",
+                        n,
+                        self.catalog,
+                        hint=f"in {self.path}. Columns must be VSS paths; add custom signals with a signal file.",
+                    )
+        return time_col, long
+
+    def _from_table(
+        self, table: pa.Table, time_col: str, long: bool, first_row: int
+    ) -> SourceBatch:
+        n = table.num_rows
+        rows = np.arange(first_row, first_row + n, dtype=np.int64)
+        time = time_to_us(table.column(time_col))
+        batch = SourceBatch([], rows_read=n)
+        if not long:
+            for name in table.column_names:
+                if name == time_col:
+                    continue
+                col, missing = _column(name, time, table.column(name), rows, self.catalog)
+                batch.missing_cells += missing
+                batch.columns.append(col)
+            return batch
+        names = {c.lower(): c for c in table.column_names}
+        sig = table.column(names["signal"]).cast(pa.string()).combine_chunks()
+        null_sig = np.asarray(sig.is_null().to_numpy(zero_copy_only=False))
+        if null_sig.any():
+            batch.refuse("missing signal name", int(null_sig.sum()), int(rows[null_sig][0]))
+        enc = pc.dictionary_encode(sig.fill_null(""))
+        codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.flatnonzero(np.diff(codes[order])) + 1
+        values = table.column(names["value"]).combine_chunks()
+        for group in np.split(order, bounds):
+            if group.size == 0:
+                continue
+            path = enc.dictionary[int(codes[group[0]])].as_py()
+            if not path:
+                continue
+            col, missing = _column(
+                path, time[group], values.take(pa.array(group)), rows[group], self.catalog
+            )
+            batch.missing_cells += missing
+            batch.columns.append(col)
+        return batch
+
+
+class ParquetSource(Source):
+    """A Parquet file in wide or long form."""
+
+    def _open(self) -> pq.ParquetFile:
+        try:
+            return pq.ParquetFile(self.path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise DataError(
+                f"{self.path}: not a readable Parquet file (truncated?): {exc}"
+            ) from None
+
+    def estimated_samples(self) -> int | None:
+        f = self._open()
+        return int(f.metadata.num_rows) * max(1, len(f.schema_arrow.names) - 1)
+
+    def _batches(self) -> Iterator[SourceBatch]:
+        f = self._open()
+        names = f.schema_arrow.names
+        time_col, long = self._check_columns(names)
+        per_row = 1 if long else max(1, len(names) - 1)
+        rows = max(1, min(self.config.max_batch_rows, self.config.batch_samples // per_row))
+        first = 0
+        try:
+            for rb in f.iter_batches(batch_size=rows):
+                yield self._from_table(pa.Table.from_batches([rb]), time_col, long, first)
+                first += rb.num_rows
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise DataError(
+                f"{self.path}: Parquet data unreadable after row {first} (truncated?): {exc}"
+            ) from None
+
+
+class CsvSource(Source):
+    """A CSV file in wide or long form; the delimiter is detected from the header."""
+
+    DELIMITERS = ",;\t|"
+
+    def _sniff(self) -> tuple[str, list[str]]:
+        with self.path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+            header = fh.readline()
+        counts = {
+            d: len(next(csv.reader(io.StringIO(header), delimiter=d))) for d in self.DELIMITERS
+        }
+        delimiter = max(counts, key=lambda d: counts[d])
+        names = [n.strip() for n in next(csv.reader(io.StringIO(header), delimiter=delimiter))]
+        return delimiter, names
+
+    def estimated_samples(self) -> int | None:
+        _, names = self._sniff()
+        with self.path.open("rb") as fh:
+            head = fh.read(1 << 20)
+        lines = max(1, head.count(b"\n"))
+        per_line = max(1, len(head) / lines)
+        return int(self.path.stat().st_size / per_line) * max(1, len(names) - 1)
+
+    def _batches(self) -> Iterator[SourceBatch]:
+        delimiter, names = self._sniff()
+        self.delimiter = delimiter
+        time_col, long = self._check_columns(names)
+        invalid: list[tuple[int | None, str, int]] = []
+
+        def on_invalid(row: Any) -> str:
+            invalid.append((row.number, row.text or "", row.actual_columns))
+            return "skip"
+
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(
+                block_size=self.config.csv_block_bytes, column_names=names, skip_rows=1
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+        first = 1  # data rows are numbered from 1, after the header
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        per_row = 1 if long else max(1, len(names) - 1)
+        target = max(1, min(self.config.max_batch_rows, self.config.batch_samples // per_row))
+        try:
+            for rb in reader:
+                pending.append(rb)
+                pending_rows += rb.num_rows
+                if pending_rows >= target:
+                    yield self._flush(pending, time_col, long, first, invalid, len(names))
+                    first += pending_rows
+                    pending, pending_rows = [], 0
+        except pa.ArrowInvalid as exc:
+            raise DataError(
+                f"{self.path}: CSV unreadable after row {first + pending_rows}: {exc}"
+            ) from None
+        yield self._flush(pending, time_col, long, first, invalid, len(names))
+
+    def _flush(
+        self,
+        pending: list[pa.RecordBatch],
+        time_col: str,
+        long: bool,
+        first: int,
+        invalid: list[tuple[int | None, str, int]],
+        expected: int,
+    ) -> SourceBatch:
+        if pending:
+            batch = self._from_table(pa.Table.from_batches(pending), time_col, long, first)
+        else:
+            batch = SourceBatch([], rows_read=0)
+        for number, text, actual in invalid:
+            batch.refuse(
+                f"malformed row: {actual} fields, the header has {expected}", 1, number, text
+            )
+            batch.rows_read += 1
+        invalid.clear()
+        return batch
+
+
+# ---- CAN logs ------------------------------------------------------------------------
+_CANDUMP = re.compile(
+    r"^\s*\((\d+(?:\.\d+)?)\)\s+\S+\s+([0-9A-Fa-f]{1,8})#(#[0-9A-Fa-f])?([0-9A-Fa-f]*)(?:\s+[RT])?\s*$"
+)
+
+
+def _read_candump(
+    path: Path, chunk: int
+) -> Iterator[tuple[list[tuple[float, int, bytes]], Counter[str], int]]:
+    """Frames of a candump ``-l`` log in chunks, with counts of refused lines."""
+    frames: list[tuple[float, int, bytes]] = []
+    refused: Counter[str] = Counter()
+    lines = 0
+    with path.open("r", encoding="ascii", errors="replace") as fh:
+        for line in fh:
+            lines += 1
+            m = _CANDUMP.match(line)
+            if m is None:
+                if line.strip():
+                    refused["malformed candump line"] += 1
+                continue
+            payload = m.group(4)
+            if len(payload) % 2 or len(payload) > 128:
+                refused["payload of odd or excessive hex length"] += 1
+                continue
+            frames.append((float(m.group(1)), int(m.group(2), 16), bytes.fromhex(payload)))
+            if len(frames) >= chunk:
+                yield frames, refused, lines
+                frames, refused, lines = [], Counter(), 0
+    yield frames, refused, lines
+
+
+def _read_python_can(
+    reader_cls: Any, path: Path, chunk: int
+) -> Iterator[tuple[list[tuple[float, int, bytes]], Counter[str], int]]:
+    """Frames of a Vector ASC or BLF log (via python-can) in chunks."""
+    frames: list[tuple[float, int, bytes]] = []
+    refused: Counter[str] = Counter()
+    count = 0
+    try:
+        with reader_cls(str(path)) as reader:
+            for msg in reader:
+                count += 1
+                if msg.is_error_frame or msg.is_remote_frame:
+                    refused["error or remote frame"] += 1
+                    continue
+                frames.append((float(msg.timestamp), int(msg.arbitration_id), bytes(msg.data)))
+                if len(frames) >= chunk:
+                    yield frames, refused, count
+                    frames, refused, count = [], Counter(), 0
+    except Exception as exc:  # python-can raises many kinds on damaged files
+        refused[
+            f"log unreadable after this point (truncated or damaged): {type(exc).__name__}: {exc}"
+        ] += 1
+    yield frames, refused, count
+
+
+class CanLogSource(Source):
+    """A CAN log (candump ``.log``, Vector ``.asc`` or ``.blf``) decoded through a DBC.
+
+    Parameters
+    ----------
+    decoder : DbcDecoder
+        Compiled DBC (only the signals of the manifest).
+    manifest : DecoderManifest
+        DBC signal -> VSS path (checked against the DBC and the catalog).
+    """
+
+    READERS: ClassVar[dict[str, Any]] = {
+        ".asc": lambda path: can.ASCReader(path, relative_timestamp=False),
+        ".blf": can.BLFReader,
+    }
+
+    def __init__(
+        self,
+        path: str | Path,
+        catalog: SignalCatalog,
+        config: IngestConfig,
+        decoder: DbcDecoder,
+        manifest: DecoderManifest,
+    ) -> None:
+        super().__init__(path, catalog, config)
+        self.decoder = decoder
+        self.manifest = manifest
+
+    def _batches(self) -> Iterator[SourceBatch]:
+        suffix = self.path.suffix.lower()
+        chunk = self.config.max_batch_rows
+        if suffix in self.READERS:
+            chunks = _read_python_can(self.READERS[suffix], self.path, chunk)
+        else:
+            chunks = _read_candump(self.path, chunk)
+        first = 0
+        for frames, refused, lines in chunks:
+            fb = FrameBatch.from_frames(frames)
+            batch = self.decode(fb, first)
+            batch.rows_read = lines
+            for reason, n in refused.items():
+                batch.refuse(reason, n)
+            first += len(frames)
+            yield batch
+
+    def decode(self, frames: FrameBatch, first: int = 0) -> SourceBatch:
+        """Decode a frame batch into VSS-named columns."""
+        result = self.decoder.decode(frames)
+        batch = SourceBatch([], rows_read=len(frames))
+        for fid, n in result.unknown_ids.items():
+            batch.refuse(f"frame id 0x{fid:x} not in the DBC", n)
+        for (msg, length), n in result.wrong_length.items():
+            batch.refuse(f"{msg}: payload of {length} bytes, the DBC says otherwise", n)
+        for msg, n in result.bad_multiplexer.items():
+            batch.refuse(f"{msg}: multiplexer value not in the DBC", n)
+        for entry in self.manifest.entries:
+            dec = result.signals.get((entry.message, entry.signal))
+            if dec is None:
+                continue
+            time = np.round(dec.time * 1e6).astype(np.int64)
+            rows = np.zeros(time.shape, dtype=np.int64) + first
+            vss = entry.to_vss(dec.value)
+            if isinstance(vss, list):
+                text = np.array([v if v is not None else "" for v in vss], dtype=object)
+                sig = self.catalog[entry.vss]
+                col = Column(entry.vss, time, sig.encode_labels(text), rows, text=text)
+                col.bad[
+                    f"{entry.message}.{entry.signal}: value not in the manifest's values map"
+                ] = np.isnan(col.value)
+                col.text = dec.value.astype(str).astype(object)
+            else:
+                col = Column(entry.vss, time, vss, rows)
+            batch.columns.append(col)
+        return batch

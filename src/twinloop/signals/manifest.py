@@ -1,0 +1,239 @@
+"""The decoder manifest: which DBC signal becomes which VSS signal, and how.
+
+A manifest is a small TOML file::
+
+    # twinloop decoder manifest
+    dbc = "tesla_model3_party.dbc"        # for the reader; not enforced
+
+    [[map]]
+    message = "DI_speed"                  # DBC message name
+    signal = "DI_vehicleSpeed"            # DBC signal name
+    vss = "Vehicle.Speed"                 # VSS path in the signal catalog
+    scale = 1.0                           # vss_value = dbc_value * scale + offset
+    offset = 0.0
+
+    [[map]]
+    message = "VCFRONT_LVPowerState"
+    signal = "VCFRONT_vehiclePowerState"
+    vss = "Vehicle.LowVoltageSystemState"
+    values = { "0" = "OFF", "1" = "ACC", "3" = "ON" }   # DBC value -> VSS label
+
+``scale`` and ``offset`` turn the DBC's physical value into the VSS unit
+(mph to km/h, say); the catalog then converts the VSS unit to SI. For
+enumerated VSS signals, ``values`` maps DBC values to VSS labels; a value
+missing from the map is quarantined. :func:`starter_manifest` writes a
+first draft from a DBC.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cantools.database
+import numpy as np
+import numpy.typing as npt
+
+from twinloop.errors import SpecificationError, UnknownNameError
+from twinloop.signals.catalog import SignalCatalog
+from twinloop.signals.units import UNITS
+
+__all__ = ["DecoderManifest", "ManifestEntry", "starter_manifest"]
+
+#: A manifest larger than this is refused.
+MAX_MANIFEST_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One mapping of a DBC signal to a VSS signal.
+
+    Attributes
+    ----------
+    message, signal : str
+        DBC message and signal names.
+    vss : str
+        VSS path (must be in the catalog).
+    scale, offset : float
+        ``vss_value = dbc_value * scale + offset``.
+    values : dict
+        For enumerated VSS signals: DBC value -> VSS label.
+    """
+
+    message: str
+    signal: str
+    vss: str
+    scale: float = 1.0
+    offset: float = 0.0
+    values: dict[int, str] = field(default_factory=dict)
+
+    def to_vss(self, value: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | list[str | None]:
+        """DBC values to VSS values (numbers, or labels for enumerated signals)."""
+        if self.values:
+            return [self.values.get(int(v)) if math.isfinite(v) else None for v in value.tolist()]
+        if self.scale == 1.0 and self.offset == 0.0:
+            return value
+        return value * self.scale + self.offset
+
+
+@dataclass(frozen=True)
+class DecoderManifest:
+    """A validated set of :class:`ManifestEntry`.
+
+    Use :meth:`load` to read one; every entry's DBC signal and VSS path are
+    checked when it is bound to a database and catalog (:meth:`check`).
+    """
+
+    entries: tuple[ManifestEntry, ...]
+    dbc: str | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> DecoderManifest:
+        """Read a manifest TOML file."""
+        p = Path(path)
+        size = p.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise SpecificationError("size", f"<= {MAX_MANIFEST_BYTES} bytes", size, str(p))
+        try:
+            doc = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SpecificationError("file", "a TOML decoder manifest", str(exc), str(p)) from None
+        return cls.from_dict(doc, where=str(p))
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any], where: str = "manifest") -> DecoderManifest:
+        """Build from the parsed TOML document."""
+        raw = doc.get("map", [])
+        if not isinstance(raw, list):
+            raise SpecificationError("map", "a list of [[map]] tables", type(raw).__name__, where)
+        entries = []
+        for i, e in enumerate(raw):
+            loc = f"{where} [[map]] #{i + 1}"
+            for key in ("message", "signal", "vss"):
+                if not isinstance(e.get(key), str) or not e[key]:
+                    raise SpecificationError(key, "a non-empty string", e.get(key), loc)
+            try:
+                values = {int(k): str(v) for k, v in (e.get("values") or {}).items()}
+                scale, offset = float(e.get("scale", 1.0)), float(e.get("offset", 0.0))
+            except (TypeError, ValueError) as exc:
+                raise SpecificationError(
+                    "scale/offset/values", "numbers (values: integer keys)", str(exc), loc
+                ) from None
+            if not (math.isfinite(scale) and math.isfinite(offset)) or scale == 0:
+                raise SpecificationError("scale", "a finite, non-zero number", scale, loc)
+            entries.append(
+                ManifestEntry(e["message"], e["signal"], e["vss"], scale, offset, values)
+            )
+        dbc = doc.get("dbc")
+        return cls(tuple(entries), str(dbc) if dbc is not None else None)
+
+    def check(self, database: cantools.database.can.Database, catalog: SignalCatalog) -> None:
+        """Refuse entries whose DBC signal or VSS path does not exist."""
+        messages = {m.name: m for m in database.messages}
+        for e in self.entries:
+            if e.message not in messages:
+                raise UnknownNameError(
+                    "DBC message", e.message, messages, hint="(decoder manifest)"
+                )
+            names = [s.name for s in messages[e.message].signals]
+            if e.signal not in names:
+                raise UnknownNameError(f"signal of DBC message {e.message}", e.signal, names)
+            sig = catalog[e.vss]
+            if sig.allowed and not e.values:
+                raise SpecificationError(
+                    "values",
+                    f"a DBC value -> label map for enumerated {e.vss} ({', '.join(sig.allowed)})",
+                    None,
+                )
+            bad = [v for v in e.values.values() if sig.allowed and v not in sig.allowed]
+            if bad:
+                raise SpecificationError(
+                    f"values of {e.vss}", f"labels in {list(sig.allowed)}", bad[0]
+                )
+
+    @property
+    def dbc_signals(self) -> list[tuple[str, str]]:
+        """``(message, signal)`` pairs the manifest reads."""
+        return [(e.message, e.signal) for e in self.entries]
+
+
+# (words in the lower-cased DBC signal name, DBC units, VSS path) for first guesses
+_GUESSES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
+    (("vehiclespeed",), ("kph", "km/h", "mph"), "Vehicle.Speed"),
+    (("soc",), ("%", "percent"), "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"),
+    (("packcurrent",), ("a",), "Vehicle.Powertrain.TractionBattery.CurrentCurrent"),
+    (("packvoltage",), ("v",), "Vehicle.Powertrain.TractionBattery.CurrentVoltage"),
+    (("accelpedal",), ("%",), "Vehicle.Chassis.Accelerator.PedalPosition"),
+    (
+        ("outsidetemp", "ambienttemp", "airtemp"),
+        ("degc", "°c", "c", "celsius"),
+        "Vehicle.Exterior.AirTemperature",
+    ),
+    (("torqueactual", "motortorque"), ("nm",), "Vehicle.Powertrain.ElectricMotor.Torque"),
+    (("odometer",), ("km", "m"), "Vehicle.TraveledDistance"),
+]
+
+
+def _linear(dbc_unit: str, vss_unit: str | None) -> tuple[float, float] | None:
+    """scale, offset from a DBC unit to a VSS unit, when both are known."""
+    if vss_unit is None or dbc_unit == vss_unit:
+        return (1.0, 0.0)
+    a, b = UNITS.get(dbc_unit), UNITS.get(vss_unit)
+    if a is None or b is None or a.target != b.target:
+        return None
+    # dbc -> SI -> vss
+    scale = a.scale / b.scale
+    offset = (a.offset - b.offset) / b.scale
+    return (scale, offset)
+
+
+def starter_manifest(
+    database: cantools.database.can.Database, catalog: SignalCatalog, dbc_name: str = ""
+) -> str:
+    """A first-draft manifest (TOML text) for `database`.
+
+    Signals whose name and unit suggest a catalog signal are mapped, with
+    scale and offset from the units; every other signal is listed as a
+    comment to uncomment and complete. Review every line: names are guesses.
+    """
+    lines = [
+        "# twinloop decoder manifest: DBC message.signal -> VSS path.",
+        "# Written by `twinloop can manifest`; the [[map]] entries below are GUESSES",
+        "# from signal names and units: check each one against the vehicle.",
+        "# vss_value = dbc_value * scale + offset; the VSS unit is then converted to SI.",
+        f'dbc = "{dbc_name}"',
+        "",
+    ]
+    mapped: set[str] = set()
+    rest: list[str] = []
+    for msg in sorted(database.messages, key=lambda m: m.frame_id):
+        for sig in msg.signals:
+            key = sig.name.lower().replace("_", "")
+            unit = (sig.unit or "").strip()
+            target = next(
+                (
+                    vss
+                    for words, units, vss in _GUESSES
+                    if any(w in key for w in words) and unit.lower() in units and vss in catalog
+                ),
+                None,
+            )
+            lin = _linear(unit, catalog[target].unit) if target else None
+            if target and target not in mapped and lin is not None:
+                mapped.add(target)
+                lines += [
+                    "[[map]]",
+                    f'message = "{msg.name}"   # id 0x{msg.frame_id:x}',
+                    f'signal = "{sig.name}"   # [{unit}]',
+                    f'vss = "{target}"   # [{catalog[target].unit}]',
+                    f"scale = {lin[0]!r}",
+                    f"offset = {lin[1]!r}",
+                    "",
+                ]
+            else:
+                rest.append(f"# {msg.name}.{sig.name}  [{unit}]  id 0x{msg.frame_id:x}")
+    lines += ["# Other signals in the DBC (add a [[map]] table to use one):", *rest, ""]
+    return "\n".join(lines)

@@ -1,0 +1,140 @@
+"""The embedded DuckDB backend (the default store).
+
+Idempotent insertion without a primary key: see ``docs/adr/0002-idempotent-ingestion.md``.
+A batch first asks whether anything is stored for the vehicle inside the
+batch's time range (cheap: DuckDB's per-row-group min/max skips the rest);
+if not, the batch is appended as it is (Arrow, zero copy). Otherwise only
+the rows that the range holds are anti-joined against the batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from twinloop.errors import StoreError
+from twinloop.signals.catalog import SignalCatalog
+from twinloop.store.base import BatchOutcome, SqlTelemetryStore
+
+__all__ = ["DuckDBStore"]
+
+
+class DuckDBStore(SqlTelemetryStore):
+    """Telemetry in one DuckDB file (or in memory with ``path=":memory:"``).
+
+    Parameters
+    ----------
+    path : str or Path
+        Database file; its folder is created if needed.
+    catalog : SignalCatalog, optional
+        Signal catalog (the bundled one by default).
+    read_only : bool
+        Open without write access (several readers may share a file).
+    """
+
+    double_type = "DOUBLE"
+
+    def __init__(
+        self, path: str | Path, catalog: SignalCatalog | None = None, read_only: bool = False
+    ) -> None:
+        super().__init__(f"duckdb:///{path}", catalog)
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(path), read_only=read_only)
+        except (duckdb.IOException, duckdb.Error) as exc:
+            raise StoreError(f"cannot open DuckDB store {path}: {exc}") from None
+        self._in_tx = False
+        if not read_only:
+            self._create_schema()
+
+    @classmethod
+    def from_url(cls, url: str, catalog: SignalCatalog | None = None) -> DuckDBStore:
+        """Open ``duckdb:///path/file.duckdb`` (or ``duckdb://:memory:``)."""
+        rest = url.split("://", 1)[1] if "://" in url else url.split(":", 1)[1]
+        if rest.startswith("/") and rest[1:].startswith("/"):
+            rest = rest[1:]
+        return cls(rest or ":memory:", catalog)
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._con.execute(sql, list(params))
+
+    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._con.execute(sql, list(params)).fetchall()
+
+    def _fetch_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        return self._con.sql(sql, params=list(params) or None).to_arrow_table()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._in_tx:  # nested: the outer transaction decides
+            yield
+            return
+        self._con.execute("BEGIN TRANSACTION")
+        self._in_tx = True
+        try:
+            yield
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        else:
+            self._con.execute("COMMIT")
+        finally:
+            self._in_tx = False
+
+    def _insert_arrow(self, name: str, table: pa.Table) -> None:
+        self._con.register("_twinloop_staged", table)
+        try:
+            self._con.execute(f"INSERT INTO {name} SELECT * FROM _twinloop_staged")
+        finally:
+            self._con.unregister("_twinloop_staged")
+
+    def _insert_samples(self, vehicle_id: int, table: pa.Table) -> BatchOutcome:
+        bounds = pc.min_max(table.column("time"))
+        lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+        con = self._con
+        con.register("_twinloop_batch", table)
+        try:
+            overlap = con.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM samples WHERE vehicle_id = ? AND time BETWEEN ? AND ? LIMIT 1)",
+                [vehicle_id, lo, hi],
+            ).fetchone()
+            if not overlap or not overlap[0]:
+                con.execute(
+                    "INSERT INTO samples SELECT ?, signal_id, time, value FROM _twinloop_batch",
+                    [vehicle_id],
+                )
+                return BatchOutcome(table.num_rows, 0, 0)
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _twinloop_existing AS SELECT signal_id, time, value FROM samples"
+                " WHERE vehicle_id = ? AND time BETWEEN ? AND ?",
+                [vehicle_id, lo, hi],
+            )
+            row = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE e.value <> b.value) FROM _twinloop_batch b"
+                " JOIN _twinloop_existing e USING (signal_id, time)"
+            ).fetchone()
+            duplicates, conflicts = (int(row[0]), int(row[1])) if row else (0, 0)
+            con.execute(
+                "INSERT INTO samples SELECT ?, b.signal_id, b.time, b.value FROM _twinloop_batch b"
+                " ANTI JOIN _twinloop_existing e USING (signal_id, time)",
+                [vehicle_id],
+            )
+            con.execute("DROP TABLE _twinloop_existing")
+            return BatchOutcome(table.num_rows - duplicates, duplicates, conflicts)
+        finally:
+            con.unregister("_twinloop_batch")
+
+    def _bucket(self, every_us: int) -> str:
+        return f"time_bucket(INTERVAL '{int(every_us)} microseconds', time, TIMESTAMP '2000-01-01')"
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with contextlib.suppress(duckdb.Error):
+            self._con.close()

@@ -1,0 +1,198 @@
+"""The PostgreSQL backend (server deployments).
+
+Samples carry a unique index on (vehicle_id, signal_id, time); a batch is
+copied into a temporary table with ``COPY ... FROM STDIN`` (CSV written by
+Arrow) and moved over with ``INSERT ... ON CONFLICT DO NOTHING``. A
+transaction-scoped advisory lock per vehicle serialises concurrent ingests
+of the same vehicle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from twinloop.errors import StoreError
+from twinloop.signals.catalog import SignalCatalog
+from twinloop.store.base import BatchOutcome, SqlTelemetryStore
+
+__all__ = ["PostgresStore"]
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# PostgreSQL type of each Arrow type read back
+_ARROW_TYPES = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int32(),
+    23: pa.int32(),
+    25: pa.string(),
+    1043: pa.string(),
+    700: pa.float64(),
+    701: pa.float64(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", "UTC"),
+    1700: pa.float64(),
+    3802: pa.string(),
+    114: pa.string(),
+}
+
+
+class PostgresStore(SqlTelemetryStore):
+    """Telemetry in a PostgreSQL database (one schema).
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user@host:port/db``; an extra query parameter
+        ``schema=name`` keeps the tables in that schema (created if missing).
+    catalog : SignalCatalog, optional
+        Signal catalog (the bundled one by default).
+    connect_timeout : int
+        Seconds to wait for the server.
+    """
+
+    json_type = "JSONB"
+
+    def __init__(
+        self, url: str, catalog: SignalCatalog | None = None, connect_timeout: int = 10
+    ) -> None:
+        super().__init__(url, catalog)
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        schema = query.pop("schema", None)
+        if schema is not None and not _SCHEMA_NAME.match(schema):
+            raise StoreError(f"schema name {schema!r} must match {_SCHEMA_NAME.pattern}")
+        dsn = urlunsplit(parts._replace(query=urlencode(query)))
+        try:
+            self._con = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
+        except psycopg.OperationalError as exc:
+            raise StoreError(
+                f"cannot connect to PostgreSQL at {parts.hostname}:{parts.port}: {exc}".strip()
+            ) from None
+        self._in_tx = False
+        self.schema = schema
+        if schema:
+            self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            self._con.execute(f'SET search_path TO "{schema}"')
+        self._create_schema()
+        self._execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS samples_key ON samples (vehicle_id, signal_id, time)"
+        )
+
+    @classmethod
+    def from_url(cls, url: str, catalog: SignalCatalog | None = None) -> PostgresStore:
+        """Open a ``postgresql://`` URL."""
+        return cls(url, catalog)
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._con.execute(self._sql(sql), list(params))
+
+    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._con.execute(self._sql(sql), list(params)).fetchall()
+
+    def _fetch_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        cur = self._con.execute(self._sql(sql), list(params))
+        rows = cur.fetchall()
+        desc = cur.description or []
+        cols = list(zip(*rows, strict=True)) if rows else [() for _ in desc]
+        arrays = {
+            d.name: pa.array(list(c), _ARROW_TYPES.get(d.type_code))
+            for d, c in zip(desc, cols, strict=True)
+        }
+        return pa.table(arrays)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._in_tx:
+            yield
+            return
+        self._in_tx = True
+        try:
+            with self._con.transaction():
+                yield
+        finally:
+            self._in_tx = False
+
+    def _copy(self, name: str, columns: Sequence[str], table: pa.Table) -> None:
+        buf = io.BytesIO()
+        pacsv.write_csv(table.combine_chunks(), buf, pacsv.WriteOptions(include_header=False))
+        cols = ", ".join(columns)
+        with (
+            self._con.cursor() as cur,
+            cur.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            copy.write(buf.getvalue())
+
+    def _insert_arrow(self, name: str, table: pa.Table) -> None:
+        self._copy(name, table.column_names, table)
+
+    def _insert_samples(self, vehicle_id: int, table: pa.Table) -> BatchOutcome:
+        con = self._con
+        con.execute("SELECT pg_advisory_xact_lock(%s)", [vehicle_id])
+        con.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _twinloop_batch (signal_id INTEGER, t BIGINT, value DOUBLE PRECISION)"
+        )
+        con.execute("TRUNCATE _twinloop_batch")
+        staged = pa.table(
+            {
+                "signal_id": table.column("signal_id"),
+                "t": table.column("time").cast(pa.int64()),
+                "value": table.column("value"),
+            }
+        )
+        self._copy("_twinloop_batch", ["signal_id", "t", "value"], staged)
+        bounds = pc.min_max(table.column("time"))
+        lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+        overlap = con.execute(
+            "SELECT EXISTS (SELECT 1 FROM samples WHERE vehicle_id = %s AND time BETWEEN %s AND %s)",
+            [vehicle_id, lo, hi],
+        ).fetchone()
+        if not overlap or not overlap[0]:
+            cur = con.execute(
+                "INSERT INTO samples SELECT %s, signal_id, TIMESTAMP 'epoch' + t * INTERVAL '1 microsecond', value"
+                " FROM _twinloop_batch ON CONFLICT DO NOTHING",
+                [vehicle_id],
+            )
+            return BatchOutcome(cur.rowcount, table.num_rows - cur.rowcount, 0)
+        row = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE e.value <> b.value) FROM _twinloop_batch b"
+            " JOIN samples e ON e.vehicle_id = %s AND e.signal_id = b.signal_id"
+            " AND e.time = TIMESTAMP 'epoch' + b.t * INTERVAL '1 microsecond'"
+            " WHERE e.time BETWEEN %s AND %s",
+            [vehicle_id, lo, hi],
+        ).fetchone()
+        duplicates, conflicts = (int(row[0]), int(row[1])) if row else (0, 0)
+        cur = con.execute(
+            "INSERT INTO samples SELECT %s, signal_id, TIMESTAMP 'epoch' + t * INTERVAL '1 microsecond', value"
+            " FROM _twinloop_batch ON CONFLICT DO NOTHING",
+            [vehicle_id],
+        )
+        inserted = cur.rowcount
+        return BatchOutcome(inserted, table.num_rows - inserted, conflicts if duplicates else 0)
+
+    def _bucket(self, every_us: int) -> str:
+        return f"date_bin(INTERVAL '{int(every_us)} microseconds', time, TIMESTAMP '2000-01-01')"
+
+    def drop_schema(self) -> None:
+        """Drop this store's schema and everything in it (tests use it to clean up)."""
+        if not self.schema:
+            raise StoreError("refusing to drop the default schema")
+        self._con.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with contextlib.suppress(psycopg.Error):
+            self._con.close()

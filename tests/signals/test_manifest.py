@@ -1,0 +1,55 @@
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from twinloop.errors import SpecificationError, UnknownNameError
+from twinloop.signals import DecoderManifest, default_catalog, load_dbc, starter_manifest
+
+DBC_DIR = Path(__file__).parent.parent / "data" / "opendbc"
+
+
+def test_starter_manifest_for_tesla_parses_and_checks(tmp_path):
+    db = load_dbc(DBC_DIR / "tesla_model3_party.dbc")
+    text = starter_manifest(db, default_catalog(), "tesla_model3_party.dbc")
+    f = tmp_path / "m.toml"
+    f.write_text(text)
+    man = DecoderManifest.load(f)
+    man.check(db, default_catalog())
+    assert ("ESP_B", "ESP_vehicleSpeed") in man.dbc_signals
+    assert "# DI_torque.DI_axleSpeed  [RPM]" in text  # unmapped signals are listed as comments
+
+
+def test_bundled_example_manifest_is_valid():
+    data = resources.files("twinloop.signals") / "data"
+    db = load_dbc(str(data / "twinloop_ev.dbc"))
+    DecoderManifest.load(str(data / "twinloop_ev.toml")).check(db, default_catalog())
+
+
+def test_manifest_naming_an_unknown_dbc_signal_suggests_matches(tmp_path):
+    f = tmp_path / "m.toml"
+    f.write_text(
+        '[[map]]\nmessage = "DI_speed"\nsignal = "DI_vehicleSped"\nvss = "Vehicle.Speed"\n'
+    )
+    with pytest.raises(UnknownNameError, match="DI_vehicleSpeed"):
+        DecoderManifest.load(f).check(
+            load_dbc(DBC_DIR / "tesla_model3_party.dbc"), default_catalog()
+        )
+
+
+def test_manifest_mapping_to_an_enum_needs_a_values_map(tmp_path):
+    f = tmp_path / "m.toml"
+    f.write_text(
+        '[[map]]\nmessage = "DI_speed"\nsignal = "DI_uiSpeed"\nvss = "Vehicle.LowVoltageSystemState"\n'
+    )
+    with pytest.raises(SpecificationError, match="values"):
+        DecoderManifest.load(f).check(
+            load_dbc(DBC_DIR / "tesla_model3_party.dbc"), default_catalog()
+        )
+
+
+def test_broken_manifest_toml_is_a_specification_error(tmp_path):
+    f = tmp_path / "m.toml"
+    f.write_text("[[map]\nmessage=")
+    with pytest.raises(SpecificationError, match="TOML"):
+        DecoderManifest.load(f)
