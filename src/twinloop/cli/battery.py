@@ -1,0 +1,203 @@
+"""``twinloop battery``: cell model from pulse tests, simulation and SoC estimation.
+
+Time series are CSV with columns ``time_s``, ``current_a`` (positive =
+discharge), ``voltage_v`` and optionally ``temperature_c``; ``--flip-current``
+reads data recorded with discharge negative.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from twinloop.errors import ValidationError
+
+__all__ = ["battery", "register"]
+
+
+def _temperatures(values: tuple[str, ...]) -> list[float]:
+    out: list[float] = []
+    for v in values:
+        for part in v.replace(";", ",").split(","):
+            if part.strip():
+                try:
+                    out.append(float(part))
+                except ValueError:
+                    raise ValidationError("--temperature-c", "numbers in degC, e.g. 10,25,40", part) from None
+    return out
+
+
+def _emit(columns: dict[str, Any], fmt: str, meta: dict[str, Any]) -> None:
+    if fmt == "json":
+        doc = {**meta, **{k: [round(float(x), 6) for x in v] for k, v in columns.items()}}
+        click.echo(json.dumps(doc))
+        return
+    buf = io.StringIO()
+    names = list(columns)
+    buf.write(",".join(names) + "\n")
+    rows = np.column_stack([np.asarray(columns[n], dtype=float) for n in names])
+    np.savetxt(buf, rows, delimiter=",", fmt="%.6g")
+    click.echo(buf.getvalue(), nl=False)
+
+
+@click.group("battery")
+def battery() -> None:
+    """Battery cell models from laboratory tests.
+
+    \b
+    Examples:
+      twinloop battery identify hppc10.csv hppc25.csv hppc40.csv --temperature-c 10,25,40 > cell.toml
+      twinloop battery simulate --cell cell.toml --profile discharge.csv --soc-start 1 --format csv
+      twinloop battery estimate --cell cell.toml --measurements drive.csv --soc-start 0.8
+    """
+
+
+@battery.command("identify")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--temperature-c", "temperature_c", multiple=True, help="Test temperature per file [degC] (repeat, or 10,25,40). Default: the file's temperature_c mean, else 25.")
+@click.option("--capacity-ah", type=float, default=None, help="Cell capacity [Ah]; default: from the discharge to the cut-off in each test.")
+@click.option("--rc-pairs", type=click.IntRange(1, 2), default=2, show_default=True, help="Number of RC pairs.")
+@click.option("--thermal", "thermal_file", type=click.Path(dir_okay=False), default=None, help="A discharge from full with temperature_c (cell surface) to fit the lumped thermal model.")
+@click.option("--ambient-c", type=float, default=None, help="Ambient temperature of the --thermal test [degC]; default: its first temperature.")
+@click.option("--flip-current", is_flag=True, help="Data recorded with discharge negative.")
+@click.option("--name", default="cell", show_default=True, help="Model name written to the file.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the TOML here instead of standard output.")
+def identify_command(
+    files: tuple[str, ...],
+    temperature_c: tuple[str, ...],
+    capacity_ah: float | None,
+    rc_pairs: int,
+    thermal_file: str | None,
+    ambient_c: float | None,
+    flip_current: bool,
+    name: str,
+    output: str | None,
+) -> None:
+    """Identify an equivalent-circuit cell model (TOML, with fit quality) from pulse tests.
+
+    Each FILE is one pulse test (HPPC) at one temperature that starts at, or
+    passes through, full charge and discharges to the cut-off (or give
+    --capacity-ah).
+
+    \b
+    Example:
+      twinloop battery identify hppc_10c.csv hppc_25c.csv hppc_40c.csv \\
+          --temperature-c 10,25,40 --thermal discharge_1c.csv > cell.toml
+    """
+    from twinloop.twin.battery import fit_thermal, identify_cell, read_timeseries
+
+    series = [read_timeseries(f, flip_current) for f in files]
+    temps = _temperatures(temperature_c)
+    if temps and len(temps) != len(files):
+        raise ValidationError("--temperature-c", f"one temperature per file ({len(files)})", temps)
+    if not temps:
+        temps = [float(np.mean(s.temperature)) - 273.15 if s.temperature is not None else 25.0 for s in series]
+    if capacity_ah is not None and not capacity_ah > 0:
+        raise ValidationError("--capacity-ah", "> 0 Ah", capacity_ah)
+    cell = identify_cell(
+        series, [t + 273.15 for t in temps], None if capacity_ah is None else capacity_ah * 3600.0, name=name, n_rc=rc_pairs
+    )
+    if thermal_file is not None:
+        th = read_timeseries(thermal_file, flip_current, require_voltage=False)
+        cell = cell.with_thermal(fit_thermal(cell, th, None if ambient_c is None else ambient_c + 273.15))
+    text = cell.to_toml()
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@battery.command("simulate")
+@click.option("--cell", "cell_file", required=True, type=click.Path(dir_okay=False), help="Cell model TOML from 'battery identify'.")
+@click.option("--profile", required=True, type=click.Path(dir_okay=False), help="CSV with time_s and current_a (voltage_v not needed).")
+@click.option("--soc-start", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Initial state of charge [0-1].")
+@click.option("--ambient-c", type=float, default=None, help="Ambient temperature [degC]; default: the profile's first temperature_c, else 25.")
+@click.option("--flip-current", is_flag=True, help="Profile recorded with discharge negative.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: float | None, flip_current: bool, fmt: str) -> None:
+    """Voltage, SoC and temperature of the cell for a current profile.
+
+    \b
+    Example:
+      twinloop battery simulate --cell cell.toml --profile us06_current.csv --soc-start 0.9 --format json
+    """
+    from twinloop.twin.battery import CellModel, read_timeseries, simulate
+
+    cell = CellModel.load(cell_file)
+    s = read_timeseries(profile, flip_current, require_voltage=False)
+    ambient = ambient_c if ambient_c is not None else (float(s.temperature[0]) - 273.15 if s.temperature is not None else 25.0)
+    r = simulate(cell, s.time, s.current, soc_start, ambient + 273.15)
+    low = np.flatnonzero(r.voltage[0] < cell.voltage_min)
+    if low.size:
+        click.echo(
+            f"warning: voltage falls below the cut-off {cell.voltage_min:g} V at time_s={s.time[low[0]]:g}", err=True
+        )
+    _emit(
+        {
+            "time_s": s.time,
+            "current_a": s.current,
+            "voltage_v": r.voltage[0],
+            "soc": r.state_of_charge[0],
+            "temperature_c": r.temperature[0] - 273.15,
+        },
+        fmt,
+        {"cell": cell.name, "soc_start": soc_start, "ambient_c": ambient},
+    )
+
+
+@battery.command("estimate")
+@click.option("--cell", "cell_file", required=True, type=click.Path(dir_okay=False), help="Cell model TOML from 'battery identify'.")
+@click.option("--measurements", required=True, type=click.Path(dir_okay=False), help="CSV with time_s, current_a, voltage_v[, temperature_c].")
+@click.option("--soc-start", type=click.FloatRange(0, 1), required=True, help="Initial SoC guess [0-1].")
+@click.option("--soc-std", type=click.FloatRange(0.001, 1), default=0.2, show_default=True, help="Standard deviation of the initial guess.")
+@click.option("--temperature-c", type=float, default=25.0, show_default=True, help="Cell temperature when the file has no temperature_c.")
+@click.option("--voltage-noise-mv", type=float, default=None, help="Voltage noise for the filter [mV]; default 3x the identification RMSE.")
+@click.option("--flip-current", is_flag=True, help="Data recorded with discharge negative.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+def estimate_command(
+    cell_file: str,
+    measurements: str,
+    soc_start: float,
+    soc_std: float,
+    temperature_c: float,
+    voltage_noise_mv: float | None,
+    flip_current: bool,
+    fmt: str,
+) -> None:
+    """SoC with its standard deviation from measured current and voltage (extended Kalman filter).
+
+    \b
+    Example:
+      twinloop battery estimate --cell cell.toml --measurements drive.csv --soc-start 0.8 --flip-current
+    """
+    from twinloop.twin.battery import CellModel, read_timeseries
+    from twinloop.twin.battery.estimate import estimate_soc
+
+    cell = CellModel.load(cell_file)
+    s = read_timeseries(measurements, flip_current)
+    if voltage_noise_mv is not None and not voltage_noise_mv > 0:
+        raise ValidationError("--voltage-noise-mv", "> 0 mV", voltage_noise_mv)
+    r = estimate_soc(
+        cell, s, soc_start, soc_std, temperature_c + 273.15, None if voltage_noise_mv is None else voltage_noise_mv / 1000
+    )
+    _emit(
+        {
+            "time_s": r.time,
+            "soc": r.state_of_charge,
+            "soc_std": r.state_of_charge_std,
+            "voltage_pred_v": r.voltage,
+            "innovation_v": r.innovation,
+        },
+        fmt,
+        {"cell": cell.name, "soc_start": soc_start},
+    )
+
+
+def register(group: click.Group) -> None:
+    """Add the ``battery`` group to the ``twinloop`` command."""
+    group.add_command(battery)

@@ -1,0 +1,367 @@
+"""State of health (capacity and resistance tracking) and remaining useful life.
+
+* :func:`capacity_from_charge`: capacity from a full CC-CV charge that starts
+  from rest (the rested voltage gives the starting SoC through the OCV).
+* :func:`resistance_from_steps`: ohmic resistance from current steps.
+* :func:`forecast_end_of_life`: an ageing curve from
+  :mod:`twinloop.physics.battery.aging` fitted to the capacity history, and
+  the cycle at which capacity first falls below a threshold, with a
+  prediction interval from a residual block bootstrap (parameter
+  uncertainty, observation noise and the capacity-regeneration jumps seen
+  after rests are all resampled).
+
+References
+----------
+.. [1] Saha, B. and Goebel, K. (2009). Modeling Li-ion battery capacity
+   depletion in a particle filtering framework. Annual Conference of the PHM
+   Society 1. doi:10.36001/phmconf.2009.v1i1.1633
+.. [2] Kuensch, H. R. (1989). The jackknife and the bootstrap for general
+   stationary observations. Ann. Statist. 17(3), 1217-1241.
+   doi:10.1214/aos/1176347265
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize
+
+from twinloop.errors import CalibrationError, DataError, UnknownNameError, ValidationError
+from twinloop.physics.battery import aging
+from twinloop.twin.battery import _tables
+from twinloop.twin.battery.model import CellModel
+from twinloop.twin.battery.timeseries import TimeSeries
+
+__all__ = [
+    "FADE_MODELS",
+    "FadeModel",
+    "RulForecast",
+    "capacity_from_charge",
+    "fit_fade",
+    "forecast_end_of_life",
+    "resistance_from_steps",
+    "state_of_health",
+]
+
+Array = npt.NDArray[np.float64]
+
+
+def state_of_health(capacity: npt.ArrayLike, rated_capacity: float) -> Array:
+    """Capacity relative to rated [1].
+
+    Examples
+    --------
+    >>> float(state_of_health(1.6, 2.0))
+    0.8
+    """
+    if not rated_capacity > 0:
+        raise ValidationError("rated_capacity", "> 0", rated_capacity)
+    return np.asarray(capacity, dtype=float) / rated_capacity
+
+
+def capacity_from_charge(cell: CellModel, series: TimeSeries, temperature: float = 298.15) -> float:
+    """Capacity [A s] from the first full charge in `series` that starts from rest.
+
+    The SoC before the charge is the inverse OCV of the last rested voltage;
+    the charge ends full (at the upper voltage limit), so
+    ``Q = charge_in / (1 - soc_before)``.
+
+    Raises
+    ------
+    CalibrationError
+        No charge from rest that reaches the upper limit.
+
+    Examples
+    --------
+    >>> from twinloop.twin.battery.model import CellTable
+    >>> cell = CellModel(3600.0, (CellTable(298.15, [3.0, 4.0], [0.01, 0.01], [[0.0, 0.0]], [1.0], 3600.0),), 3.0, 4.0)
+    >>> s = TimeSeries([0.0, 60.0, 1860.0], [0.0, -1.0, 0.0], [3.5, 3.6, 4.0])
+    >>> capacity_from_charge(cell, s)
+    3600.0
+    """
+    volts = series.require_voltage("to find the charge")
+    amps = series.current
+    scale = max(float(np.max(np.abs(amps))), 1e-12)
+    charging = amps < -0.02 * scale
+    starts = np.flatnonzero(charging & ~np.r_[False, charging[:-1]])
+    table = cell.parameters_at(temperature).open_circuit_voltage[0]
+    grid = _tables.grid(table.size)
+    for s in starts:
+        if s == 0 or abs(amps[s - 1]) > 0.02 * scale:
+            continue
+        e = s + int(np.argmin(charging[s:])) if not charging[s:].all() else amps.size
+        if volts[s : e + 1].max() < cell.voltage_max - 0.02:
+            continue
+        charge_in = -float(np.sum(amps[s : e - 1] * np.diff(series.time[s:e]))) if e - s > 1 else 0.0
+        charge_in -= float(amps[e - 1] * (series.time[min(e, amps.size - 1)] - series.time[e - 1]))
+        soc_before = float(np.interp(volts[s - 1], np.maximum.accumulate(table), grid))
+        if soc_before >= 0.95:
+            continue
+        return charge_in / (1.0 - soc_before)
+    raise CalibrationError(
+        f"{series.source or 'record'}: no charge from rest to the upper voltage limit "
+        f"({cell.voltage_max:g} V); capacity needs one"
+    )
+
+
+def resistance_from_steps(series: TimeSeries, min_step: float | None = None, max_interval: float = 2.0) -> Array:
+    """Ohmic resistance [ohm] at each current step: ``-dV/dI`` across the step.
+
+    Parameters
+    ----------
+    series : TimeSeries
+    min_step : float, optional
+        Smallest current change [A] counted as a step (default 20 % of peak).
+    max_interval : float, default 2
+        Longest sample interval [s] across which a step is used (longer
+        intervals mix in the RC response).
+
+    Returns
+    -------
+    ndarray
+        One estimate per step, in time order (empty if there are none).
+
+    Examples
+    --------
+    >>> s = TimeSeries([0.0, 1.0, 2.0], [0.0, 10.0, 10.0], [4.0, 3.98, 3.97])
+    >>> resistance_from_steps(s).round(4).tolist()
+    [0.002]
+    """
+    volts = series.require_voltage("to track resistance")
+    d_i = np.diff(series.current)
+    d_v = np.diff(volts)
+    threshold = 0.2 * float(np.max(np.abs(series.current))) if min_step is None else min_step
+    use = (np.abs(d_i) >= max(threshold, 1e-9)) & (np.diff(series.time) <= max_interval)
+    return -d_v[use] / d_i[use]
+
+
+# ---------------------------------------------------------------- fade models
+@dataclass(frozen=True)
+class FadeModel:
+    """A capacity-fade curve ``f(cycle, *params)`` with a starting guess and bounds."""
+
+    name: str
+    function: Callable[..., Array]
+    guess: Callable[[Array, Array], list[float]]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+
+
+def _guess_power(k: Array, q: Array) -> list[float]:
+    q0 = float(np.median(q[: max(3, q.size // 10)]))
+    return [q0, max(1e-6, (1 - q[-1] / q0) / max(k[-1], 1.0)), 1.0]
+
+
+def _guess_double(k: Array, q: Array) -> list[float]:
+    q0 = float(np.median(q[: max(3, q.size // 10)]))
+    return [q0, -1e-4, -0.01 * q0, 0.02]
+
+
+FADE_MODELS: dict[str, FadeModel] = {
+    m.name: m
+    for m in (
+        FadeModel(
+            "power_law",
+            lambda k, q0, r, z: aging.power_law_capacity(k, q0, r, z),
+            _guess_power,
+            (0.0, 0.0, 0.5),
+            (np.inf, 1.0, 2.0),
+        ),
+        FadeModel(
+            "linear",
+            lambda k, q0, r: aging.power_law_capacity(k, q0, r, 1.0),
+            lambda k, q: _guess_power(k, q)[:2],
+            (0.0, 0.0),
+            (np.inf, 1.0),
+        ),
+        FadeModel(
+            "double_exponential",
+            lambda k, a, b, c, d: aging.double_exponential_capacity(k, a, b, c, d),
+            _guess_double,
+            (0.0, -0.1, -np.inf, 0.0),
+            (np.inf, 0.0, 0.0, 0.2),
+        ),
+    )
+}
+
+
+def fit_fade(cycles: Array, capacity: Array, model: str = "power_law", guess: list[float] | None = None) -> Array:
+    """Least-squares fit of a fade model; returns its parameters.
+
+    Examples
+    --------
+    >>> k = np.arange(1.0, 101.0)
+    >>> fit_fade(k, aging.power_law_capacity(k, 2.0, 0.001, 1.2)).round(4).tolist()
+    [2.0, 0.001, 1.2]
+    """
+    if model not in FADE_MODELS:
+        raise UnknownNameError("fade model", model, FADE_MODELS)
+    m = FADE_MODELS[model]
+    p0 = np.clip(m.guess(cycles, capacity) if guess is None else guess, np.array(m.lower) + 1e-12, np.array(m.upper) - 1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sol = optimize.least_squares(
+            lambda p: m.function(cycles, *p) - capacity, p0, bounds=(m.lower, m.upper), x_scale="jac", max_nfev=2000
+        )
+    return np.asarray(sol.x, dtype=float)
+
+
+@dataclass(frozen=True)
+class RulForecast:
+    """When capacity first falls below a threshold.
+
+    Attributes
+    ----------
+    predicted_cycle : float
+        Median first-crossing cycle; ``inf`` when most forecasts stay above
+        the threshold within the horizon.
+    interval : tuple of float
+        Prediction interval (``inf`` as the upper end when the crossing may lie
+        beyond the horizon).
+    level : float
+        Interval probability.
+    probability_beyond_horizon : float
+        Share of forecasts that do not cross within the horizon.
+    horizon : float
+        Last cycle forecast.
+    model : str
+        Fade model.
+    parameters : tuple of float
+        Fit on the history.
+    noise : float
+        Residual standard deviation on the history.
+    """
+
+    predicted_cycle: float
+    interval: tuple[float, float]
+    level: float
+    probability_beyond_horizon: float
+    horizon: float
+    model: str
+    parameters: tuple[float, ...]
+    noise: float
+
+
+def forecast_end_of_life(
+    cycles: npt.ArrayLike,
+    capacity: npt.ArrayLike,
+    threshold: float,
+    horizon: float | None = None,
+    model: str = "linear",
+    level: float = 0.9,
+    n_bootstrap: int = 400,
+    block: int = 16,
+    seed: int = 0,
+) -> RulForecast:
+    r"""Forecast the first cycle at which capacity falls below `threshold`.
+
+    Parameters
+    ----------
+    cycles : array_like, shape (n,)
+        Cycle numbers of the history, increasing.
+    capacity : array_like, shape (n,)
+        Measured capacity per cycle (any unit, as `threshold`).
+    threshold : float
+        End-of-life capacity.
+    horizon : float, optional
+        Last cycle to forecast (default: four times the history).
+    model : str
+        A key of :data:`FADE_MODELS`.
+    level : float, default 0.9
+        Probability of the prediction interval.
+    n_bootstrap : int
+        Bootstrap replicates.
+    block : int
+        Block length [cycles] of the residual bootstrap, long enough to keep
+        a regeneration jump and its decay together.
+    seed : int
+        Random seed (results are reproducible).
+
+    Returns
+    -------
+    RulForecast
+
+    Notes
+    -----
+    For each replicate :math:`b`, residual blocks are resampled onto the
+    fitted curve, the model is refitted (:math:`\theta_b`), and a future
+    observed path :math:`\hat Q_b(k) = f(k; \theta_b) + \epsilon_b(k)`, with
+    :math:`\epsilon_b` again resampled blocks, gives the first crossing
+    :math:`k_b`. The forecast is the median of :math:`k_b` and the interval
+    its central quantiles ([2]_; the model follows [1]_).
+
+    Raises
+    ------
+    CalibrationError
+        Fewer than 10 cycles, or a history that does not fade.
+
+    Examples
+    --------
+    >>> k = np.arange(1.0, 61.0)
+    >>> q = 2.0 - 0.005 * k + 0.002 * np.sin(k)
+    >>> f = forecast_end_of_life(k, q, 1.4, n_bootstrap=50)
+    >>> 110 < f.predicted_cycle < 130, f.interval[0] <= f.predicted_cycle <= f.interval[1]
+    (True, True)
+    """
+    k = np.asarray(cycles, dtype=float)
+    q = np.asarray(capacity, dtype=float)
+    if k.shape != q.shape or k.ndim != 1:
+        raise ValidationError("capacity", f"one value per cycle ({k.size})", q.shape)
+    good = np.isfinite(k) & np.isfinite(q)
+    if (~good).any():
+        raise DataError(
+            f"capacity history: {int((~good).sum())} missing value(s), the first at position {int(np.flatnonzero(~good)[0]) + 1}; "
+            "drop or fill them before forecasting"
+        )
+    if k.size < 10:
+        raise CalibrationError(f"capacity history has {k.size} cycles; a fade forecast needs at least 10")
+    if np.any(np.diff(k) <= 0):
+        raise ValidationError("cycles", "strictly increasing", k.tolist()[:10])
+    if not 0 < level < 1:
+        raise ValidationError("level", "a number in (0, 1)", level)
+    slope = np.polyfit(k, q, 1)[0]
+    if slope >= 0:
+        raise CalibrationError(
+            f"capacity history does not fade (trend {slope:+.3g} per cycle over {k.size} cycles); "
+            "the end of life is unobservable from it"
+        )
+    horizon = float(4 * k[-1]) if horizon is None else float(horizon)
+    theta = fit_fade(k, q, model)
+    f = FADE_MODELS[model].function
+    fitted = f(k, *theta)
+    resid = q - fitted
+    rng = np.random.default_rng(seed)
+    future = np.arange(math.floor(k[-1]) + 1.0, horizon + 1.0)
+    blk = max(1, min(block, k.size // 2))
+
+    def blocks(n: int) -> Array:
+        starts = rng.integers(0, resid.size - blk + 1, size=n // blk + 1)
+        return np.concatenate([resid[s : s + blk] for s in starts])[:n]
+
+    crossings = np.empty(n_bootstrap)
+    # the observed history already crossed?
+    for b in range(n_bootstrap):
+        qb = fitted + blocks(k.size)
+        tb = fit_fade(k, qb, model, guess=list(theta))
+        path = f(future, *tb) + blocks(future.size)
+        below = np.flatnonzero(path < threshold)
+        crossings[b] = future[below[0]] if below.size else np.inf
+    already = np.flatnonzero(q < threshold)
+    if already.size:
+        crossings[:] = k[already[0]]
+    lo, mid, hi = np.quantile(crossings, [(1 - level) / 2, 0.5, (1 + level) / 2], method="inverted_cdf")
+    return RulForecast(
+        predicted_cycle=float(mid),
+        interval=(float(lo), float(hi)),
+        level=level,
+        probability_beyond_horizon=float(np.mean(np.isinf(crossings))),
+        horizon=horizon,
+        model=model,
+        parameters=tuple(float(x) for x in theta),
+        noise=float(np.std(resid, ddof=len(theta))),
+    )

@@ -1,0 +1,77 @@
+"""``twinloop battery``: identify, simulate, estimate; bad input gives one line, no traceback."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from twinloop.cli import main
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "battery"
+DST = str(DATA / "calce_a123_dst.csv")
+US06 = str(DATA / "calce_a123_us06_start.csv")
+
+
+@pytest.fixture(scope="module")
+def cell_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cell") / "a123.toml"
+    r = CliRunner().invoke(main, ["battery", "identify", DST, "--temperature-c", "20", "--flip-current", "--name", "a123"])
+    assert r.exit_code == 0, r.output
+    path.write_text(r.output)
+    return str(path)
+
+
+def test_identify_writes_a_model_with_fit_quality(cell_file):
+    text = Path(cell_file).read_text()
+    assert 'format = "twinloop.cell/1"' in text and "rmse_mv" in text and "calce_a123_dst.csv" in text
+
+
+def test_simulate_csv_and_json(cell_file):
+    r = CliRunner().invoke(main, ["battery", "simulate", "--cell", cell_file, "--profile", US06, "--flip-current", "--soc-start", "1"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().splitlines()
+    assert lines[0] == "time_s,current_a,voltage_v,soc,temperature_c" and len(lines) > 100
+    r = CliRunner().invoke(
+        main, ["battery", "simulate", "--cell", cell_file, "--profile", US06, "--flip-current", "--format", "json"]
+    )
+    doc = json.loads(r.output)
+    assert 2.0 < min(doc["voltage_v"]) and max(doc["soc"]) <= 1.0
+
+
+def test_estimate_reports_soc_and_std(cell_file):
+    r = CliRunner().invoke(
+        main, ["battery", "estimate", "--cell", cell_file, "--measurements", US06, "--soc-start", "0.8", "--flip-current"]
+    )
+    assert r.exit_code == 0, r.output
+    header, _first, *rest = r.output.strip().splitlines()
+    assert header == "time_s,soc,soc_std,voltage_pred_v,innovation_v"
+    soc, std = (float(x) for x in rest[-1].split(",")[1:3])
+    assert 0.5 < soc < 0.95 and 0 < std < 0.05
+
+
+def test_help_has_examples():
+    r = CliRunner().invoke(main, ["battery", "identify", "--help"])
+    assert r.exit_code == 0 and "Example" in r.output and "--flip-current" in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["battery", "identify", US06, "--flip-current"], "does not discharge to a cut-off"),
+        (["battery", "identify", DST, "--temperature-c", "20,25"], "--temperature-c"),
+        (["battery", "identify", "missing.csv"], "file not found"),
+        (["battery", "estimate", "--cell", DST, "--measurements", US06, "--soc-start", "0.5"], "cell model"),
+    ],
+)
+def test_bad_input_gives_one_line_without_traceback(args, message):
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2
+    assert message in r.output and "Traceback" not in r.output
+
+
+def test_missing_column_names_closest(tmp_path, cell_file):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time_s,current,voltage_v\n0,1,3.3\n1,1,3.3\n")
+    r = CliRunner().invoke(main, ["battery", "estimate", "--cell", cell_file, "--measurements", str(bad), "--soc-start", "0.5"])
+    assert r.exit_code == 2 and "current_a" in r.output and "did you mean 'current'" in r.output

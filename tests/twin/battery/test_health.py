@@ -1,0 +1,65 @@
+"""State of health and remaining useful life."""
+
+import numpy as np
+import pytest
+
+from twinloop.errors import CalibrationError, DataError, UnknownNameError
+from twinloop.twin.battery import TimeSeries, simulate
+from twinloop.twin.battery.health import (
+    capacity_from_charge,
+    fit_fade,
+    forecast_end_of_life,
+    resistance_from_steps,
+    state_of_health,
+)
+
+
+def test_resistance_from_steps_recovers_r0(true_cell):
+    t = np.arange(0.0, 600.0)
+    amps = np.where((t // 60) % 2 == 1, 20.0, 0.0)
+    r = simulate(true_cell, t, amps, 0.8)
+    est = resistance_from_steps(TimeSeries(t, amps, r.voltage[0]))
+    # the step is R0 I; the RC pairs move by at most 1 s of relaxation (~2 %)
+    assert est.size == 9 and np.allclose(est, 0.002, rtol=0.02)
+
+
+def test_capacity_from_a_charge_from_rest(true_cell):
+    t = np.r_[np.arange(0.0, 600.0, 10.0), 600 + np.arange(0.0, 36000.0, 10.0)]
+    amps = np.where(t < 600, 0.0, -5.0)
+    r = simulate(true_cell, t, amps, 0.3)
+    stop = int(np.flatnonzero(r.state_of_charge[0] >= 1.0)[0]) + 1
+    s = TimeSeries(t[:stop], np.r_[amps[: stop - 1], 0.0], r.voltage[0, :stop])
+    # the rested voltage before the charge gives SoC 0.3 through the OCV
+    assert capacity_from_charge(true_cell, s) == pytest.approx(36000.0, rel=0.01)
+
+
+def test_state_of_health():
+    assert float(state_of_health(1.5, 2.0)) == 0.75
+
+
+def test_forecast_interval_covers_synthetic_truth():
+    k = np.arange(1.0, 81.0)
+    rng = np.random.default_rng(3)
+    q = 2.0 - 0.004 * k + rng.normal(0, 0.01, k.size)
+    f = forecast_end_of_life(k, q, 1.4, n_bootstrap=100)
+    assert f.interval[0] <= 150 <= f.interval[1]
+    assert abs(f.predicted_cycle - 150) < 15
+
+
+def test_flat_history_is_unobservable():
+    k = np.arange(1.0, 30.0)
+    with pytest.raises(CalibrationError, match="does not fade"):
+        forecast_end_of_life(k, np.full(k.size, 2.0), 1.4)
+
+
+def test_gap_in_history_is_named():
+    k = np.arange(1.0, 30.0)
+    q = 2.0 - 0.01 * k
+    q[5] = np.nan
+    with pytest.raises(DataError, match="position 6"):
+        forecast_end_of_life(k, q, 1.4)
+
+
+def test_unknown_fade_model_suggests_close_names():
+    with pytest.raises(UnknownNameError, match="power_law"):
+        fit_fade(np.arange(5.0), np.ones(5), "power_low")
