@@ -3,8 +3,6 @@ import pytest
 from twinloop.errors import UnknownNameError
 from twinloop.store import BACKENDS, DuckDBStore, PostgresStore, default_store_url, open_store
 
-from .conftest import pg_url
-
 
 def test_default_store_is_a_duckdb_file_in_the_user_data_dir(monkeypatch, tmp_path):
     monkeypatch.delenv("TWINLOOP_STORE", raising=False)
@@ -21,12 +19,12 @@ def test_env_var_overrides_the_default(monkeypatch, tmp_path):
     assert default_store_url() == str(tmp_path / "x.duckdb")
 
 
-def test_every_registered_backend_opens(tmp_path):
+def test_every_registered_backend_opens(tmp_path, fresh_pg_url):
     for scheme, factory in BACKENDS.items():
         url = (
             f"duckdb:///{tmp_path}/{scheme}.duckdb"
             if scheme == "duckdb"
-            else pg_url().replace("postgresql", scheme, 1)
+            else fresh_pg_url.replace("postgresql", scheme, 1)
         )
         s = factory(url, None)
         assert s.sample_count() == 0

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -207,11 +208,18 @@ class VehicleModel:
         cycle = scenario.cycle
         if not cycle.is_uniform() or abs(float(cycle.time[1] - cycle.time[0]) - scenario.time_step) > 1e-9:
             cycle = cycle.resample(scenario.time_step)
-        totals, final, series = run_kernel(
-            np.ascontiguousarray(params), np.ascontiguousarray(ocv_tables),
-            np.ascontiguousarray(cycle.vehicle_speed, dtype=float),
-            np.ascontiguousarray(cycle.road_grade, dtype=float), float(scenario.time_step), record,
-        )
+        # At most one thread per vehicle: idle worker threads spin, and a one-vehicle
+        # call waited tens of milliseconds on a busy machine for threads with no work.
+        threads = numba.get_num_threads()
+        numba.set_num_threads(max(1, min(n, threads)))
+        try:
+            totals, final, series = run_kernel(
+                np.ascontiguousarray(params), np.ascontiguousarray(ocv_tables),
+                np.ascontiguousarray(cycle.vehicle_speed, dtype=float),
+                np.ascontiguousarray(cycle.road_grade, dtype=float), float(scenario.time_step), record,
+            )
+        finally:
+            numba.set_num_threads(threads)
         names = list(names) if names is not None else [f"vehicle_{i}" for i in range(n)]
         return SimulationResult(
             vehicle_names=names,
