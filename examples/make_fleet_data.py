@@ -12,12 +12,12 @@ temperature; this script writes them
   with its decoder manifest ``twinloop_ev.toml``), and
 - as a wide Parquet file in VSS units,
 
-then ingests the logs into a DuckDB store to show the round trip.
+then ingests the logs into a DuckDB store (``<out>/fleet.duckdb``) to
+show the round trip.
 
-STUB WARNING: :func:`simulate_trip` is a placeholder until the simulator
-(``twinloop.sim``) is wired in (see the TODO). The placeholder computes a
-crude road-load power from the measured speed and a fixed pack; its battery
-numbers are NOT the twin core's output and must not be used as data.
+The battery series are the twin core's output (:func:`twinloop.sim.simulate`
+with the bundled vehicle's parameters), not measurements; the speed traces
+and their timestamps are real.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """An ingest killed with SIGKILL halfway leaves the store consistent; rerunning completes it."""
 
-import importlib.util
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,25 +15,16 @@ import pandas as pd
 from twinloop.store import DuckDBStore
 
 SPEED = "Vehicle.Speed"
-CLI_DIR = importlib.util.find_spec("twinloop.cli").submodule_search_locations[
-    0
-]  # no import of the group
-# `twinloop ingest` is run from cli/data.py itself, so that the test does not
-# depend on every other command module of the `twinloop` group importing.
-RUNNER = (
-    "import importlib.util, sys;"
-    f"spec = importlib.util.spec_from_file_location('tl_data_cli', {str(Path(CLI_DIR) / 'data.py')!r});"
-    "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m);"
-    "sys.argv[0] = 'twinloop'; m._standalone()"
-)
+# The console script that pip installed next to this interpreter: the test
+# runs what users run (`twinloop ingest ...`), entry point and error handling included.
+TWINLOOP = shutil.which("twinloop", path=str(Path(sys.executable).parent))
 
 
 def run_ingest(path, store, *extra):
+    assert TWINLOOP is not None, f"no `twinloop` console script next to {sys.executable}"
     return subprocess.Popen(
         [
-            sys.executable,
-            "-c",
-            RUNNER,
+            TWINLOOP,
             "ingest",
             str(path),
             "--vehicle",
@@ -77,6 +69,7 @@ def test_sigkill_halfway_then_rerun_completes_without_duplicates(tmp_path):
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert b"batches=2" in seen, f"no committed batch reported before the kill: {seen[-500:]!r}"
     assert proc.returncode == -signal.SIGKILL, seen[-500:]
 
     s = DuckDBStore(store)
@@ -91,8 +84,15 @@ def test_sigkill_halfway_then_rerun_completes_without_duplicates(tmp_path):
     rerun = run_ingest(f, store, "--json")
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err.decode()[-2000:]
+    assert b"Traceback" not in err
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    # the batches committed before the kill are recognised, not stored again
+    assert (report["inserted"], report["duplicates"]) == (2 * n - partial, partial)
     s = DuckDBStore(store)
     assert s.sample_count() == 2 * n
+    ledger = s._fetchall("SELECT sum(inserted) FROM ingest_batches")[0][0]
+    assert ledger == 2 * n  # every stored sample belongs to a committed batch
+    assert s.trips("CAR1").num_rows == 1
     dupes = s._fetchall(
         "SELECT count(*) FROM (SELECT signal_id, time FROM samples GROUP BY 1, 2 HAVING count(*) > 1)"
     )[0][0]

@@ -6,6 +6,9 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from twinloop.errors import ValidationError
 from twinloop.ingest.config import IngestConfig
 from twinloop.ingest.report import IngestReport
@@ -14,7 +17,8 @@ from twinloop.ingest.validate import validate_batch
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.signals.dbc import DbcDecoder, load_dbc
 from twinloop.signals.manifest import DecoderManifest
-from twinloop.store.base import TelemetryStore
+from twinloop.store.base import SqlTelemetryStore, TelemetryStore
+from twinloop.store.trips import update_trips
 
 __all__ = ["CAN_SUFFIXES", "FILE_SOURCES", "Ingester", "file_sha256"]
 
@@ -137,11 +141,15 @@ class Ingester:
             )
             return report
         ingest_id = self.store.begin_ingest(vehicle, str(p), digest)
+        first: int | None = None  # earliest sample time read [µs], for the trips
         for batch_no, raw in enumerate(src.batches()):
             checked = validate_batch(
                 raw, self.catalog, self.store.signal_ids, self.config.max_quarantine_rows
             )
             outcome = self.store.write_batch(ingest_id, batch_no, vehicle, checked.samples)
+            if checked.samples.table.num_rows:
+                t = pc.min(checked.samples.table.column("time").cast(pa.int64())).as_py()
+                first = t if first is None else min(first, t)
             report.rows_read += raw.rows_read
             report.missing_cells += raw.missing_cells
             report.samples_read += checked.samples_read
@@ -156,6 +164,11 @@ class Ingester:
             if self.on_batch is not None:
                 self.on_batch(report, checked.samples_read)
         report.delimiter = src.delimiter
+        # trips before the ingest is marked finished: a kill in between leaves it
+        # unfinished, so a rerun (or the next ingest) brings the trips up to date
+        if isinstance(self.store, SqlTelemetryStore):
+            update_trips(self.store, vehicle, first, ingest_id=ingest_id)
+        else:
+            self.store.detect_trips(vehicle)
         self.store.finish_ingest(ingest_id, report.to_dict())
-        self.store.detect_trips(vehicle)
         return report

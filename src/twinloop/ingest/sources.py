@@ -226,8 +226,11 @@ class Source(abc.ABC):
         time_col = next((lowered[c] for c in TIME_COLUMNS if c in lowered), None)
         if time_col is None:
             hint = None
-            if len(names) == 1 and any(d in names[0] for d in ";\t|,"):
-                hint = "the header has one column only: is the delimiter right?"
+            if len(names) == 1 and any(d in names[0] for d in ";\t|, "):
+                hint = (
+                    "the header has one column only: is the delimiter right?"
+                    " (accepted: comma, semicolon, tab, |)"
+                )
             raise ValidationError("columns", "a 'time' column", names, str(self.path), hint)
         long = LONG_COLUMNS <= set(lowered)
         if not long:
@@ -345,18 +348,23 @@ class CsvSource(Source):
             invalid.append((row.number, row.text or "", row.actual_columns))
             return "skip"
 
-        reader = pacsv.open_csv(
-            self.path,
-            read_options=pacsv.ReadOptions(
-                block_size=self.config.csv_block_bytes, column_names=names, skip_rows=1
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
+        try:  # the first block is read here
+            reader = pacsv.open_csv(
+                self.path,
+                read_options=pacsv.ReadOptions(
+                    block_size=self.config.csv_block_bytes, column_names=names, skip_rows=1
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, invalid_row_handler=on_invalid
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in names},
+                    null_values=[""],
+                    strings_can_be_null=True,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            raise DataError(f"{self.path}: CSV unreadable: {_csv_problem(exc)}") from None
         first = 1  # data rows are numbered from 1, after the header
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
@@ -372,7 +380,7 @@ class CsvSource(Source):
                     pending, pending_rows = [], 0
         except pa.ArrowInvalid as exc:
             raise DataError(
-                f"{self.path}: CSV unreadable after row {first + pending_rows}: {exc}"
+                f"{self.path}: CSV unreadable after row {first + pending_rows}: {_csv_problem(exc)}"
             ) from None
         yield self._flush(pending, time_col, long, first, invalid, len(names))
 
@@ -396,6 +404,14 @@ class CsvSource(Source):
             batch.rows_read += 1
         invalid.clear()
         return batch
+
+
+def _csv_problem(exc: Exception) -> str:
+    """Arrow's CSV error, with the fix for the common one."""
+    text = str(exc)
+    if "UTF8" in text or "UTF-8" in text:
+        return f"{text} (twinloop reads CSV as UTF-8 text; re-save the file as UTF-8)"
+    return text
 
 
 # ---- CAN logs ------------------------------------------------------------------------

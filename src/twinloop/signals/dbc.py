@@ -57,6 +57,8 @@ def load_dbc(path: str | Path, *, strict: bool = False) -> cantools.database.can
         db = cantools.database.load_file(str(p), database_format="dbc", strict=strict)
     except (cantools.database.UnsupportedDatabaseFormatError, ValueError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # a binary file would put its bytes in the message: keep it short and printable
+        first = "".join(c if c.isprintable() else "?" for c in first[:200])
         raise DataError(f"{p}: not a valid DBC file: {first}") from None
     if not isinstance(db, cantools.database.can.Database):
         raise DataError(f"{p}: not a CAN database")

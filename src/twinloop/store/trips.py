@@ -1,13 +1,24 @@
-"""Trip detection from telemetry: key-on/key-off runs, or gaps in the data."""
+"""Trip detection from telemetry: key-on/key-off runs, or gaps in the data.
+
+:func:`detect_trips` splits sample times into trips; :func:`update_trips`
+keeps a store's ``trips`` table current after an ingest by redetecting only
+from the last stored trip that starts at or before the new data.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
-__all__ = ["KEY_ON_CODES", "Trip", "detect_trips"]
+if TYPE_CHECKING:  # base imports this module
+    from twinloop.store.base import SqlTelemetryStore
+
+__all__ = ["KEY_ON_CODES", "Trip", "detect_trips", "update_trips"]
 
 #: Codes of Vehicle.LowVoltageSystemState that mean the drive is enabled (ON, START).
 KEY_ON_CODES = (4.0, 5.0)
@@ -78,3 +89,148 @@ def detect_trips(
             end = int(t[nxt])
         trips.append(Trip(int(t[start_row]), end, int(c), method))
     return trips
+
+
+# The basis of detection, as SqlTelemetryStore.detect_trips chooses it.
+_IGNITION = "Vehicle.LowVoltageSystemState"
+_SPEED = "Vehicle.Speed"
+
+
+def _dt(us: int) -> datetime:
+    return datetime(1970, 1, 1) + timedelta(microseconds=int(us))
+
+
+def _us(value: Any) -> int:
+    return int(pa.scalar(value, pa.timestamp("us")).cast(pa.int64()).as_py())
+
+
+def update_trips(
+    store: SqlTelemetryStore,
+    vin: str,
+    since: int | None,
+    gap: float = 300.0,
+    ingest_id: int | None = None,
+) -> int:
+    """Bring the trips of `vin` up to date after samples from time `since` on were added.
+
+    Gives the same trips as a full recomputation (``store.detect_trips``)
+    but reads only the samples from the *anchor* on: the start of the last
+    stored trip that begins at or before `since`. A trip start is a
+    boundary that samples at or after `since` cannot move (the sample before
+    it and its own state are older), and the trips before it end before it,
+    so they stay as stored.
+
+    A full recomputation is done instead when the incremental one cannot be
+    trusted: no `since`; no stored trip starts at or before `since`; the
+    basis of detection (key state, speed, or all sample times) has no
+    sample before `since`, or the anchor trip was found by another method
+    (the basis changed with this ingest); or another ingest of the vehicle
+    was interrupted after the last finished one (its committed samples may
+    have no trips yet), unless it is an earlier run of the same content
+    (`ingest_id`'s, which this update covers).
+
+    Parameters
+    ----------
+    store : SqlTelemetryStore
+        The store (its SQL hooks are used).
+    vin : str
+        Vehicle.
+    since : int or None
+        Earliest time [µs since epoch] of the samples the ingest read.
+    gap : float
+        A pause longer than this [s] ends a trip (the value the stored trips used).
+    ingest_id : int, optional
+        The ingest being completed (not itself an interrupted one).
+
+    Returns
+    -------
+    int
+        Number of trips of the vehicle.
+    """
+    vid = store.vehicle_id(vin)
+    ids = dict(store._fetchall("SELECT path, signal_id FROM signals"))
+    basis_sql, method = None, "gap"
+    if _IGNITION in ids:
+        key_sql = f"FROM samples WHERE vehicle_id = ? AND signal_id = {int(ids[_IGNITION])}"
+        if store._fetchall(f"SELECT count(*) FROM (SELECT time {key_sql} LIMIT 1) k", [vid])[0][0]:
+            basis_sql, method = key_sql, "key"
+    if basis_sql is None:
+        if _SPEED in ids:
+            basis_sql = f"FROM samples WHERE vehicle_id = ? AND signal_id = {int(ids[_SPEED])}"
+        else:
+            basis_sql = "FROM samples WHERE vehicle_id = ?"
+    anchor = None if since is None else _anchor(store, vid, since, basis_sql, method, ingest_id)
+    cond, params = ("", [vid]) if anchor is None else (" AND time >= ?", [vid, _dt(anchor)])
+    if method == "key":
+        rows = store._fetch_arrow(f"SELECT time, value {basis_sql}{cond} ORDER BY time", params)
+        key = rows.column("value").to_numpy()
+    else:
+        rows = store._fetch_arrow(f"SELECT DISTINCT time {basis_sql}{cond} ORDER BY time", params)
+        key = None
+    trips = detect_trips(rows.column("time").cast(pa.int64()).to_numpy(), key, gap)
+    with store._transaction():
+        if anchor is None:
+            kept = 0
+            store._execute("DELETE FROM trips WHERE vehicle_id = ?", [vid])
+        else:
+            kept = int(
+                store._fetchall(
+                    "SELECT count(*) FROM trips WHERE vehicle_id = ? AND start_time < ?",
+                    [vid, _dt(anchor)],
+                )[0][0]
+            )
+            store._execute(
+                "DELETE FROM trips WHERE vehicle_id = ? AND start_time >= ?", [vid, _dt(anchor)]
+            )
+        if trips:
+            store._insert_arrow(
+                "trips",
+                pa.table(
+                    {
+                        "vehicle_id": pa.array([vid] * len(trips), pa.int32()),
+                        "trip_no": pa.array(range(kept + 1, kept + len(trips) + 1), pa.int32()),
+                        "start_time": pa.array([x.start for x in trips], pa.int64()).cast(
+                            pa.timestamp("us")
+                        ),
+                        "end_time": pa.array([x.end for x in trips], pa.int64()).cast(
+                            pa.timestamp("us")
+                        ),
+                        "samples": pa.array([x.samples for x in trips], pa.int64()),
+                        "method": pa.array([x.method for x in trips], pa.string()),
+                    }
+                ),
+            )
+    return kept + len(trips)
+
+
+def _anchor(
+    store: SqlTelemetryStore,
+    vid: int,
+    since: int,
+    basis_sql: str,
+    method: str,
+    ingest_id: int | None,
+) -> int | None:
+    """Start [µs] of the trip to redetect from; None: recompute everything."""
+    interrupted = store._fetchall(
+        "SELECT count(*) FROM ingests i WHERE i.vehicle_id = ? AND i.finished IS NULL"
+        " AND i.ingest_id <> ?"
+        " AND i.ingest_id > (SELECT coalesce(max(f.ingest_id), 0) FROM ingests f"
+        "                    WHERE f.vehicle_id = ? AND f.finished IS NOT NULL)"
+        " AND i.sha256 IS DISTINCT FROM (SELECT c.sha256 FROM ingests c WHERE c.ingest_id = ?)",
+        [vid, ingest_id or -1, vid, ingest_id or -1],
+    )[0][0]
+    if interrupted:
+        return None
+    rows = store._fetchall(
+        "SELECT start_time, method FROM trips WHERE vehicle_id = ? AND start_time <= ?"
+        " ORDER BY start_time DESC LIMIT 1",
+        [vid, _dt(since)],
+    )
+    if not rows or rows[0][1] != method:
+        return None
+    older = store._fetchall(
+        f"SELECT count(*) FROM (SELECT time {basis_sql} AND time < ? LIMIT 1) b",
+        [vid, _dt(since)],
+    )[0][0]
+    return _us(rows[0][0]) if older else None
