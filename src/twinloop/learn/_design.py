@@ -1,0 +1,115 @@
+"""Where the FEATURES columns sit in an input table, and the learned models' basis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from twinloop.errors import ValidationError
+from twinloop.learn.features import FEATURES
+
+__all__ = ["BASIS", "COLUMN_MODES", "COMFORT_TEMPERATURE", "design_matrix", "feature_columns", "feature_index"]
+
+FloatArray = npt.NDArray[np.float64]
+
+COLUMN_MODES = ("auto", "names", "positional")
+
+COMFORT_TEMPERATURE = 294.15
+"""Ambient temperature [K] at which a cabin needs neither heating nor cooling."""
+
+#: Terms the learned models regress on when the input carries the FEATURES
+#: columns; each is linear in an energy per metre of the road-load form.
+BASIS: tuple[str, ...] = (
+    "mean_speed",  # B term
+    "mean_cubed_speed",  # C term
+    "positive_kinetic",
+    "negative_kinetic",
+    "climb",
+    "descent",
+    "time_per_distance",  # constant loads: P t / d
+    "heating_time_per_distance",  # (T_comfort - T)+ t / d: heat-pump or resistive heating
+    "cooling_time_per_distance",  # (T - T_comfort)+ t / d
+    "heating_per_distance",  # (T_comfort - T)+ / d: warming a soaked cabin and battery, once a trip
+    "cooling_per_distance",  # (T - T_comfort)+ / d
+    "stop_fraction",
+    "ambient_temperature",  # battery resistance
+)
+
+
+def feature_index(names: Any, n_features: int, columns: str) -> list[int] | None:
+    """Positions of the FEATURES columns in the input, or None where it has none.
+
+    Parameters
+    ----------
+    names : ndarray of str or None
+        The input's column names (``feature_names_in_``).
+    n_features : int
+        Its number of columns.
+    columns : {"auto", "names", "positional"}
+        ``names``: by name, every FEATURES column required; ``positional``:
+        the first ``len(FEATURES)`` columns, in FEATURES order; ``auto``:
+        by name when the input names every FEATURES column, None when it
+        names none of them (plain arrays, other tables).
+
+    Raises
+    ------
+    ValidationError
+        Naming the missing columns.
+    """
+    wanted = list(FEATURES)
+    if columns == "positional":
+        if n_features < len(wanted):
+            raise ValidationError(
+                "X", f"at least {len(wanted)} columns, the first in the order {', '.join(wanted)}",
+                f"{n_features} columns",
+            )
+        return list(range(len(wanted)))
+    known = [] if names is None else [str(n) for n in names]
+    missing = [f for f in wanted if f not in known]
+    if columns == "auto" and len(missing) == len(wanted):
+        return None
+    if missing:
+        raise ValidationError(
+            "X", f"a table with the columns {', '.join(wanted)}", f"missing column(s) {', '.join(missing)}",
+            hint="Build it with twinloop.learn.feature_frame, or pass an array with columns='positional'.",
+        )
+    return [known.index(f) for f in wanted]
+
+
+def feature_columns(X: FloatArray, index: list[int]) -> dict[str, FloatArray]:
+    """The FEATURES columns of `X` by name; distances must be positive."""
+    cols = {name: X[:, i] for name, i in zip(FEATURES, index, strict=True)}
+    bad = np.flatnonzero(~(cols["distance"] > 0))
+    if bad.size:
+        raise ValidationError("distance", "> 0 m in every row", f"{cols['distance'][bad[0]]!r} in row {int(bad[0])}")
+    if np.any(~(cols["duration"] > 0)):
+        raise ValidationError("duration", "> 0 s in every row", f"min {np.min(cols['duration']):g}")
+    return cols
+
+
+def design_matrix(X: FloatArray, index: list[int] | None) -> FloatArray:
+    """Columns a learner fits: the BASIS terms and any other input columns, or `X` as it is."""
+    if index is None:
+        return X
+    f = feature_columns(X, index)
+    time_per_distance = f["duration"] / f["distance"]
+    deficit = COMFORT_TEMPERATURE - f["ambient_temperature"]
+    basis = {
+        "mean_speed": f["mean_speed"],
+        "mean_cubed_speed": f["mean_cubed_speed"],
+        "positive_kinetic": f["positive_kinetic"],
+        "negative_kinetic": f["negative_kinetic"],
+        "climb": f["climb"],
+        "descent": f["descent"],
+        "time_per_distance": time_per_distance,
+        "heating_time_per_distance": np.maximum(deficit, 0.0) * time_per_distance,
+        "cooling_time_per_distance": np.maximum(-deficit, 0.0) * time_per_distance,
+        "heating_per_distance": np.maximum(deficit, 0.0) / f["distance"],
+        "cooling_per_distance": np.maximum(-deficit, 0.0) / f["distance"],
+        "stop_fraction": f["stop_fraction"],
+        "ambient_temperature": f["ambient_temperature"],
+    }
+    extra = np.delete(X, index, axis=1)
+    return np.column_stack([basis[name] for name in BASIS] + [extra])

@@ -1,0 +1,119 @@
+"""Trip features: the few numbers of a speed trace that road-load physics needs.
+
+Energy per distance of a battery-electric vehicle is, to first order, linear
+in a handful of trace statistics (see Notes of :func:`trip_features`). Learned
+and hybrid consumption models, and the twin's model registry, all exchange
+trips as a table with these columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from twinloop.errors import ValidationError
+
+__all__ = ["FEATURES", "TARGET", "feature_frame", "trip_features"]
+
+GRAVITY = 9.80665
+
+#: Column names and units of the feature table, in order.
+FEATURES: dict[str, str] = {
+    "distance": "m",
+    "duration": "s",
+    "mean_speed": "m s-1",
+    "mean_cubed_speed": "m2 s-2",  # sum(v^3 dt) / sum(v dt): aerodynamic work per metre / (rho CdA / 2)
+    "positive_kinetic": "J kg-1 m-1",  # sum of increases of v^2/2 per metre
+    "negative_kinetic": "J kg-1 m-1",  # sum of decreases of v^2/2 per metre (positive number)
+    "climb": "J kg-1 m-1",  # g * sum of height gained per metre
+    "descent": "J kg-1 m-1",  # g * sum of height lost per metre (positive number)
+    "stop_fraction": "1",  # share of time below 0.5 m/s
+    "ambient_temperature": "K",
+}
+
+#: The target of consumption models: battery energy per distance [J m-1]
+#: (1 Wh/km = 3.6 J/m).
+TARGET = "battery_energy_per_distance"
+
+
+def trip_features(
+    time: npt.ArrayLike,
+    speed: npt.ArrayLike,
+    road_grade: npt.ArrayLike | None = None,
+    ambient_temperature: float = 293.15,
+) -> dict[str, float]:
+    """Road-load statistics of one speed trace.
+
+    Parameters
+    ----------
+    time : array_like
+        Sample times [s], strictly increasing.
+    speed : array_like
+        Vehicle speed [m s-1], non-negative.
+    road_grade : array_like, optional
+        Rise over run [1]; default flat.
+    ambient_temperature : float
+        [K].
+
+    Returns
+    -------
+    dict
+        One value per name of :data:`FEATURES`.
+
+    Notes
+    -----
+    With test mass :math:`m`, coast-down coefficients :math:`A, B, C` and a
+    drivetrain efficiency :math:`\\eta`, the traction energy per metre is
+    approximately
+
+    .. math::
+
+        \\frac{E}{d} \\approx \\frac{1}{\\eta}\\left(A + B\\,\\bar v + C\\,
+        \\overline{v^3}/\\bar v + m\\,(k^+ + h^+)\\right)
+        - \\eta_r\\, m\\,(k^- + h^-) + \\frac{P_{aux}\\,t}{d}
+
+    where :math:`k^\\pm` are ``positive_kinetic``/``negative_kinetic`` and
+    :math:`h^\\pm` are ``climb``/``descent``. Physics, learned and hybrid
+    consumption models therefore share these columns.
+
+    Examples
+    --------
+    >>> f = trip_features([0, 1, 2, 3], [0.0, 10.0, 10.0, 0.0])
+    >>> round(f["distance"]), round(f["positive_kinetic"], 2)
+    (20, 2.5)
+    """
+    t = np.asarray(time, dtype=float)
+    v = np.asarray(speed, dtype=float)
+    if t.ndim != 1 or t.shape != v.shape or t.size < 2:
+        raise ValidationError("time, speed", "two 1-D arrays of equal length >= 2", f"shapes {t.shape}, {v.shape}")
+    dt = np.diff(t)
+    if not np.all(dt > 0):
+        raise ValidationError("time", "strictly increasing", f"first bad step at index {int(np.argmin(dt > 0)) + 1}")
+    if not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise ValidationError("speed", "finite and >= 0 m/s", f"min {np.nanmin(v):g}")
+    grade = np.zeros_like(v) if road_grade is None else np.broadcast_to(np.asarray(road_grade, dtype=float), v.shape)
+    v_mid = 0.5 * (v[1:] + v[:-1])
+    step = v_mid * dt
+    distance = float(step.sum())
+    per_m = 1.0 / distance if distance > 0 else 0.0
+    dke = np.diff(0.5 * v**2)
+    dh = step * np.sin(np.arctan(0.5 * (grade[1:] + grade[:-1])))
+    duration = float(t[-1] - t[0])
+    return {
+        "distance": distance,
+        "duration": duration,
+        "mean_speed": distance / duration,
+        "mean_cubed_speed": float((v_mid**3 * dt).sum()) * per_m,
+        "positive_kinetic": float(dke.clip(min=0).sum()) * per_m,
+        "negative_kinetic": float(-dke.clip(max=0).sum()) * per_m,
+        "climb": GRAVITY * float(dh.clip(min=0).sum()) * per_m,
+        "descent": GRAVITY * float(-dh.clip(max=0).sum()) * per_m,
+        "stop_fraction": float(dt[v_mid < 0.5].sum()) / duration,
+        "ambient_temperature": float(ambient_temperature),
+    }
+
+
+def feature_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
+    """Stack :func:`trip_features` results into a table with the columns of :data:`FEATURES`."""
+    return pd.DataFrame(rows, columns=list(FEATURES))

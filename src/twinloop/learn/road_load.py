@@ -1,0 +1,115 @@
+"""The linear road-load consumption form, evaluated on trip features.
+
+The physics half of :class:`~twinloop.learn.HybridConsumptionRegressor`:
+battery energy per distance from the columns of
+:data:`~twinloop.learn.features.FEATURES` and a handful of vehicle constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from twinloop.errors import ValidationError
+
+__all__ = ["PHYSICS_FEATURES", "road_load_consumption"]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: The feature columns the road-load form reads.
+PHYSICS_FEATURES: tuple[str, ...] = (
+    "distance",
+    "duration",
+    "mean_speed",
+    "mean_cubed_speed",
+    "positive_kinetic",
+    "negative_kinetic",
+    "climb",
+    "descent",
+)
+
+
+def road_load_consumption(
+    features: Mapping[str, Any],
+    test_mass: float,
+    coastdown: tuple[float, float, float],
+    drivetrain_efficiency: float,
+    regen_efficiency: float,
+    auxiliary_power: float,
+) -> FloatArray:
+    """Battery energy per distance of trips by the linear road-load form.
+
+    Parameters
+    ----------
+    features : mapping or DataFrame
+        Columns of :data:`PHYSICS_FEATURES` (see
+        :data:`~twinloop.learn.features.FEATURES` for units), scalars or
+        arrays of shape (n,).
+    test_mass : float
+        [kg].
+    coastdown : tuple of float
+        Coast-down coefficients A [N], B [N s m-1], C [N s2 m-2].
+    drivetrain_efficiency : float
+        Battery-to-wheel efficiency when driving [1], in (0, 1].
+    regen_efficiency : float
+        Share of braking and descending energy returned to the battery [1],
+        in [0, 1].
+    auxiliary_power : float
+        Constant low-voltage load [W].
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Battery energy per distance [J m-1].
+
+    Raises
+    ------
+    ValidationError
+        A column is missing, or a distance is not positive.
+
+    Notes
+    -----
+    .. math::
+
+        \\frac{E}{d} = \\frac{1}{\\eta}\\left(A + B\\,\\bar v + C\\,\\overline{v^3}
+        + m\\,(k^+ + h^+)\\right) - \\eta_r\\, m\\,(k^- + h^-)
+        + P_{aux}\\,\\frac{t}{d}
+
+    with :math:`\\bar v` = ``mean_speed``, :math:`\\overline{v^3}` =
+    ``mean_cubed_speed`` (already per metre), :math:`k^\\pm` =
+    ``positive_kinetic``/``negative_kinetic``, :math:`h^\\pm` =
+    ``climb``/``descent``, :math:`t` = ``duration`` and :math:`d` =
+    ``distance``. The B term uses the mean speed where the exact work is
+    :math:`B\\sum v^2\\,\\Delta t / d`, which is larger on uneven traces.
+    HVAC, battery and speed-dependent motor losses are left out: a hybrid
+    model learns them from the residual.
+
+    Examples
+    --------
+    >>> f = {"distance": 1000.0, "duration": 100.0, "mean_speed": 10.0, "mean_cubed_speed": 100.0,
+    ...      "positive_kinetic": 0.0, "negative_kinetic": 0.0, "climb": 0.0, "descent": 0.0}
+    >>> road_load_consumption(f, 1500.0, (150.0, 0.0, 0.4), 0.8, 0.6, 300.0)
+    array(267.5)
+    """
+    missing = [name for name in PHYSICS_FEATURES if name not in features]
+    if missing:
+        raise ValidationError("features", f"columns {', '.join(PHYSICS_FEATURES)}", f"missing {', '.join(missing)}")
+    col = {name: np.asarray(features[name], dtype=float) for name in PHYSICS_FEATURES}
+    if np.any(~(col["distance"] > 0)):
+        raise ValidationError("distance", "> 0 m in every trip", f"min {np.nanmin(col['distance']):g}")
+    a, b, c = coastdown
+    traction = (
+        a
+        + b * col["mean_speed"]
+        + c * col["mean_cubed_speed"]
+        + test_mass * (col["positive_kinetic"] + col["climb"])
+    )
+    recovered = test_mass * (col["negative_kinetic"] + col["descent"])
+    return np.asarray(
+        traction / drivetrain_efficiency
+        - regen_efficiency * recovered
+        + auxiliary_power * col["duration"] / col["distance"]
+    )
