@@ -70,6 +70,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "error_cycles": error,
             "fitted_cycles": int(half),
             "prediction_beyond_record": bool(f.predicted_cycle > k[-1]),
+            # forecast probability of what B0007 shows (no crossing in the record)
+            "probability_beyond_record": round(f.probability_after(k[-1]), 3),
+            # capacity regenerations (rises after rests): the largest one-cycle rise in
+            # the fitted half and in the unseen half; a rise larger than any in the
+            # history delays the crossing beyond what the history can show
+            "largest_regeneration_ah": {
+                "history": round(float(np.max(np.diff(q[:half]))), 3),
+                "rest": round(float(np.max(np.diff(q[half - 1 :]))), 3),
+            },
         }
     result: dict[str, object] = {
         "benchmark": "rul_nasa",

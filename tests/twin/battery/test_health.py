@@ -63,3 +63,24 @@ def test_gap_in_history_is_named():
 def test_unknown_fade_model_suggests_close_names():
     with pytest.raises(UnknownNameError, match="power_law"):
         fit_fade(np.arange(5.0), np.ones(5), "power_low")
+
+
+def test_forecast_carries_the_distribution_its_interval_is_read_from():
+    k = np.arange(1.0, 81.0)
+    rng = np.random.default_rng(3)
+    q = 2.0 - 0.004 * k + rng.normal(0, 0.01, k.size)
+    f = forecast_end_of_life(k, q, 1.4, n_bootstrap=200, level=0.8)
+    assert f.crossings.size == 200 and np.all(np.diff(f.crossings) >= 0)
+    # central 80 %: at most 10 % of the replicates beyond the upper end, at least 90 % at or after the lower
+    assert f.probability_after(f.interval[1]) <= 0.1
+    assert f.probability_after(f.interval[0] - 1) >= 0.9
+    assert f.probability_after(f.predicted_cycle - 1) >= 0.5 >= f.probability_after(f.predicted_cycle)
+
+
+def test_probability_beyond_the_horizon_matches_the_distribution():
+    k = np.arange(1.0, 41.0)
+    q = 2.0 - 0.001 * k + 0.002 * np.sin(k)
+    # linear fade reaches 1.4 Ah near cycle 600; the horizon (160) is far short of it
+    f = forecast_end_of_life(k, q, 1.4, n_bootstrap=50)
+    assert f.probability_beyond_horizon == 1.0 == f.probability_after(f.horizon)
+    assert np.isinf(f.predicted_cycle)

@@ -85,3 +85,10 @@ def test_sensor_gap_is_named():
 def test_time_gap_is_named(synthetic_hppc):
     with pytest.raises(DataError, match="gap of"):
         synthetic_hppc.check_gaps(5.0)
+
+
+def test_identified_model_records_the_currents_it_was_identified_on(synthetic_hppc):
+    cell = identify_cell([synthetic_hppc], [298.15], capacity=36000.0)
+    # the synthetic HPPC pulses: -7.5 A (charge) to 10 A (discharge); beyond that the model extrapolates
+    assert cell.provenance["current_range_a"] == "-7.5 .. 10"
+    assert type(cell).from_toml(cell.to_toml()).provenance["current_range_a"] == "-7.5 .. 10"

@@ -42,3 +42,23 @@ def test_fleet_axis_matches_single_runs():
     both = simulate(_cell(), t, amps, [0.5, 0.6])
     one = simulate(_cell(), t, amps[1], 0.6)
     np.testing.assert_allclose(both.voltage[1], one.voltage[0])
+
+
+def test_polarisation_per_amp_does_not_grow_with_rate(true_cell):
+    # The equivalent circuit is linear in current: at the same SoC, a 3C discharge
+    # has had less time to polarise than a 1C one, so (U - v) / I is no larger; with
+    # heating and resistances falling with temperature it is smaller still. (The
+    # Leaf cell shows the opposite at 3C; see docs/battery.md.)
+    def per_amp(cell, c_rate, **kw):
+        amps = c_rate * 10.0
+        t = np.arange(0.0, 0.8 * 3600 / c_rate, 5.0)
+        r = simulate(cell, t, np.full(t.size, amps), 1.0, **kw)
+        z = r.state_of_charge[0][::-1]
+        return np.interp([0.6, 0.4, 0.2], z, ((r.open_circuit_voltage[0] - r.voltage[0]) / amps)[::-1])
+
+    one, three = per_amp(true_cell, 1.0), per_amp(true_cell, 3.0)
+    assert np.all(three <= one + 1e-12)
+    hot = CellTable(318.15, true_cell.tables[0].open_circuit_voltage, np.full(11, 0.001),
+                    np.vstack([np.full(11, 0.0005), np.full(11, 0.00075)]), np.array([20.0, 400.0]), 36000.0)
+    warming = CellModel(36000.0, (true_cell.tables[0], hot), 2.9, 4.2, thermal=ThermalParameters(500.0, 0.1))
+    assert np.all(per_amp(warming, 3.0, ambient_temperature=298.15) < three)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -235,6 +235,9 @@ class RulForecast:
         Fit on the history.
     noise : float
         Residual standard deviation on the history.
+    crossings : ndarray
+        The bootstrap replicates' first crossings, sorted (``inf``: beyond
+        the horizon); the forecast distribution the interval is read from.
     """
 
     predicted_cycle: float
@@ -245,6 +248,23 @@ class RulForecast:
     model: str
     parameters: tuple[float, ...]
     noise: float
+    crossings: Array = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
+
+    def probability_after(self, cycle: float) -> float:
+        """Forecast probability [1] that the first crossing comes after `cycle`.
+
+        For a record that never crosses, ``probability_after(last_cycle)`` is
+        the probability the forecast gives to what was observed.
+
+        Examples
+        --------
+        >>> f = RulForecast(5.0, (4.0, 6.0), 0.9, 0.0, 10.0, "linear", (), 0.0, np.array([4.0, 5.0, 6.0, np.inf]))
+        >>> f.probability_after(5.0)
+        0.5
+        """
+        if self.crossings.size == 0:
+            raise CalibrationError("this forecast carries no crossing distribution")
+        return float(np.mean(self.crossings > cycle))
 
 
 def forecast_end_of_life(
@@ -364,4 +384,5 @@ def forecast_end_of_life(
         model=model,
         parameters=tuple(float(x) for x in theta),
         noise=float(np.std(resid, ddof=len(theta))),
+        crossings=np.sort(crossings),
     )

@@ -373,7 +373,9 @@ def identify_cell(
     -------
     CellModel
         Without a thermal model (see :func:`fit_thermal`); voltage limits from
-        the data.
+        the data; ``provenance["current_range_a"]`` is the range of currents
+        it was identified on (the model is linear in current, so beyond it
+        the model extrapolates).
 
     Examples
     --------
@@ -399,6 +401,10 @@ def identify_cell(
     volts = [s.voltage for s in tests if s.voltage is not None]
     cap = capacity if capacity is not None else float(np.median([t.capacity for t in tables]))
     sources = ", ".join(Path(s.source).name for s in tests if s.source)
+    # the equivalent circuit is linear in current: outside the currents it was
+    # identified on it is an extrapolation (see docs/battery.md, 3C discharge)
+    low = min(float(s.current.min()) for s in tests)
+    high = max(float(s.current.max()) for s in tests)
     return CellModel(
         capacity=cap,
         tables=tables,
@@ -410,6 +416,7 @@ def identify_cell(
             "method": f"ECM with {n_rc} RC pair(s), whole-record regularised least squares (twinloop.twin.battery.identify)",
             "data": sources,
             "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "current_range_a": f"{low:.6g} .. {high:.6g}",
         },
     )
 
