@@ -1,3 +1,32 @@
-"""Digital twins: calibrated models of one vehicle or one component, with state estimation."""
+"""Digital twins: one vehicle's record, its versioned models, drift, calibration and battery state.
 
-__all__: list[str] = []
+See ``docs/twins.md`` (record, registry, drift), ``docs/calibration.md`` and
+``docs/battery.md``.
+"""
+
+from twinloop.twin.consumption import PhysicsConsumptionModel
+from twinloop.twin.drift import CusumResult, ResidualBand, cusum
+from twinloop.twin.record import TwinRecord, TwinState
+from twinloop.twin.registry import MODEL_TYPES, ConsumptionModel, ModelRegistry, ModelVersion, Provenance
+from twinloop.twin.repository import TwinRepository
+from twinloop.twin.service import Twin, calibrate, check_drift_and_recalibrate, create_twin, open_twin
+
+__all__ = [
+    "MODEL_TYPES",
+    "ConsumptionModel",
+    "CusumResult",
+    "ModelRegistry",
+    "ModelVersion",
+    "PhysicsConsumptionModel",
+    "Provenance",
+    "ResidualBand",
+    "Twin",
+    "TwinRecord",
+    "TwinRepository",
+    "TwinState",
+    "calibrate",
+    "check_drift_and_recalibrate",
+    "create_twin",
+    "cusum",
+    "open_twin",
+]

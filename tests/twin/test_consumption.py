@@ -1,0 +1,157 @@
+"""The physics consumption model: hand-computed energy, calibration recovers known parameters."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from twinloop.errors import CalibrationError, ValidationError
+from twinloop.learn import feature_frame, trip_features
+from twinloop.twin.consumption import PhysicsConsumptionModel
+from twinloop.twin.registry import ConsumptionModel
+
+TRUTH = dict(
+    test_mass=1800.0, coastdown_a=140.0, coastdown_b=2.0, coastdown_c=0.35,
+    drivetrain_efficiency=0.82, regen_efficiency=0.55, auxiliary_power=450.0,
+)
+
+
+def test_energy_of_a_steady_trip_matches_the_hand_computation():
+    # 0 -> 20 m/s in 10 s, 590 s at 20 m/s, 20 -> 0 in 10 s: 12 000 m in 610 s.
+    # mean_cubed_speed = (1e3*10 + 8e3*590 + 1e3*10) / 12e3 = 395 m2/s2;
+    # k+ = k- = 200 / 12e3 J/(kg m).
+    trip = feature_frame([trip_features([0, 10, 600, 610], [0.0, 20.0, 20.0, 0.0])])
+    model = PhysicsConsumptionModel(**{**TRUTH, "coastdown_b": 0.0})
+    road = 140.0 + 0.35 * 395.0
+    kinetic = 1800.0 * 200.0 / 12e3
+    expected = (road + kinetic) / 0.82 - 0.55 * kinetic + 450.0 * 610.0 / 12e3
+    assert model.predict(trip) == pytest.approx([expected], rel=1e-12)
+
+
+def test_from_spec_takes_coastdown_mass_and_auxiliary_load(compact_car):
+    model = PhysicsConsumptionModel.from_spec(compact_car)
+    a, b, c = compact_car.effective_coastdown
+    assert (model.test_mass, model.coastdown_a, model.coastdown_b, model.coastdown_c) == (1800.0, a, b, c)
+    assert model.auxiliary_power == compact_car.auxiliary_power
+    assert 0.3 <= model.regen_efficiency < model.drivetrain_efficiency < 1
+    assert PhysicsConsumptionModel.from_spec(compact_car, auxiliary_power=0.0).auxiliary_power == 0.0
+
+
+def test_fit_recovers_efficiency_regen_and_auxiliary_power_exactly_without_noise(trips):
+    X = trips(40, seed=1)
+    y = PhysicsConsumptionModel(**TRUTH).predict(X)
+    start = PhysicsConsumptionModel(**{**TRUTH, "drivetrain_efficiency": 0.95,
+                                       "regen_efficiency": 0.2, "auxiliary_power": 100.0})
+    fitted = start.fit(X, y)
+    assert fitted is start
+    assert fitted.drivetrain_efficiency == pytest.approx(0.82, rel=1e-6)
+    assert fitted.regen_efficiency == pytest.approx(0.55, rel=1e-6)
+    assert fitted.auxiliary_power == pytest.approx(450.0, rel=1e-6)
+
+
+def test_fit_with_noise_stays_within_a_few_percent(trips):
+    # 2 % noise on ~150 J/m trips; 200 trips: parameters within 3 % (about 5 standard errors).
+    X = trips(200, seed=2)
+    y = PhysicsConsumptionModel(**TRUTH).predict(X)
+    y = y * (1 + 0.02 * np.random.default_rng(3).standard_normal(len(y)))
+    fitted = PhysicsConsumptionModel(**{**TRUTH, "drivetrain_efficiency": 0.9}).fit(X, y)
+    assert fitted.drivetrain_efficiency == pytest.approx(0.82, rel=0.03)
+    assert fitted.auxiliary_power == pytest.approx(450.0, rel=0.1)
+
+
+def test_fit_recovers_a_road_load_scale(trips):
+    X = trips(60, seed=4)
+    y = PhysicsConsumptionModel(**TRUTH, road_load_scale=1.25).predict(X)
+    fitted = PhysicsConsumptionModel(**TRUTH, fit_road_load_scale=True).fit(X, y)
+    assert fitted.road_load_scale == pytest.approx(1.25, rel=1e-6)
+    assert fitted.drivetrain_efficiency == pytest.approx(0.82, rel=1e-6)
+
+
+def test_fit_respects_bounds_on_impossible_data(trips):
+    X = trips(30, seed=5)
+    y = -np.abs(PhysicsConsumptionModel(**TRUTH).predict(X))  # energy coming out of nowhere
+    fitted = PhysicsConsumptionModel(**TRUTH).fit(X, y)
+    assert 0.3 <= fitted.drivetrain_efficiency <= 1.0
+    assert 0.0 <= fitted.regen_efficiency <= 1.0
+    assert 0.0 <= fitted.auxiliary_power <= 5000.0
+
+
+def test_too_few_trips_is_a_calibration_error_naming_the_count_and_model_is_unchanged(trips):
+    model = PhysicsConsumptionModel(**TRUTH)
+    X = trips(4)
+    with pytest.raises(CalibrationError, match=r"at least 5 trips, got 4"):
+        model.fit(X, model.predict(X))
+    assert model == PhysicsConsumptionModel(**TRUTH)
+
+
+def test_trips_without_braking_cannot_calibrate_regeneration(trips):
+    X = trips(20).assign(negative_kinetic=0.0, descent=0.0)
+    model = PhysicsConsumptionModel(**TRUTH)
+    with pytest.raises(CalibrationError, match=r"regen_efficiency.*no trip has braking"):
+        model.fit(X, model.predict(X))
+
+
+def test_identical_trips_cannot_separate_the_parameters(trips):
+    X = pd.concat([trips(1)] * 10)
+    model = PhysicsConsumptionModel(**TRUTH)
+    with pytest.raises(CalibrationError, match=r"cannot separate"):
+        model.fit(X, model.predict(X))
+
+
+def test_malformed_inputs_name_the_column(trips):
+    model = PhysicsConsumptionModel(**TRUTH)
+    with pytest.raises(ValidationError, match=r"X.climb.*missing \['climb'\]"):
+        model.predict(trips(3).drop(columns="climb"))
+    with pytest.raises(ValidationError, match=r"X.mean_speed.*nan in row 1"):
+        model.predict(trips(3).assign(mean_speed=[1.0, np.nan, 2.0]))
+    with pytest.raises(ValidationError, match=r"X.distance: expected > 0"):
+        model.predict(trips(3).assign(distance=0.0))
+    with pytest.raises(ValidationError, match=r"y: expected 12 values"):
+        model.fit(trips(12), np.ones(11))
+
+
+def test_constructor_checks_ranges():
+    with pytest.raises(ValidationError, match=r"drivetrain_efficiency.*\[0.3, 1\].*received 1.2"):
+        PhysicsConsumptionModel(**{**TRUTH, "drivetrain_efficiency": 1.2})
+    with pytest.raises(ValidationError, match=r"test_mass"):
+        PhysicsConsumptionModel(**{**TRUTH, "test_mass": 10.0})
+    with pytest.raises(ValidationError, match=r"auxiliary_power.*a number"):
+        PhysicsConsumptionModel(**{**TRUTH, "auxiliary_power": "300"})
+
+
+def test_to_dict_is_json_and_round_trips():
+    model = PhysicsConsumptionModel(**TRUTH, road_load_scale=1.1)
+    d = json.loads(json.dumps(model.to_dict()))
+    assert PhysicsConsumptionModel.from_dict(d) == model
+    assert isinstance(model, ConsumptionModel) and model.kind == "physics"
+
+
+def test_from_dict_refuses_unknown_and_missing_keys():
+    with pytest.raises(ValidationError, match=r"drivetrain_eficiency.*close matches: \['drivetrain_efficiency'"):
+        PhysicsConsumptionModel.from_dict({**TRUTH, "drivetrain_eficiency": 0.9})
+    with pytest.raises(ValidationError, match=r"test_mass"):
+        PhysicsConsumptionModel.from_dict({k: v for k, v in TRUTH.items() if k != "test_mass"})
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    eta=st.floats(0.3, 1.0),
+    aux=st.floats(0.0, 4000.0),
+    extra=st.floats(1.0, 1000.0),
+)
+def test_energy_rises_with_auxiliary_load_and_falls_with_efficiency(eta, aux, extra):
+    X = pd.DataFrame(
+        [trip_features([0, 10, 300, 320, 600], [0.0, 15.0, 15.0, 5.0, 0.0], road_grade=0.02)]
+    )
+    base = PhysicsConsumptionModel(**{**TRUTH, "drivetrain_efficiency": eta, "auxiliary_power": aux})
+    more_aux = PhysicsConsumptionModel(**{**TRUTH, "drivetrain_efficiency": eta,
+                                          "auxiliary_power": min(aux + extra, 5000.0)})
+    better = PhysicsConsumptionModel(**{**TRUTH, "drivetrain_efficiency": min(eta + 0.05, 1.0),
+                                        "auxiliary_power": aux})
+    assert more_aux.predict(X)[0] >= base.predict(X)[0]
+    assert better.predict(X)[0] <= base.predict(X)[0]
