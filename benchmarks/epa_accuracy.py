@@ -61,10 +61,32 @@ def ftp_cycle() -> Cycle:
                  np.zeros_like(t), "UDDS + bag 3")
 
 
+# Loss coefficients are normalised by a continuous rating sized to the vehicle
+# (60 W per kg of test mass), not by the rated peak power: peak ratings are
+# boosted marketing figures (a 1,111 hp Lucid is among the most efficient cars
+# in the file), while the machine's size, and so its fixed losses, follows mass.
+RATED_POWER_PER_KG = 60.0
+# N/V ratio [rpm per mph] -> gear ratio for a 0.34 m wheel: omega = v * gear / r.
+_NV_TO_GEAR = 0.34 * 2 * np.pi / 60 / 0.44704
+
+
+# Cabin heating by make, where it is a known property of every 2022 model tested
+# cold: Tesla fitted heat pumps to the Model Y from 2020 and to the Model 3, S
+# and X from model year 2021 (all 8 cold tests are 2022 Teslas). Others default
+# to a resistive heater.
+HEATING = {"Tesla": "heat_pump"}
+
+
+def gear_ratio_of(nv_ratio: float) -> float:
+    """Gear ratio from the file's N/V ratio, or the default 9.0 where it is implausible (outside 60-200)."""
+    return float(nv_ratio * _NV_TO_GEAR) if 60 <= nv_ratio <= 200 else 9.0
+
+
 def spec_of(row: pd.Series) -> VehicleSpec:
     """A generic spec from the EPA columns alone (battery size barely matters on these cycles)."""
     return VehicleSpec(
         name=f"{row.make} {row.model}", test_mass=row.test_mass, motor_peak_power=max(row.rated_power, 40e3),
+        motor_rated_power=RATED_POWER_PER_KG * row.test_mass, gear_ratio=gear_ratio_of(row.nv_ratio),
         battery_energy=80 * 3.6e6, drive=row.drive, coastdown_a=row.coastdown_a,
         coastdown_b=row.coastdown_b, coastdown_c=max(row.coastdown_c, 0.0),
     )
@@ -201,7 +223,9 @@ def main(argv: list[str] | None = None) -> dict:
     cold = tests[(tests.test_procedure == "ftp_cold") & tests.wh_per_mile.notna()].reset_index(drop=True)
     if len(cold) and not args.sample:
         cold_model = Predictor(cold.assign(test_procedure="ftp_cold"), {})
-        params = cold_model.params.copy()
+        cold_specs = [spec_of(r).with_changes(hvac_heating=HEATING.get(r.make, "resistive"))
+                      for r in cold.itertuples()]
+        params, cold_model.tables = stack_vehicles(cold_specs)
         for j, name in enumerate(names[:4]):
             params[:, getattr(P, name)] = theta_all[j]
         params[:, P.regen_axle_share] = np.minimum(cold_model.base_share * theta_all[5], 1.0)

@@ -140,3 +140,16 @@ def test_time_series_on_request_only(compact_car):
     assert len(frame) == len(UDDS.time)
     np.testing.assert_allclose(frame["vehicle_speed"], UDDS.vehicle_speed)
     assert rec.battery_energy[0] == r.battery_energy[0]
+
+
+def test_motor_loss_follows_the_rated_power_not_the_peak(compact_car):
+    # The same machine with a doubled peak rating keeps its losses when its rated
+    # (continuous) power is pinned; without the pin, losses scale with the peak.
+    scenario = Scenario(_flat_cycle(20.0), hvac="off")
+    rated = compact_car.with_changes(motor_rated_power=compact_car.motor_peak_power)
+    boosted = rated.with_changes(motor_peak_power=2 * compact_car.motor_peak_power,
+                                 motor_peak_torque=2 * compact_car.effective_motor_peak_torque)
+    base = simulate(rated, scenario).breakdown["drivetrain_losses"][0]
+    assert simulate(boosted, scenario).breakdown["drivetrain_losses"][0] == pytest.approx(base, rel=1e-9)
+    unpinned = boosted.with_changes(motor_rated_power=None)
+    assert simulate(unpinned, scenario).breakdown["drivetrain_losses"][0] > 1.2 * base

@@ -54,6 +54,7 @@ class VehicleSpec:
     air_density: float = 1.2041
     # drivetrain
     motor_peak_torque: float | None = None
+    motor_rated_power: float | None = None
     gear_ratio: float = 9.0
     wheel_radius: float = 0.34
     gearbox_efficiency: float = 0.97
@@ -115,6 +116,15 @@ class VehicleSpec:
     def effective_motor_peak_torque(self) -> float:
         """Peak torque [N m]; default: peak power at a 350 rad/s corner speed."""
         return self.motor_peak_torque or self.motor_peak_power / 350.0
+
+    @property
+    def effective_motor_rated_power(self) -> float:
+        """Power [W] that normalises the motor loss coefficients; default: peak power.
+
+        Losses scale with the machine's size, which follows its continuous
+        rating more closely than a boosted peak figure.
+        """
+        return self.motor_rated_power or self.motor_peak_power
 
     @property
     def effective_regen_max_power(self) -> float:
@@ -191,6 +201,7 @@ _RANGES: dict[str, str] = {
     "coastdown_c": "coastdown_c",
     "air_density": "air_density",
     "motor_peak_torque": "motor_peak_torque",
+    "motor_rated_power": "motor_peak_power",
     "gear_ratio": "gear_ratio",
     "wheel_radius": "wheel_radius",
     "gearbox_efficiency": "gearbox_efficiency",

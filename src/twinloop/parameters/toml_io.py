@@ -143,6 +143,7 @@ TOML_KEYS: tuple[TomlKey, ...] = (
     _k("drivetrain", "drive", "drive", "", kind="text"),
     _k("drivetrain", "motor_peak_power_kw", "motor_peak_power", "kW", 1000),
     _k("drivetrain", "motor_peak_torque_nm", "motor_peak_torque", "N m"),
+    _k("drivetrain", "motor_rated_power_kw", "motor_rated_power", "kW", 1000),
     _k("drivetrain", "gear_ratio", "gear_ratio"),
     _k("drivetrain", "wheel_radius_m", "wheel_radius", "m"),
     _k("drivetrain", "gearbox_efficiency", "gearbox_efficiency"),

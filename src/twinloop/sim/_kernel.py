@@ -72,12 +72,18 @@ def _drive(p, v_prev, v_new, grade, dt):
 
 
 @_jit
+def _rated_torque(p):
+    """Torque [N m] at the rated power and the peak-torque corner speed (normalises copper loss)."""
+    return p[P.motor_peak_torque] * p[P.motor_rated_power] / p[P.motor_peak_power]
+
+
+@_jit
 def _traction_electric(p, wheel_power, speed):
     """Electric power [W] and shaft torque for a wheel power >= 0."""
     shaft = _gearbox_input_power(wheel_power, p[P.gearbox_efficiency])
     torque = shaft / max(speed, 1e-3)
     loss = _motor_loss(
-        torque, speed, p[P.motor_peak_power], p[P.motor_peak_torque],
+        torque, speed, p[P.motor_rated_power], _rated_torque(p),
         p[P.copper_loss], p[P.iron_loss], p[P.windage_loss], p[P.constant_loss],
     )
     return shaft + loss, torque, loss, shaft - wheel_power
@@ -184,7 +190,7 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
                 gb_loss = shaft - regen_wheel
                 torque = -shaft / max(w, 1e-3)
                 m_loss = _motor_loss(
-                    torque, w, p[P.motor_peak_power], p[P.motor_peak_torque],
+                    torque, w, p[P.motor_rated_power], _rated_torque(p),
                     p[P.copper_loss], p[P.iron_loss], p[P.windage_loss], p[P.constant_loss],
                 )
                 p_elec = shaft + m_loss

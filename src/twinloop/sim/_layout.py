@@ -57,6 +57,7 @@ class P(IntEnum):
     soc_start = 40
     battery_temperature_start = 41
     battery_thermal_on = 42
+    motor_rated_power = 43
 
 
 class T(IntEnum):

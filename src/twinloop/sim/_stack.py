@@ -38,6 +38,7 @@ def stack_vehicles(specs: Sequence[VehicleSpec]) -> tuple[FloatArray, FloatArray
         row[P.coastdown_c] = c
         row[P.motor_peak_power] = s.motor_peak_power
         row[P.motor_peak_torque] = s.effective_motor_peak_torque
+        row[P.motor_rated_power] = s.effective_motor_rated_power
         row[P.gear_ratio] = s.gear_ratio
         row[P.wheel_radius] = s.wheel_radius
         row[P.gearbox_efficiency] = s.gearbox_efficiency
