@@ -1,6 +1,6 @@
 """Example fleet data: the bundled vehicles driven over real trips, written as CAN logs and Parquet.
 
-    python examples/make_fleet_data.py [--out examples/fleet_data] [--trips N]
+    python examples/make_fleet_data.py [--out examples/fleet_data] [--trips N] [--data PATH]
 
 For each bundled vehicle and each of the first N real 1 Hz speed traces in
 ``../shared/data/trips/cmap_2007`` (Chicago 2007 GPS survey), the twin
@@ -35,7 +35,7 @@ from twinloop.ingest import Ingester, write_can_log
 from twinloop.signals import DecoderManifest, default_catalog, encode_series, load_dbc
 from twinloop.store import open_store
 
-TRIPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "trips" / "cmap_2007"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 VEHICLES = resources.files("twinloop.parameters") / "vehicles"
 
 
@@ -97,7 +97,13 @@ def main() -> None:
     )
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "fleet_data")
     ap.add_argument("--trips", type=int, default=2, help="real trips per vehicle")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="the shared data folder holding trips/cmap_2007 (default: %(default)s)")
     args = ap.parse_args()
+    trip_dir = args.data / "trips" / "cmap_2007"
+    if not any(trip_dir.glob("*/*.csv")):
+        ap.exit(2, f"error: no real trips under {trip_dir}; pass --data PATH to the folder that holds "
+                   "trips/cmap_2007 (the FASTSim CMAP 2007 subset, see ../shared/data/README.md)\n")
     args.out.mkdir(parents=True, exist_ok=True)
     data = resources.files("twinloop.signals") / "data"
     dbc_path, manifest_path = (
@@ -109,7 +115,7 @@ def main() -> None:
         DecoderManifest.load(manifest_path),
         default_catalog(),
     )
-    trips = sorted(TRIPS.glob("*/*.csv"))[: args.trips]
+    trips = sorted(trip_dir.glob("*/*.csv"))[: args.trips]
     vehicles = sorted(
         p.name.removesuffix(".toml") for p in VEHICLES.iterdir() if p.name.endswith(".toml")
     )
