@@ -1,0 +1,234 @@
+"""Trip telemetry: checks at the boundary, and the derived per-sample inputs.
+
+Every check names the trip, the column, what was expected and what was
+found, so that a user can fix the data rather than guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.signal import savgol_filter
+
+from twinloop.errors import DataError
+from twinloop.quantities import GLOSSARY
+
+__all__ = ["REQUIRED", "Prepared", "TelemetryChecks", "prepare"]
+
+FloatArray = npt.NDArray[np.float64]
+
+REQUIRED = ("time", "vehicle_speed", "battery_current", "battery_voltage", "ambient_temperature")
+OPTIONAL = ("road_grade",)
+_KINEMATIC = ("time", "vehicle_speed", "ambient_temperature")
+MOVING = 1.0
+"""Speed above which the vehicle counts as driving [m s-1]."""
+
+
+@dataclass(frozen=True)
+class TelemetryChecks:
+    """Limits of the input checks (all times in seconds).
+
+    Attributes
+    ----------
+    max_gap : float
+        Longest allowed interval between samples, as a multiple of the trip's
+        median sampling interval; longer is a sensor gap, default 3.
+    stuck_time : float
+        Longest run of exactly repeated values of speed, current or voltage
+        while driving before the signal counts as stuck [s], default 60.
+    saturation_share : float
+        Share of samples at one extreme of the current signal (in runs of at
+        least two samples) above which it counts as saturated, default 0.002.
+    smoothing_window : float
+        Width of the Savitzky-Golay window (polynomial order 2) that smooths
+        speed and gives acceleration [s], default 2; at least three samples
+        (at 1 Hz: a central difference).
+    """
+
+    max_gap: float = 3.0
+    stuck_time: float = 60.0
+    saturation_share: float = 0.002
+    smoothing_window: float = 2.0
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Pooled samples of all trips, SI; ``trip`` is the trip index per sample."""
+
+    trip: npt.NDArray[np.int64]
+    time: FloatArray
+    time_step: FloatArray
+    vehicle_speed: FloatArray
+    acceleration: FloatArray
+    road_grade: FloatArray
+    ambient_temperature: FloatArray
+    battery_power: FloatArray
+    has_grade: bool
+    trip_names: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return int(self.time.size)
+
+
+def _split(trips: pd.DataFrame | Sequence[pd.DataFrame], trip_column: str) -> list[tuple[str, pd.DataFrame]]:
+    if isinstance(trips, pd.DataFrame):
+        if trip_column in trips.columns:
+            return [(str(k), g) for k, g in trips.groupby(trip_column, sort=False)]
+        return [("0", trips)]
+    out = [(str(i), t) for i, t in enumerate(trips)]
+    for name, t in out:
+        if not isinstance(t, pd.DataFrame):
+            raise DataError(f"trip {name}: expected a pandas DataFrame, received {type(t).__name__}")
+    if not out:
+        raise DataError("trips: expected at least one trip, received an empty sequence")
+    return out
+
+
+def _column(frame: pd.DataFrame, name: str, trip: str) -> FloatArray:
+    values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"trip {trip}: column {name!r} has {int(bad.sum())} missing or non-numeric values "
+            f"(NaN), the first at row {k} ({frame[name].iloc[k]!r}); drop or interpolate them, "
+            "or split the trip there"
+        )
+    q = GLOSSARY[name]
+    out = (values < q.minimum) | (values > q.maximum)
+    if out.any():
+        k = int(np.flatnonzero(out)[0])
+        raise DataError(
+            f"trip {trip}: column {name!r} must be in {q.valid_range}; row {k} has {values[k]:g} "
+            "(check its unit: SI inside, temperatures in kelvin)"
+        )
+    return values
+
+
+def _longest_run(values: FloatArray, mask: npt.NDArray[np.bool_]) -> tuple[int, int]:
+    """Length and start of the longest run of equal consecutive values inside `mask`."""
+    same = np.r_[False, (np.diff(values) == 0) & mask[1:] & mask[:-1]]
+    best, start, run, run_start = 0, 0, 0, 0
+    for k, s in enumerate(same):
+        if s:
+            if run == 0:
+                run_start = k - 1
+            run += 1
+            if run > best:
+                best, start = run, run_start
+        else:
+            run = 0
+    return best + 1 if best else 0, start
+
+
+def _check_signals(trip: str, t: FloatArray, cols: dict[str, FloatArray], dt: float, checks: TelemetryChecks) -> None:
+    moving = cols["vehicle_speed"] > MOVING
+    for name in ("vehicle_speed", "battery_current", "battery_voltage"):
+        x = cols[name]
+        if np.ptp(x) == 0:
+            raise DataError(
+                f"trip {trip}: signal {name!r} is stuck: constant at {x[0]:g} over the whole trip"
+            )
+        run, start = _longest_run(x, moving)
+        if run * dt > checks.stuck_time:
+            raise DataError(
+                f"trip {trip}: signal {name!r} is stuck at {x[start]:g} for {run * dt:g} s while driving, "
+                f"from t={t[start]:g} s (more than {checks.stuck_time:g} s); check the sensor or "
+                "drop that part of the trip"
+            )
+    current = cols["battery_current"]
+    for extreme in (current.max(), current.min()):
+        at = current == extreme
+        in_runs = at & (np.r_[False, at[:-1]] | np.r_[at[1:], False])
+        if in_runs.sum() >= max(5, checks.saturation_share * current.size):
+            raise DataError(
+                f"trip {trip}: signal 'battery_current' looks saturated at {extreme:g} A "
+                f"({int(in_runs.sum())} samples pinned at that value, in runs); the sensor's range "
+                "clips the data, so battery power is wrong there"
+            )
+
+
+def prepare(
+    trips: pd.DataFrame | Sequence[pd.DataFrame],
+    trip_column: str = "trip_id",
+    checks: TelemetryChecks | None = None,
+    battery: bool = True,
+) -> Prepared:
+    """Check trips and derive smoothed speed, acceleration and battery power.
+
+    With ``battery=False`` the battery columns are neither needed nor read
+    (battery power is then zero), for forward predictions.
+
+    Raises
+    ------
+    DataError
+        Missing columns, NaN, values out of range, time not increasing,
+        uneven sampling, sensor gaps, stuck or saturated signals.
+    """
+    checks = checks or TelemetryChecks()
+    parts: dict[str, list[FloatArray]] = {k: [] for k in
+                                          ("trip", "time", "dt", "v", "a", "g", "T", "P")}
+    names: list[str] = []
+    has_grade = False
+    for index, (name, frame) in enumerate(_split(trips, trip_column)):
+        required = REQUIRED if battery else _KINEMATIC
+        missing = [c for c in required if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"trip {name}: missing column(s) {', '.join(map(repr, missing))}; need "
+                f"{', '.join(REQUIRED)} (SI: s, m/s, A positive discharging, V, K) and optionally road_grade"
+            )
+        if len(frame) < 10:
+            raise DataError(f"trip {name}: expected at least 10 samples, received {len(frame)}")
+        cols = {c: _column(frame, c, name) for c in (*required, *OPTIONAL) if c in frame.columns}
+        t = cols["time"]
+        steps = np.diff(t)
+        if np.any(steps <= 0):
+            k = int(np.flatnonzero(steps <= 0)[0])
+            raise DataError(f"trip {name}: time must increase strictly; row {k + 1} has {t[k + 1]:g} s after {t[k]:g} s")
+        dt = float(np.median(steps))
+        if steps.max() > checks.max_gap * dt:
+            k = int(np.argmax(steps))
+            raise DataError(
+                f"trip {name}: sensor gap of {steps[k]:g} s at t={t[k]:g} s (sampling interval {dt:g} s, "
+                f"at most {checks.max_gap:g}x allowed); split the trip at the gap (one trip_id per part)"
+            )
+        if np.any(np.abs(steps - dt) > 0.1 * dt):
+            raise DataError(
+                f"trip {name}: uneven sampling (intervals from {steps.min():g} to {steps.max():g} s); "
+                "resample to a uniform grid first"
+            )
+        if battery:
+            _check_signals(name, t, cols, dt, checks)
+        half = max(1, round(checks.smoothing_window / (2.0 * dt)))
+        if t.size <= 2 * half + 1:
+            raise DataError(f"trip {name}: too short ({t.size} samples) for the "
+                            f"{checks.smoothing_window:g} s smoothing window")
+        speed = cols["vehicle_speed"]
+        v = np.maximum(savgol_filter(speed, 2 * half + 1, 2, mode="interp"), 0.0)
+        a = savgol_filter(speed, 2 * half + 1, 2, deriv=1, delta=dt, mode="interp")
+        power = cols["battery_current"] * cols["battery_voltage"] if battery else np.zeros_like(t)
+        grade = cols.get("road_grade", np.zeros_like(t))
+        has_grade = has_grade or "road_grade" in cols
+        parts["trip"].append(np.full(t.size, index, dtype=float))
+        parts["time"].append(t)
+        parts["dt"].append(np.full(t.size, dt))
+        parts["v"].append(v)
+        parts["a"].append(a)
+        parts["g"].append(grade)
+        parts["T"].append(cols["ambient_temperature"])
+        parts["P"].append(power)
+        names.append(name)
+    cat = {k: np.concatenate(v) for k, v in parts.items()}
+    return Prepared(
+        trip=cat["trip"].astype(np.int64), time=cat["time"], time_step=cat["dt"],
+        vehicle_speed=cat["v"], acceleration=cat["a"], road_grade=cat["g"],
+        ambient_temperature=cat["T"], battery_power=cat["P"], has_grade=has_grade,
+        trip_names=tuple(names),
+    )

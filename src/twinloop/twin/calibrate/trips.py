@@ -1,0 +1,565 @@
+r"""Calibrate a vehicle's road load, drivetrain efficiency and auxiliary load from trips.
+
+Method
+------
+The battery terminal power :math:`P_b = V I` measured on the vehicle is
+compared sample by sample with the traction physics (see
+:func:`twinloop.twin.calibrate._model.battery_power`):
+
+.. math:: P_b = \frac{P_w^+}{\eta_d} - \min\!\left(\eta_r f(v) P_w^-, P_{regen,max}(v)\right)
+          + P_{spin}(v) + P_{aux}
+
+.. math:: P_w = \left[A + Bv + C \frac{\rho(T)}{\rho_0} v^2 + m g \sin(\arctan\gamma)
+          + m (1 + f_{rot}) a\right] v
+
+with :math:`A = m g C_{rr}`, :math:`B = 0`, :math:`C = \tfrac12\rho_0 C_dA` in
+the physical form. Speed is smoothed and differentiated with a
+Savitzky-Golay filter [3]_ (2 s window by default). The parameters are the maximum a-posteriori
+estimate under Gaussian priors centred on the prior spec, found with bounded,
+robust (soft-L1) nonlinear least squares (:func:`scipy.optimize.least_squares`);
+the robust loss is applied to the data residuals only.
+
+What the data identify
+----------------------
+Battery power measures mechanical power only through the efficiencies, so
+scaling mass and every road-load force by :math:`s`, :math:`\eta_d` by
+:math:`s` and :math:`\eta_r` by :math:`1/s` leaves the prediction unchanged:
+the data fix :math:`m/\eta_d`, the road load per unit mass (:math:`C_{rr}`,
+:math:`C_dA/m`) and the round-trip efficiency :math:`\eta_d\eta_r`, but not
+that common scale, which therefore comes from the priors (by default the
+drive efficiency's, :math:`\pm 0.02`, the tightest). The result reports such
+prior-dominated directions. Without road grade, mass is seen only through
+acceleration. The rotating-mass factor, the regeneration fade speeds and
+limits and the motor's no-load (spin) loss are taken from the prior spec.
+
+Uncertainty
+-----------
+A sandwich covariance for M-estimators with the prior as pseudo-observations,
+
+.. math:: \Sigma = H^{-1}\,(S + \Lambda)\,H^{-1},\quad
+          H = \sum_i \psi'(r_i) J_i^\top J_i + \Lambda
+
+where :math:`S` is the Newey-West (Bartlett) estimate [1]_ of the covariance
+of the summed scores :math:`\psi(r_i) J_i` within each trip (trips are
+independent), with a bandwidth of three times the lag where the residual
+autocorrelation dies out (at least 10 s), and :math:`\Lambda` the prior
+precision, plus :math:`\delta\delta^\top`, :math:`\delta` the change of the
+estimate when the speed-smoothing window is doubled: deriving acceleration
+from sampled, noisy speed is the largest error the noise model does not
+describe (smoothing bias one way, attenuation by noise the other), and this
+term gauges it. Data residuals are weighted by :math:`1/\sqrt{\tau}`, :math:`\tau`
+the integrated autocorrelation time [2]_, so that the prior is balanced
+against the effective, not the nominal, number of samples.
+
+References
+----------
+.. [1] Newey, W. K. and West, K. D. (1987). A simple, positive semi-definite,
+   heteroskedasticity and autocorrelation consistent covariance matrix.
+   Econometrica 55(3), 703-708. doi:10.2307/1913610
+.. [2] Sokal, A. (1997). Monte Carlo methods in statistical mechanics.
+   In Functional Integration, Springer, 131-192. doi:10.1007/978-1-4899-0319-8_6
+.. [3] Savitzky, A. and Golay, M. J. E. (1964). Smoothing and differentiation
+   of data by simplified least squares procedures. Analytical Chemistry
+   36(8), 1627-1639. doi:10.1021/ac60214a047
+.. [4] Huber, P. J. and Ronchetti, E. M. (2009). Robust Statistics, 2nd ed.,
+   Wiley, ch. 6-7. doi:10.1002/9780470434697
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import optimize
+
+from twinloop.errors import CalibrationError, UnknownNameError, ValidationError
+from twinloop.parameters.spec import VehicleSpec
+from twinloop.twin.calibrate import _model
+from twinloop.twin.calibrate._data import MOVING, Prepared, TelemetryChecks, prepare
+from twinloop.twin.calibrate._uncertainty import autocorrelation_time, hac_meat, sandwich
+
+__all__ = ["CalibrationOptions", "CalibrationResult", "calibrate_from_trips", "predict_battery_power"]
+
+FloatArray = npt.NDArray[np.float64]
+
+Z95 = 1.959963984540054
+_HIGH_SPEED = 20.0  # [m s-1]; below this, drag is a small share of road load
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    """How to calibrate (configuration only; checks happen in the calibration).
+
+    Attributes
+    ----------
+    min_driving_time : float
+        Least time at speed above 1 m/s over all trips [s], default 900.
+    min_braking_time : float
+        Least time of regenerative braking above the fade speed [s], default 30;
+        needed while ``regen_efficiency`` is free.
+    min_acceleration_time : float
+        Least time accelerating harder than 0.2 m s-2 [s], default 30;
+        needed while ``test_mass`` is free.
+    robust_threshold : float
+        Residual, in robust standard deviations, where the soft-L1 loss turns
+        from quadratic to linear, default 3.
+    hac_bandwidth : float, optional
+        Newey-West bandwidth [s]; default from the residual autocorrelation.
+    smoothing_sensitivity : bool
+        Refit with twice the smoothing window and add the outer product of
+        the shift to the covariance (a systematic term for the acceleration
+        estimate), default True.
+    checks : TelemetryChecks
+        Limits of the input checks (gaps, stuck and saturated signals, smoothing).
+    """
+
+    min_driving_time: float = 900.0
+    min_braking_time: float = 30.0
+    min_acceleration_time: float = 30.0
+    robust_threshold: float = 3.0
+    hac_bandwidth: float | None = None
+    smoothing_sensitivity: bool = True
+    checks: TelemetryChecks = field(default_factory=TelemetryChecks)
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """Calibrated parameters with their uncertainty.
+
+    Arrays follow ``names``; fixed parameters have a standard error of 0.
+
+    Attributes
+    ----------
+    form : str
+        Road-load form (``"physical"`` or ``"coastdown"``).
+    names, units : tuple of str
+    estimate, standard_error : ndarray, shape (p,)
+    interval_95 : ndarray, shape (p, 2)
+        Normal-approximation 95 % intervals.
+    covariance, correlation : ndarray, shape (p, p)
+    prior_mean, prior_std : ndarray, shape (p,)
+    data_share : ndarray, shape (p,)
+        :math:`1 - \\sigma^2_{post}/\\sigma^2_{prior}`: 1 when the data alone
+        fix a parameter, 0 when only the prior does (0 for fixed ones).
+    fixed : tuple of str
+    rmse : float
+        Root-mean-square battery-power residual [W].
+    residual_std : float
+        Robust (MAD) residual standard deviation [W].
+    n_samples : int
+    effective_sample_size : float
+        Samples divided by the residuals' integrated autocorrelation time.
+    driving_time : float
+        Time at speed above 1 m/s [s].
+    notes : tuple of str
+        What the data could not identify, and what was fixed.
+    spec : VehicleSpec
+        The prior spec updated with the estimates.
+    """
+
+    form: str
+    names: tuple[str, ...]
+    units: tuple[str, ...]
+    estimate: FloatArray
+    standard_error: FloatArray
+    interval_95: FloatArray
+    covariance: FloatArray
+    correlation: FloatArray
+    prior_mean: FloatArray
+    prior_std: FloatArray
+    data_share: FloatArray
+    fixed: tuple[str, ...]
+    rmse: float
+    residual_std: float
+    n_samples: int
+    effective_sample_size: float
+    driving_time: float
+    notes: tuple[str, ...]
+    spec: VehicleSpec
+
+    def __getitem__(self, name: str) -> float:
+        """The estimate of one parameter by name."""
+        return float(self.estimate[self._index(name)])
+
+    def _index(self, name: str) -> int:
+        if name not in self.names:
+            raise UnknownNameError("calibrated parameter", name, self.names)
+        return self.names.index(name)
+
+    @property
+    def unidentified(self) -> tuple[str, ...]:
+        """Free parameters the data inform less than the prior (data share below 0.5)."""
+        return tuple(n for n, s in zip(self.names, self.data_share, strict=True)
+                     if n not in self.fixed and s < 0.5)
+
+    def combination(self, name: str) -> tuple[float, float]:
+        """Estimate and standard error of a data-identified combination.
+
+        ``"round_trip_efficiency"`` (:math:`\\eta_d\\eta_r`) or
+        ``"mass_per_drive_efficiency"`` (:math:`m/\\eta_d` [kg]), by the
+        delta method on the log scale.
+        """
+        exponents = {
+            "round_trip_efficiency": {"drive_efficiency": 1.0, "regen_efficiency": 1.0},
+            "mass_per_drive_efficiency": {"test_mass": 1.0, "drive_efficiency": -1.0},
+        }
+        if name not in exponents:
+            raise UnknownNameError("combination", name, exponents)
+        grad = np.zeros(len(self.names))
+        value = 1.0
+        for pname, power in exponents[name].items():
+            i = self._index(pname)
+            value *= self.estimate[i] ** power
+            grad[i] = power / self.estimate[i]
+        rel = float(np.sqrt(max(float(grad @ self.covariance @ grad), 0.0)))
+        return float(value), float(value) * rel
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per parameter: estimate, standard error, interval, prior, data share."""
+        return pd.DataFrame({
+            "unit": self.units,
+            "estimate": self.estimate,
+            "standard_error": self.standard_error,
+            "lower_95": self.interval_95[:, 0],
+            "upper_95": self.interval_95[:, 1],
+            "prior_mean": self.prior_mean,
+            "prior_std": self.prior_std,
+            "data_share": self.data_share,
+            "fixed": [n in self.fixed for n in self.names],
+        }, index=pd.Index(self.names, name="parameter"))
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "form": self.form,
+            "parameters": {
+                n: {"estimate": float(e), "standard_error": float(s), "interval_95": [float(lo), float(hi)],
+                    "unit": u, "data_share": float(d), "fixed": n in self.fixed}
+                for n, u, e, s, (lo, hi), d in zip(self.names, self.units, self.estimate, self.standard_error,
+                                                    self.interval_95, self.data_share, strict=True)
+            },
+            "rmse_w": self.rmse,
+            "n_samples": self.n_samples,
+            "effective_sample_size": self.effective_sample_size,
+            "driving_time_s": self.driving_time,
+            "notes": list(self.notes),
+        }
+
+
+def _form(prior: VehicleSpec, form: str | None) -> tuple[str, _model.Form]:
+    key = form or prior.road_load_form
+    if key not in _model.FORMS:
+        raise UnknownNameError("road-load form", key, _model.FORMS)
+    return key, _model.FORMS[key]
+
+
+def _inputs(data: Prepared) -> _model.Inputs:
+    return _model.Inputs(
+        data.vehicle_speed, data.acceleration, data.road_grade,
+        _model.REFERENCE_TEMPERATURE / data.ambient_temperature,
+    )
+
+
+def predict_battery_power(
+    trips: pd.DataFrame | Sequence[pd.DataFrame],
+    spec: VehicleSpec,
+    theta: Mapping[str, float] | None = None,
+    form: str | None = None,
+    trip_column: str = "trip_id",
+    checks: TelemetryChecks | None = None,
+) -> FloatArray:
+    """Battery power [W] the calibration model predicts for `trips`.
+
+    Parameters
+    ----------
+    trips : DataFrame or sequence of DataFrames
+        As for :func:`calibrate_from_trips`; battery columns are not needed.
+    spec : VehicleSpec
+        Supplies the parameters not in `theta` and the fixed parts.
+    theta : mapping, optional
+        Parameter values by name (see ``CalibrationResult.names``),
+        overriding those derived from `spec`.
+    form : str, optional
+        Road-load form; default the spec's.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Samples of all trips, in order.
+    """
+    _, f = _form(spec, form)
+    values = f.prior_mean(spec)
+    for name, value in (theta or {}).items():
+        if name not in f.names:
+            raise UnknownNameError("calibrated parameter", name, f.names)
+        values[f.names.index(name)] = value
+    data = prepare(trips, trip_column, checks, battery=False)
+    return _model.battery_power(values, f, _inputs(data), _model.limits_from_spec(spec))
+
+
+def _check_sufficient(data: Prepared, options: CalibrationOptions, free: set[str],
+                      prior_power: FloatArray, lim: _model.Limits) -> float:
+    dt = data.time_step
+    v = data.vehicle_speed
+    driving = float(np.sum(dt[v > MOVING]))
+    if driving < options.min_driving_time:
+        raise CalibrationError(
+            f"not enough driving: {driving / 60:.1f} min at speed above {MOVING:g} m/s in "
+            f"{len(data.trip_names)} trip(s); need at least {options.min_driving_time / 60:g} min "
+            "to calibrate road load and efficiencies"
+        )
+    if "regen_efficiency" in free:
+        braking = float(np.sum(dt[(prior_power < 0) & (v > lim.regen_fade_speed_high)]))
+        if braking < options.min_braking_time:
+            raise CalibrationError(
+                f"no braking events to speak of: {braking:g} s of braking above "
+                f"{lim.regen_fade_speed_high:g} m/s (need {options.min_braking_time:g} s), so "
+                "regen_efficiency cannot be identified; add trips with braking or fix it "
+                "(fixed=('regen_efficiency',))"
+            )
+    if "test_mass" in free:
+        accelerating = float(np.sum(dt[(data.acceleration > 0.2) & (v > MOVING)]))
+        if accelerating < options.min_acceleration_time:
+            raise CalibrationError(
+                f"no acceleration events to speak of: {accelerating:g} s above 0.2 m/s2 "
+                f"(need {options.min_acceleration_time:g} s), so test_mass cannot be identified; "
+                "add trips with acceleration or fix it (fixed=('test_mass',))"
+            )
+    return driving
+
+
+def _soft_l1(thresholds: FloatArray) -> Any:
+    """Soft-L1 loss with a threshold per residual (inf: plain least squares)."""
+    c2 = thresholds**2
+    quadratic = ~np.isfinite(c2)
+    c2 = np.where(quadratic, 1.0, c2)
+
+    def loss(z: FloatArray) -> FloatArray:
+        out = np.empty((3, z.size))
+        s = np.sqrt(1.0 + z / c2)
+        out[0] = np.where(quadratic, z, 2.0 * c2 * (s - 1.0))
+        out[1] = np.where(quadratic, 1.0, 1.0 / s)
+        out[2] = np.where(quadratic, 0.0, -0.5 / (c2 * s**3))
+        return out
+
+    return loss
+
+
+def _jacobian(fun: Any, u: FloatArray, lo: FloatArray, hi: FloatArray, step: float = 1e-4) -> FloatArray:
+    cols = []
+    for j in range(u.size):
+        up, dn = u.copy(), u.copy()
+        up[j] = min(u[j] + step, hi[j])
+        dn[j] = max(u[j] - step, lo[j])
+        cols.append((fun(up) - fun(dn)) / (up[j] - dn[j]))
+    return np.column_stack(cols)
+
+
+def _weak_directions(info: FloatArray, free_names: list[str], scale: FloatArray) -> list[str]:
+    """Directions in which the data carry less information than the prior."""
+    values, vectors = np.linalg.eigh(info)
+    notes = []
+    for lam, vec in zip(values, vectors.T, strict=True):
+        if lam >= 1.0:
+            continue
+        rel = vec * scale
+        rel = rel / np.max(np.abs(rel))
+        if rel[np.argmax(np.abs(rel))] < 0:
+            rel = -rel
+        parts = [f"{n} {r:+.2f}" for n, r in zip(free_names, rel, strict=True) if abs(r) > 0.2]
+        notes.append(
+            "not identifiable from the data (set by the prior, data information "
+            f"{lam:.2g} of the prior's): the relative change {', '.join(parts)}"
+        )
+    return notes
+
+
+def calibrate_from_trips(
+    trips: pd.DataFrame | Sequence[pd.DataFrame],
+    prior: VehicleSpec,
+    *,
+    form: str | None = None,
+    fixed: Iterable[str] = (),
+    prior_std: Mapping[str, float] | None = None,
+    trip_column: str = "trip_id",
+    options: CalibrationOptions | None = None,
+) -> CalibrationResult:
+    """Calibrate road load, drivetrain efficiency and auxiliary power from trip telemetry.
+
+    Parameters
+    ----------
+    trips : DataFrame or sequence of DataFrames
+        One frame per trip, or one frame with a `trip_column`. Columns (SI):
+        ``time`` [s], ``vehicle_speed`` [m s-1], ``battery_current`` [A]
+        (positive discharging), ``battery_voltage`` [V],
+        ``ambient_temperature`` [K] and optionally ``road_grade`` [1]. Each
+        trip sampled uniformly (1 Hz to 100 Hz), without gaps.
+    prior : VehicleSpec
+        Centre of the priors, and the source of everything not calibrated.
+    form : {"physical", "coastdown"}, optional
+        Road load as mass, drag area :math:`C_dA` [m2] and rolling-resistance
+        coefficient, or as mass and coast-down A [N], B [N s m-1], C
+        [N s2 m-2]; default the prior's form.
+    fixed : iterable of str
+        Parameters held at the prior mean.
+    prior_std : mapping, optional
+        Prior standard deviations by parameter name (units of the parameter),
+        overriding the defaults: mass 10 %, drag area or C 15 %, rolling
+        resistance or A 25 %, B max(50 %, 2 N s m-1), drive efficiency 0.02,
+        regen efficiency 0.15, auxiliary power max(50 %, 200 W).
+    trip_column : str
+        Column that separates trips in a single frame.
+    options : CalibrationOptions, optional
+
+    Returns
+    -------
+    CalibrationResult
+
+    Raises
+    ------
+    DataError
+        Missing columns, NaN, out-of-range values, sensor gaps, uneven
+        sampling, stuck or saturated signals.
+    CalibrationError
+        Too little driving, no braking or no acceleration for a free parameter
+        that needs it.
+    UnknownNameError
+        Unknown form or parameter name.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from twinloop.parameters import load_bundled
+    >>> from twinloop.twin.calibrate import predict_battery_power
+    >>> car = load_bundled("vw_id3_pro_2020")
+    >>> t = np.arange(0.0, 1800.0)
+    >>> v = 12 + 8 * np.sin(t / 40) + 4 * np.sin(t / 7)
+    >>> trip = pd.DataFrame({"time": t, "vehicle_speed": v, "ambient_temperature": 293.15,
+    ...                      "battery_voltage": 350 + 0.1 * np.sin(t)})
+    >>> trip["battery_current"] = predict_battery_power(trip, car, {"test_mass": 2000}) / trip.battery_voltage
+    >>> result = calibrate_from_trips(trip, car)
+    >>> round(result["test_mass"] / result["drive_efficiency"])  # what the data fix
+    2062
+    """
+    options = options or CalibrationOptions()
+    key, f = _form(prior, form)
+    fixed = tuple(fixed)
+    for name in (*fixed, *(prior_std or {})):
+        if name not in f.names:
+            raise UnknownNameError("calibrated parameter", name, f.names)
+    lim = _model.limits_from_spec(prior)
+    mu = f.prior_mean(prior)
+    tau = f.prior_std(mu)
+    for name, value in (prior_std or {}).items():
+        if not (np.isfinite(value) and value > 0):
+            raise ValidationError(f"prior_std[{name!r}]", "a positive number", value)
+        tau[f.names.index(name)] = value
+    lower, upper = f.bounds(mu)
+    mu = np.clip(mu, lower, upper)
+
+    data = prepare(trips, trip_column, options.checks)
+    x = _inputs(data)
+    free_idx = np.array([i for i, n in enumerate(f.names) if n not in fixed], dtype=int)
+    free_names = [f.names[i] for i in free_idx]
+    prior_power = _model.wheel_power(mu, f, x, lim)
+    driving = _check_sufficient(data, options, set(free_names), prior_power, lim)
+
+    def theta_of(u: FloatArray) -> FloatArray:
+        theta = mu.copy()
+        theta[free_idx] = mu[free_idx] + tau[free_idx] * u
+        return theta
+
+    def residual_of(d: Prepared) -> Any:
+        xd = _inputs(d)
+        return lambda u: _model.battery_power(theta_of(u), f, xd, lim) - d.battery_power
+
+    residual = residual_of(data)
+    ulo = (lower[free_idx] - mu[free_idx]) / tau[free_idx]
+    uhi = (upper[free_idx] - mu[free_idx]) / tau[free_idx]
+    k = free_idx.size
+
+    def solve(res: Any, n: int, u0: FloatArray, sigma: float, weight: float) -> FloatArray:
+        scale = sigma * np.sqrt(weight)
+        thresholds = np.r_[np.full(n, options.robust_threshold / np.sqrt(weight)), np.full(k, np.inf)]
+        sol = optimize.least_squares(
+            lambda u: np.r_[res(u) / scale, u], u0, bounds=(ulo, uhi),
+            loss=_soft_l1(thresholds), method="trf", x_scale=1.0,
+        )
+        return np.asarray(sol.x, dtype=float)
+
+    def mad(r: FloatArray) -> float:
+        return max(1.4826 * float(np.median(np.abs(r - np.median(r)))), 1.0)
+
+    # Stage 1 finds the noise scale and the residual autocorrelation; stage 2
+    # weighs the prior against the effective number of samples.
+    u = solve(residual, data.n, np.zeros(k), mad(residual(np.zeros(k))), 1.0)
+    r = residual(u)
+    sigma = mad(r)
+    dt = float(np.median(data.time_step))
+    tau_int, cutoff = autocorrelation_time(r, data.trip, max_lag=round(300.0 / dt))
+    u = solve(residual, data.n, u, sigma, tau_int)
+    r = residual(u)
+    sigma = mad(r)
+
+    # Systematic part: acceleration from sampled speed trades smoothing bias
+    # against noise (errors in variables); the shift of the estimate when the
+    # window is doubled gauges that error and enters the covariance.
+    shift = np.zeros(k)
+    if options.smoothing_sensitivity:
+        wide = replace(options.checks, smoothing_window=2.0 * options.checks.smoothing_window)
+        data2 = prepare(trips, trip_column, wide)
+        shift = solve(residual_of(data2), data2.n, u, sigma, tau_int) - u
+
+    # Sandwich covariance in the standardised coordinates u.
+    scale = sigma * np.sqrt(tau_int)
+    jac = _jacobian(lambda uu: residual(uu) / scale, u, ulo, uhi)
+    f_data = r / scale
+    c = options.robust_threshold / np.sqrt(tau_int)
+    psi = f_data / np.sqrt(1.0 + (f_data / c) ** 2)
+    dpsi = (1.0 + (f_data / c) ** 2) ** -1.5
+    info = (jac * dpsi[:, None]).T @ jac
+    bandwidth = (round(options.hac_bandwidth / dt) if options.hac_bandwidth is not None
+                 else max(3 * cutoff, round(10.0 / dt)))
+    meat = hac_meat(jac * psi[:, None], data.trip, bandwidth)
+    eye = np.eye(k)
+    cov_u = sandwich(info + eye, meat + eye) + np.outer(shift, shift)
+
+    p = len(f.names)
+    theta = theta_of(u)
+    cov = np.zeros((p, p))
+    cov[np.ix_(free_idx, free_idx)] = cov_u * np.outer(tau[free_idx], tau[free_idx])
+    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    safe = np.where(se > 0, se, 1.0)
+    corr = cov / np.outer(safe, safe)
+    np.fill_diagonal(corr, 1.0)
+    share = np.where(se > 0, 1.0 - (se / tau) ** 2, 0.0)
+
+    notes = list(_weak_directions(info, free_names, tau[free_idx] / np.maximum(np.abs(mu[free_idx]), tau[free_idx])))
+    notes += [f"{n} is set mostly by the prior (data share {s:.2f})"
+              for n, s in zip(f.names, share, strict=True) if n in free_names and s < 0.5]
+    if not data.has_grade:
+        notes.append("no road_grade column: roads taken as flat, so the grade force is not observed "
+                     "and mass is seen through acceleration only")
+    elif np.ptp(data.road_grade) < 0.01:
+        notes.append("road grade nearly constant: the grade force adds little information on mass")
+    if float(np.sum(data.time_step[data.vehicle_speed > _HIGH_SPEED])) < 120.0:
+        notes.append(f"under 2 min above {_HIGH_SPEED * 3.6:g} km/h: aerodynamic drag is poorly determined")
+    notes.append("fixed at the prior spec: rotating_mass_factor, regeneration fade speeds and limits, "
+                 "motor no-load loss" + (f"; and {', '.join(fixed)}" if fixed else ""))
+
+    spec = prior.with_changes(
+        **f.update(prior, theta),
+        sources={**prior.sources, "calibration": f"calibrate_from_trips: {len(data.trip_names)} trip(s), "
+                 f"{driving / 60:.0f} min of driving"},
+    )
+    return CalibrationResult(
+        form=key, names=f.names, units=f.units, estimate=theta, standard_error=se,
+        interval_95=np.column_stack([theta - Z95 * se, theta + Z95 * se]),
+        covariance=cov, correlation=corr, prior_mean=mu, prior_std=tau, data_share=share,
+        fixed=fixed, rmse=float(np.sqrt(np.mean(r**2))), residual_std=sigma, n_samples=data.n,
+        effective_sample_size=data.n / tau_int, driving_time=driving, notes=tuple(notes), spec=spec,
+    )
