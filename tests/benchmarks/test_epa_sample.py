@@ -1,11 +1,23 @@
-"""The EPA accuracy benchmark on a small sample, so that an accuracy regression fails CI."""
+"""The EPA accuracy benchmark in CI, so that an accuracy regression fails the build.
+
+Two checks: the library's generic model (``epa2022:*`` specs with
+``GENERIC_CONSTANTS``) on every UDDS and highway test, and the benchmark's own
+leave-manufacturer-out procedure on a sample of manufacturers.
+"""
 
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from twinloop.cycles import load_cycle
+from twinloop.parameters.epa import read_epa_tests, spec_from_epa_row
+from twinloop.sim import Scenario
+from twinloop.twin.calibrate.lab import DYNAMOMETER
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "epa_accuracy.py"
+MILE = 1609.344
 
 
 @pytest.fixture(scope="module")
@@ -13,13 +25,28 @@ def sample_result():
     spec = importlib.util.spec_from_file_location("epa_accuracy", BENCH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.main(["--sample", "4"])
+    return module.main(["--sample", "6"])
+
+
+@pytest.mark.parametrize(("cycle", "median", "p90"), [("udds", 0.05, 0.16), ("hwfet", 0.035, 0.13)])
+def test_library_generic_model_on_every_epa_test(cycle, median, p90):
+    # In-sample for the generic constants (they were fitted on these tests), so this
+    # guards the physics and the EPA mapping, not the cross-validated figure.
+    # Measured when written: UDDS 4.1 % / 14.0 %, highway 2.5 % / 11.6 % (median / p90).
+    tests = read_epa_tests()
+    rows = tests[(tests.test_procedure == cycle) & tests.wh_per_mile.notna()]
+    # on a dynamometer all braking passes through the motored wheels
+    specs = [spec_from_epa_row(r).with_changes(regen_axle_share=1.0) for _, r in rows.iterrows()]
+    r = DYNAMOMETER.simulate(specs, Scenario(load_cycle(cycle), hvac="off"))
+    error = np.abs(r.wall_energy / 3600 / (r.distance / MILE) / rows.wh_per_mile.to_numpy() - 1)
+    assert np.median(error) < median
+    assert np.percentile(error, 90) < p90
 
 
 def test_epa_sample_accuracy_does_not_regress(sample_result):
-    # Measured on this sample (4 manufacturers, 34 tests a cycle) when this test was written:
-    # UDDS median 7.9 %, highway median 5.5 %. The bounds leave a few points of margin.
-    assert sample_result["udds"]["median_abs_err_pct"] < 12.0
+    # 6 manufacturers spread through the alphabet, each left out of its own fit.
+    # Measured when written: UDDS median 6.4 %, highway 6.8 %; fits on 5 makes are noisy.
+    assert sample_result["udds"]["median_abs_err_pct"] < 9.0
     assert sample_result["hwfet"]["median_abs_err_pct"] < 9.0
 
 

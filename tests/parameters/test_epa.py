@@ -13,10 +13,12 @@ import pytest
 
 from twinloop.errors import DataError, UnknownNameError
 from twinloop.parameters.epa import (
+    GENERIC_CONSTANTS,
     epa_fleet,
     epa_vehicle_spec,
     library_name,
     read_epa_tests,
+    spec_from_epa_row,
     unit_fix_count,
 )
 
@@ -134,8 +136,23 @@ def test_implausible_rated_power_is_floored_and_said_so() -> None:
 def test_gear_and_radius_taken_only_when_plausible() -> None:
     leaf = epa_vehicle_spec("nissan", "leaf", test_vehicle_id="KWB115", configuration=0)
     assert leaf.gear_ratio == 8.19 and leaf.wheel_radius == pytest.approx(8.19 * MPH * 60 / (2 * 3.141592653589793 * 112.5))
-    tesla = epa_vehicle_spec("tesla", "model 3 long range")  # axle ratio placeholder 1.00
-    assert tesla.gear_ratio == 9.0 and "drivetrain.gear_ratio" not in tesla.sources
+    tesla = epa_vehicle_spec("tesla", "model 3 long range")  # axle ratio placeholder 1.00, N/V 115 rpm/mph
+    assert tesla.wheel_radius == 0.34 and "drivetrain.wheel_radius_m" not in tesla.sources
+    # motor speed per road speed still follows N/V: omega / v = gear / r = 2 pi N/V / (60 * 0.44704)
+    assert tesla.gear_ratio / tesla.wheel_radius == pytest.approx(2 * 3.141592653589793 * 115 / (60 * MPH), rel=1e-9)
+    assert "N/V Ratio" in tesla.sources["drivetrain.gear_ratio"]
+    row = read_epa_tests().iloc[0].copy()
+    row["axle_ratio"], row["nv_ratio"] = 1.0, 999.9  # both placeholders
+    spec = spec_from_epa_row(row)
+    assert spec.gear_ratio == 9.0 and "drivetrain.gear_ratio" not in spec.sources
+
+
+def test_generic_constants_and_two_speed_drag() -> None:
+    taycan = epa_vehicle_spec("porsche", "taycan 4s")  # two-speed transmission
+    leaf = epa_vehicle_spec("nissan", "leaf")
+    assert leaf.constant_loss == GENERIC_CONSTANTS["constant_loss"]
+    assert leaf.motor_rated_power == pytest.approx(60.0 * leaf.test_mass)
+    assert taycan.auxiliary_power == pytest.approx(leaf.auxiliary_power + GENERIC_CONSTANTS["multi_speed_drag"])
 
 
 def test_match_is_case_insensitive_and_deterministic() -> None:

@@ -28,6 +28,7 @@ import functools
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,11 +39,13 @@ from twinloop.physics.road_load import LBF, MPH
 
 __all__ = [
     "EPA_LIBRARY_PREFIX",
+    "GENERIC_CONSTANTS",
     "KWH_PER_100MI_THRESHOLD",
     "WH_PER_GALLON_EQUIVALENT",
     "epa_fleet",
     "epa_vehicle_spec",
     "read_epa_tests",
+    "spec_from_epa_row",
     "unit_fix_count",
 ]
 
@@ -95,6 +98,30 @@ _BATTERY_KWH_RANGE = (30.0, 150.0)
 # Rotating inertia the car itself spins up on the dynamometer, beyond the
 # ETW the rolls simulate: driven wheels, motor rotor(s) and gears.
 _ROTATING_MASS_FACTOR = {"FWD": 0.02, "RWD": 0.02, "AWD": 0.035}
+# Loss coefficients are normalised by a continuous rating sized by mass rather
+# than the rated peak power (a 1,111 hp Lucid is among the most efficient cars).
+RATED_POWER_PER_KG = 60.0  # W kg-1
+_NV_RANGE = (60.0, 200.0)  # plausible N/V ratios of single-reduction EVs [rpm mph-1]
+_DEFAULT_WHEEL_RADIUS = 0.34  # VehicleSpec's default [m]
+
+GENERIC_CONSTANTS: dict[str, float] = {
+    "copper_loss": 0.0095,
+    "iron_loss": 0.0,
+    "constant_loss": 0.01095,
+    "auxiliary_power": 0.0,
+    "charger_efficiency": 0.9305,
+    "multi_speed_drag": 866.0,
+}
+"""The generic model's constants, fitted on every 2022 UDDS and highway test.
+
+Produced by ``python benchmarks/epa_accuracy.py --json``
+(``generic_constants_all_data``); the benchmark's figures come from refitting
+them with each manufacturer left out. ``multi_speed_drag`` [W] is the extra
+constant power of a two-speed transmission (clutch and actuation drag), added
+to the auxiliary load of vehicles with more than one gear. The auxiliary load
+fits to zero because the constant motor loss carries it (on a dynamometer the
+two cannot be told apart).
+"""
 
 
 def read_epa_tests(path: str | Path | None = None) -> pd.DataFrame:
@@ -121,7 +148,8 @@ def read_epa_tests(path: str | Path | None = None) -> pd.DataFrame:
         ``coastdown_c`` [N s2 m-2] (target coefficients),
         ``set_coastdown_a/b/c`` (dynamometer settings, same units),
         ``drive`` (FWD, RWD, AWD), ``rated_power`` [W], ``axle_ratio`` [1],
-        ``nv_ratio`` [rpm mph-1], ``fe_reported`` (the file's value),
+        ``nv_ratio`` [rpm mph-1], ``gears`` (forward gears, 1 if not given),
+        ``fe_reported`` (the file's value),
         ``wh_per_mile`` [Wh mi-1] (wall energy, NaN where the test has no
         result), ``unit_fixed`` (the value was kWh/100 mi, see Notes),
         ``suspect`` (bool) and ``note`` (why).
@@ -211,6 +239,7 @@ def _read(path: Path) -> pd.DataFrame:
     out["rated_power"] = num("Rated Horsepower") * HORSEPOWER
     out["axle_ratio"] = num("Axle Ratio") if "Axle Ratio" in raw else np.nan
     out["nv_ratio"] = num("N/V Ratio") if "N/V Ratio" in raw else np.nan
+    out["gears"] = num("# of Gears").fillna(1).astype(int) if "# of Gears" in raw else 1
     fe = num("RND_ADJ_FE")
     out["fe_reported"] = fe
     fixed = fe < KWH_PER_100MI_THRESHOLD
@@ -313,7 +342,7 @@ def epa_fleet(tests: pd.DataFrame | None = None) -> pd.DataFrame:
         ``make``, ``model``, ``test_vehicle_id``, ``configuration``,
         ``test_mass`` [kg], ``drive``, ``rated_power`` [W], ``coastdown_a``
         [N], ``coastdown_b`` [N s m-1], ``coastdown_c`` [N s2 m-2],
-        ``axle_ratio``, ``nv_ratio``, ``udds_wh_per_mile``, ``hwfet_wh_per_mile``, ``ftp_cold_wh_per_mile``
+        ``axle_ratio``, ``nv_ratio``, ``gears``, ``udds_wh_per_mile``, ``hwfet_wh_per_mile``, ``ftp_cold_wh_per_mile``
         (wall energy [Wh mi-1], NaN where not tested), ``n_udds``,
         ``n_hwfet``, ``n_ftp_cold`` (tests averaged), ``unit_fixed`` (any
         result converted from kWh/100 mi), ``suspect`` and ``note``.
@@ -331,7 +360,7 @@ def epa_fleet(tests: pd.DataFrame | None = None) -> pd.DataFrame:
         return _bundled_fleet().copy()
     first = tests.groupby(_KEYS, sort=False).first().reset_index()
     fleet = first[[*_KEYS, "test_mass", "drive", "rated_power", "coastdown_a", "coastdown_b", "coastdown_c",
-                    "axle_ratio", "nv_ratio"]].copy()
+                    "axle_ratio", "nv_ratio", "gears"]].copy()
     for proc in ("udds", "hwfet", "ftp_cold"):
         sel = tests[(tests.test_procedure == proc) & tests.wh_per_mile.notna()]
         agg = sel.groupby(_KEYS, sort=False).wh_per_mile.agg(["mean", "count"]).reset_index()
@@ -415,8 +444,15 @@ def epa_vehicle_spec(
       energy.
     - ``gear_ratio`` and ``wheel_radius``: from Axle Ratio and N/V Ratio
       (``r = ratio × 0.44704 × 60 / (2π N/V)``) where the ratio is in
-      [5, 15] and the radius in [0.28, 0.40] m; otherwise the defaults
-      (the file holds placeholders such as 1.00 or 999.9 for many EVs).
+      [5, 15] and the radius in [0.28, 0.40] m; else, where N/V alone is
+      plausible ([60, 200] rpm/mph), the gear ratio that gives that motor
+      speed on the default 0.34 m wheel; otherwise the defaults (the file
+      holds placeholders such as 1.00 or 999.9 for many EVs).
+    - ``motor_rated_power``: 60 W per kg of test mass (normalises the loss
+      coefficients).
+    - loss coefficients, auxiliary load and charger efficiency:
+      :data:`GENERIC_CONSTANTS`, fitted on the whole file; vehicles with more
+      than one gear add ``multi_speed_drag`` to the auxiliary load.
     - everything else: the :class:`VehicleSpec` defaults.
 
     Examples
@@ -462,7 +498,31 @@ def epa_vehicle_spec(
     return spec
 
 
-def _spec_from_row(row: pd.Series) -> VehicleSpec:
+def spec_from_epa_row(row: Any) -> VehicleSpec:
+    """The generic twin of one EPA test vehicle, from one row of :func:`read_epa_tests` or :func:`epa_fleet`.
+
+    See :func:`epa_vehicle_spec` for what comes from where. Rows of
+    :func:`read_epa_tests` have no library ``name``; it is made from the make,
+    model, test vehicle and configuration.
+
+    Examples
+    --------
+    >>> row = read_epa_tests().iloc[1]
+    >>> spec = spec_from_epa_row(row)
+    >>> spec.name, round(spec.motor_rated_power / spec.test_mass)
+    ('epa2022:bmw_i4_edrive_40_gran_coupe_18_wheels_fk96502_c0', 60)
+    """
+    return _spec_from_row(row)
+
+
+def _field(row: Any, key: str, default: Any) -> Any:
+    """A column of a Series row or a named tuple (``Series.name`` is the index label, not a column)."""
+    if isinstance(row, pd.Series):
+        return row[key] if key in row.index else default
+    return getattr(row, key, default)
+
+
+def _spec_from_row(row: Any) -> VehicleSpec:
     where = f"EPA 2022 test car list, test vehicle {row.test_vehicle_id}, configuration {row.configuration}"
     mass = float(row.test_mass)
     drive = str(row.drive) if isinstance(row.drive, str) else "FWD"
@@ -495,7 +555,27 @@ def _spec_from_row(row: pd.Series) -> VehicleSpec:
             extra = {"gear_ratio": ratio, "wheel_radius": float(radius)}
             sources["drivetrain.gear_ratio"] = f"{where}: Axle Ratio {ratio:g}"
             sources["drivetrain.wheel_radius_m"] = f"{where}: from Axle Ratio and N/V Ratio {nv:g} rpm/mph"
-    name = str(row["name"])
+    if not extra and _NV_RANGE[0] <= nv <= _NV_RANGE[1]:
+        # axle ratio is a placeholder, but N/V still gives the motor speed per road speed
+        extra = {"gear_ratio": float(nv * 2.0 * np.pi * _DEFAULT_WHEEL_RADIUS / (60.0 * MPH))}
+        sources["drivetrain.gear_ratio"] = (f"{where}: from N/V Ratio {nv:g} rpm/mph at the default "
+                                            f"{_DEFAULT_WHEEL_RADIUS} m wheel radius")
+    name = str(_field(row, "name", ""))
+    if not name.startswith(EPA_LIBRARY_PREFIX):
+        name = library_name(row.make, row.model, row.test_vehicle_id, row.configuration)
+    g = GENERIC_CONSTANTS
+    gears = int(_field(row, "gears", 1) or 1)
+    extra.update(
+        motor_rated_power=RATED_POWER_PER_KG * mass,
+        copper_loss=g["copper_loss"], iron_loss=g["iron_loss"], constant_loss=g["constant_loss"],
+        auxiliary_power=g["auxiliary_power"] + (g["multi_speed_drag"] if gears > 1 else 0.0),
+        charger_efficiency=g["charger_efficiency"],
+    )
+    sources["drivetrain.motor_rated_power_kw"] = f"estimate: {RATED_POWER_PER_KG:g} W per kg of test mass"
+    sources["drivetrain.motor_loss"] = ("generic constants fitted on every EPA 2022 UDDS and highway test "
+                                        "(twinloop.parameters.epa.GENERIC_CONSTANTS)")
+    if gears > 1:
+        sources["auxiliary.power_w"] = f"{where}: {gears} gears, so the generic two-speed transmission drag is added"
     return VehicleSpec(
         name=name,
         description=f"{row.make} {row.model}: EPA 2022 test vehicle {row.test_vehicle_id}, "

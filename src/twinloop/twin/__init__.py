@@ -7,9 +7,21 @@ See ``docs/twins.md`` (record, registry, drift), ``docs/calibration.md`` and
 from twinloop.twin.consumption import PhysicsConsumptionModel
 from twinloop.twin.drift import CusumResult, ResidualBand, cusum
 from twinloop.twin.record import TwinRecord, TwinState
-from twinloop.twin.registry import MODEL_TYPES, ConsumptionModel, ModelRegistry, ModelVersion, Provenance
+from twinloop.twin.registry import (
+    MODEL_TYPES,
+    ConsumptionModel,
+    ModelRegistry,
+    ModelVersion,
+    Provenance,
+)
 from twinloop.twin.repository import TwinRepository
-from twinloop.twin.service import Twin, calibrate, check_drift_and_recalibrate, create_twin, open_twin
+from twinloop.twin.service import (
+    Twin,
+    calibrate,
+    check_drift_and_recalibrate,
+    create_twin,
+    open_twin,
+)
 
 __all__ = [
     "MODEL_TYPES",
