@@ -21,7 +21,7 @@ def runner() -> CliRunner:
 def test_help_teaches_with_examples(runner: CliRunner) -> None:
     result = runner.invoke(main, ["vehicle", "--help"])
     assert result.exit_code == 0 and "Examples:" in result.output and "from-epa" in result.output
-    for command in ("list", "show", "validate", "from-epa", "import-fastsim"):
+    for command in ("list", "show", "validate", "from-epa", "import-fastsim", "calibrate-lab"):
         sub = runner.invoke(main, ["vehicle", command, "--help"])
         assert sub.exit_code == 0 and "twinloop vehicle" in sub.output
 
@@ -108,3 +108,23 @@ def test_import_fastsim_not_a_vehicle(runner: CliRunner, tmp_path: Path) -> None
     path.write_text("name: x\n")
     result = runner.invoke(main, ["vehicle", "import-fastsim", str(path)])
     assert result.exit_code == 2 and "pt_type" in result.stderr
+
+
+def test_calibrate_lab_predicts_the_leaf_highway_from_its_udds(runner: CliRunner, tmp_path: Path) -> None:
+    # EPA 2022 Leaf (KWB115): UDDS 192 Wh/mi measured, highway 238.7 Wh/mi measured.
+    out = tmp_path / "leaf.toml"
+    result = runner.invoke(main, ["vehicle", "calibrate-lab", "-v", "epa2022:nissan_leaf_kwb115_c0",
+                                  "--measured-wh-per-mile", "192", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.strip().startswith("hwfet"))
+    mean, sd = float(line.split()[1]), float(line.split()[3])
+    assert abs(mean - 238.7) < 2 * sd and sd < 0.06 * mean
+    assert load_vehicle(out).regen_axle_share is not None
+
+
+def test_calibrate_lab_needs_exactly_one_measurement(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["vehicle", "calibrate-lab", "-v", "nissan_leaf_40kwh_2018"])
+    assert result.exit_code == 2 and "exactly one" in result.output and "Traceback" not in result.output
+    result = runner.invoke(main, ["vehicle", "calibrate-lab", "-v", "nissan_leaf_40kwh_2018",
+                                  "--measured-wh-per-km", "5"])
+    assert result.exit_code == 2 and "wall_energy_per_distance" in result.output

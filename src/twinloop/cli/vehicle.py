@@ -45,6 +45,7 @@ def vehicle_group() -> None:
       twinloop vehicle validate my_leaf.toml
       twinloop vehicle from-epa --make tesla --model "model 3 long range" -o m3.toml
       twinloop vehicle import-fastsim "2022 Tesla Model 3 RWD thrml.yaml" -o m3_fastsim.toml
+      twinloop vehicle calibrate-lab -v epa2022:nissan_leaf_kwb115_c0 --measured-wh-per-mile 192
     """
 
 
@@ -153,6 +154,56 @@ def import_fastsim_command(file: Path, name: str | None, output: Path | None) ->
     if not file.is_file():
         raise FileNotFoundError(2, "No such file", str(file))
     _emit(fastsim_vehicle_spec(file, name=name), output)
+
+
+@vehicle_group.command("calibrate-lab")
+@click.option("-v", "--vehicle", "vehicle", required=True, help="Library name or TOML file of the starting twin.")
+@click.option("-c", "--cycle", "cycle", default="udds", show_default=True, help="Cycle of the measured test (bundled name or file).")
+@click.option("--measured-wh-per-mile", type=float, help="The test's wall energy [Wh/mi] (EPA: 33705 / MPGe).")
+@click.option("--measured-wh-per-km", type=float, help="The test's wall energy [Wh/km], instead of per mile.")
+@click.option("-p", "--predict", "predict", multiple=True, default=("hwfet",), show_default=True,
+              help="Cycle(s) to predict with the calibrated twin (repeat).")
+@click.option("--dynamometer/--road", default=True, show_default=True,
+              help="Dynamometer: all braking at the driven axle (regeneration share free up to 1).")
+@click.option("--measurement-sd", type=float, default=0.02, show_default=True,
+              help="Test repeatability and model error, as a fraction.")
+@_OUT
+def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float | None,
+                          measured_wh_per_km: float | None, predict: tuple[str, ...], dynamometer: bool,
+                          measurement_sd: float, output: Path | None) -> None:
+    """Calibrate a twin on one lab test result and predict other cycles.
+
+    The twin's drivetrain loss scale and regeneration share are updated from
+    the one result by Bayes' rule (see docs/calibration.md); the prediction
+    comes with a standard deviation. The calibrated vehicle is written as TOML
+    with -o.
+
+    
+    Examples:
+      twinloop vehicle calibrate-lab -v epa2022:nissan_leaf_kwb115_c0 --measured-wh-per-mile 192
+      twinloop vehicle calibrate-lab -v my_car.toml -c wltc_3b --measured-wh-per-km 150 -p udds -p us06 -o my_car_cal.toml
+    """
+    from twinloop.cycles import load_cycle
+    from twinloop.errors import ValidationError
+    from twinloop.twin.calibrate import calibrate_on_lab_test
+
+    if (measured_wh_per_mile is None) == (measured_wh_per_km is None):
+        raise ValidationError("--measured-wh-per-mile / --measured-wh-per-km", "exactly one of them",
+                              "both" if measured_wh_per_mile is not None else "neither")
+    measured = (measured_wh_per_mile / 1609.344 if measured_wh_per_mile is not None
+                else (measured_wh_per_km or 0.0) / 1000.0) * 3600.0
+    spec = resolve_vehicle(vehicle)
+    if dynamometer:
+        spec = spec.with_changes(regen_axle_share=1.0)
+    cal = calibrate_on_lab_test(spec, load_cycle(cycle), measured, measurement_sd=measurement_sd)
+    click.echo(f"{spec.name}: loss scale {cal.loss_scale:.3f}, regeneration share {cal.regen_share:.3f}")
+    per = 1609.344 if measured_wh_per_mile is not None else 1000.0
+    unit = "Wh/mi" if measured_wh_per_mile is not None else "Wh/km"
+    for name in predict:
+        mean, sd = cal.predict(load_cycle(name))
+        click.echo(f"  {name:10s} {mean * per / 3600:7.1f} ± {sd * per / 3600:.1f} {unit} (wall, 1 sd)")
+    if output is not None:
+        _emit(cal.spec, output)
 
 
 def register(group: click.Group) -> None:

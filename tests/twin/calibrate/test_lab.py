@@ -58,9 +58,10 @@ def test_recovers_the_other_cycle_of_a_vehicle_generated_by_the_model(leaf):
     prior = LabPrior(mean=(0.0, 0.8), cov=((0.25, 0.0), (0.0, 1e-4)), source="test")
     cal = calibrate_on_lab_test(leaf, UDDS, truth["udds"], prior=prior, measurement_sd=0.005)
     assert cal.loss_scale == pytest.approx(1.6, rel=0.05)
-    mean, sd = cal.predict(HWFET)
+    mean, sd = cal.predict(HWFET, model_error=0.0)
     assert mean == pytest.approx(truth["hwfet"], rel=0.01)
     assert 0 < sd < 0.02 * mean
+    assert cal.predict(HWFET)[1] > 0.033 * mean  # the cycle-to-cycle model error is added by default
     assert cal.spec.constant_loss == pytest.approx(leaf.constant_loss * cal.loss_scale)
     assert cal.spec.regen_axle_share == pytest.approx(cal.regen_share)
 
