@@ -24,7 +24,6 @@ import pyarrow as pa
 
 from twinloop.errors import StoreError, UnknownNameError, ValidationError
 from twinloop.signals.catalog import SignalCatalog, default_catalog
-from twinloop.store.trips import detect_trips
 
 __all__ = [
     "AGGREGATES",
@@ -486,49 +485,13 @@ class SqlTelemetryStore(abc.ABC):
 
         Uses key-on/key-off (``Vehicle.LowVoltageSystemState``) when the
         vehicle has that signal, else gaps longer than `gap` seconds in its
-        speed samples (or in all samples when it has no speed).
+        speed samples (or in all samples when it has no speed). Ingestion
+        updates trips incrementally with the same rules
+        (:func:`twinloop.store.trips.update_trips`).
         """
-        vid = self.vehicle_id(vin)
-        ids = dict(self._fetchall("SELECT path, signal_id FROM signals"))
-        key = None
-        if IGNITION in ids:
-            rows = self._fetch_arrow(
-                "SELECT time, value FROM samples WHERE vehicle_id = ? AND signal_id = ? ORDER BY time",
-                [vid, ids[IGNITION]],
-            )
-            if rows.num_rows:
-                key = rows
-        if key is not None:
-            t = key.column("time").cast(pa.int64()).to_numpy()
-            trips = detect_trips(t, key.column("value").to_numpy(), gap)
-        else:
-            if SPEED in ids:  # one sample per (signal, time): no DISTINCT needed
-                sql = f"SELECT time FROM samples WHERE vehicle_id = ? AND signal_id = {int(ids[SPEED])} ORDER BY time"
-            else:
-                sql = "SELECT DISTINCT time FROM samples WHERE vehicle_id = ? ORDER BY time"
-            rows = self._fetch_arrow(sql, [vid])
-            trips = detect_trips(rows.column("time").cast(pa.int64()).to_numpy(), None, gap)
-        with self._transaction():
-            self._execute("DELETE FROM trips WHERE vehicle_id = ?", [vid])
-            if trips:
-                self._insert_arrow(
-                    "trips",
-                    pa.table(
-                        {
-                            "vehicle_id": pa.array([vid] * len(trips), pa.int32()),
-                            "trip_no": pa.array(range(1, len(trips) + 1), pa.int32()),
-                            "start_time": pa.array([x.start for x in trips], pa.int64()).cast(
-                                pa.timestamp("us")
-                            ),
-                            "end_time": pa.array([x.end for x in trips], pa.int64()).cast(
-                                pa.timestamp("us")
-                            ),
-                            "samples": pa.array([x.samples for x in trips], pa.int64()),
-                            "method": pa.array([x.method for x in trips], pa.string()),
-                        }
-                    ),
-                )
-        return len(trips)
+        from twinloop.store.trips import update_trips  # trips.py builds on this module
+
+        return update_trips(self, vin, None, gap)
 
     def trips(self, vin: str) -> pa.Table:
         """Trips of `vin`: trip_no, start_time, end_time, duration_s, samples, method."""
