@@ -143,8 +143,10 @@ def import_fastsim_command(file: Path, name: str | None, output: Path | None) ->
 
     FILE is YAML as fastsim.Vehicle.to_yaml() writes it. Chassis, mass,
     motor power, battery energy and power, battery and cabin thermal values,
-    HVAC and auxiliary power are mapped; FASTSim's efficiency maps are not
-    (docs/vehicle-spec.md has the table). FASTSim itself is not needed.
+    HVAC and auxiliary power are mapped; the motor's efficiency curve is
+    fitted into the copper and constant loss coefficients, and braking follows
+    FASTSim (all of it offered to the motor, regen_axle_share = 1).
+    docs/vehicle-spec.md has the table. FASTSim itself is not needed.
 
     \b
     Examples:

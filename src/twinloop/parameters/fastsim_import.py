@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from twinloop.errors import SpecificationError
@@ -83,7 +84,15 @@ def fastsim_vehicle_spec(path_or_text: str | Path, name: str | None = None) -> V
       cabin-to-ambient conductance at standstill [W K-1];
     - heat-pump COP at 7 °C = ``frac_of_ideal_cop × T_set / (T_set − 280.15 K)``,
       cooling COP = ``frac_of_ideal_cop × T_set / (308.15 K − T_set)``
-      (Carnot at 7 °C and 35 °C ambient), clipped to [0.5, 8].
+      (Carnot at 7 °C and 35 °C ambient), clipped to [0.5, 8];
+    - motor loss: ``copper_loss`` and ``constant_loss`` fitted by least squares to
+      ``em.eff_interp_achieved`` (efficiency over output-power fraction, motor and
+      power electronics lumped, as twinloop's loss model) at its nodes above zero,
+      read at the motor's base speed, where torque fraction equals power fraction;
+      ``iron_loss`` and ``windage_loss`` are set to 0, since a curve without a
+      speed axis cannot separate them from the constant. ``sources`` records the
+      fit's RMS efficiency error;
+    - ``regen_axle_share = 1``: FASTSim 3 offers all braking to the motor.
     """
     text, where = _read(path_or_text)
     try:
@@ -204,10 +213,12 @@ def _map(r: _Reader, doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
     put("motor_peak_power", "drivetrain.motor_peak_power_kw", r.number(f"{bev}.em.pwr_out_max_watts", True),
         f"{bev}.em.pwr_out_max_watts")
-    peak = _peak_efficiency(r.get(f"{bev}.em.eff_interp_achieved"))
-    if peak is not None:
-        src["drivetrain.motor_loss"] = (f"not mapped: FASTSim's motor efficiency map (peak {peak:.3f}) "
-                                        "has no torque-speed form; twinloop's default loss model is used")
+    _map_motor_loss(r, v, src, f"{bev}.em.eff_interp_achieved")
+    # FASTSim 3 has no friction-brake share: every braking watt goes to the motor, and
+    # the friction brake takes only what the motor or battery limits refuse.
+    v["regen_axle_share"] = 1.0
+    src["drivetrain.regen_axle_share"] = ("FASTSim 3 convention: all braking offered to the motor "
+                                          "(no friction-brake share; friction only beyond motor and battery limits)")
     gear = r.get(f"{bev}.transmission.eff_interp")
     if isinstance(gear, dict) and "Constant" in gear:
         gear = gear["Constant"]
@@ -277,18 +288,134 @@ def _map_hvac(r: _Reader, put: Any) -> None:
                 "× Carnot COP from 7 °C ambient to the set point")
 
 
-def _peak_efficiency(interp: Any) -> float | None:
-    if not isinstance(interp, dict):
+def _map_motor_loss(r: _Reader, v: dict[str, Any], src: dict[str, str], path: str) -> None:
+    """Fit copper and constant loss to FASTSim's efficiency over output-power fraction."""
+    curve = _efficiency_curve(r, path)
+    if curve is None:
+        return
+    fraction, efficiency = curve
+    if fraction.size < 2:
+        src["drivetrain.motor_loss"] = (f"not mapped: FASTSim {path} has fewer than two nodes above zero "
+                                        "power; twinloop's default loss model is used")
+        return
+    copper, constant = (float(f"{k:.6g}") for k in _fit_motor_loss(fraction, efficiency))
+    error = _motor_efficiency(fraction, copper, constant) - efficiency
+    rms = float(np.sqrt(np.mean(error**2)))
+    worst = int(np.argmax(np.abs(error)))
+    v.update(copper_loss=copper, iron_loss=0.0, windage_loss=0.0, constant_loss=constant)
+    for field in ("copper_loss", "iron_loss", "windage_loss", "constant_loss"):
+        r.origin[field] = path
+    src["drivetrain.motor_loss"] = (
+        f"FASTSim {path}: copper and constant loss fitted by least squares to its efficiency over "
+        f"output-power fraction ({fraction.size} nodes above zero), read at the motor's base speed; "
+        f"iron and windage loss 0 (the curve has no speed axis); RMS efficiency error {rms:.4f}, "
+        f"largest {error[worst]:+.4f} at {fraction[worst]:g} of peak power"
+    )
+
+
+def _efficiency_curve(r: _Reader, path: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """FASTSim's 1-D efficiency interpolator as (fraction, efficiency) nodes with fraction > 0."""
+    interp = r.get(path)
+    if interp is None:
         return None
-    values = interp.get("data", {}).get("values") if isinstance(interp.get("data"), dict) else None
-    flat: list[float] = []
+    data = interp.get("data") if isinstance(interp, dict) else None
+    grid = data.get("grid") if isinstance(data, dict) else None
+    if isinstance(grid, list) and len(grid) == 1:  # one axis
+        grid = grid[0]
+    fraction, efficiency = _numbers(grid), _numbers(data.get("values") if isinstance(data, dict) else None)
+    if fraction is None or efficiency is None or fraction.size != efficiency.size or fraction.size < 2:
+        sizes = [None if a is None else a.size for a in (fraction, efficiency)]
+        raise SpecificationError(path, "a 1-D interpolator: data.grid (one axis) and data.values, "
+                                 "at least 2 numbers each, of equal length",
+                                 f"{sizes[0]} grid nodes and {sizes[1]} values", r.where)
+    if np.any(np.diff(fraction) <= 0) or fraction[0] < -1.0 or fraction[-1] > 1.0:
+        raise SpecificationError(f"{path}.data.grid", "increasing power fractions in [-1, 1]",
+                                 fraction.tolist(), r.where)
+    if np.any(efficiency <= 0.0) or np.any(efficiency > 1.0):
+        raise SpecificationError(f"{path}.data.values", "efficiencies in (0, 1]", efficiency.tolist(), r.where)
+    # Zero output has no efficiency to fit (FASTSim reads that node below the first positive
+    # node and, clamping negative fractions to 0, for all regeneration); negative nodes,
+    # where a file has them, describe generating, which twinloop's symmetric model cannot take.
+    keep = fraction > 0.0
+    return fraction[keep], efficiency[keep]
 
-    def visit(x: Any) -> None:
-        if isinstance(x, list):
-            for y in x:
-                visit(y)
-        elif isinstance(x, int | float):
-            flat.append(float(x))
 
-    visit(values)
-    return max(flat) if flat else None
+def _numbers(node: Any) -> np.ndarray | None:
+    if isinstance(node, dict) and "data" in node:  # ndarray as serde writes it: {v, dim, data}
+        node = node["data"]
+    if not isinstance(node, list) or not node:
+        return None
+    try:
+        values = np.array([float(x) for x in node])
+    except (TypeError, ValueError):
+        return None
+    return None if np.any(np.isnan(values)) else values
+
+
+def _motor_efficiency(power_fraction: Any, copper_loss: float, constant_loss: float) -> Any:
+    r"""Efficiency [1] of twinloop's motor loss model at its base speed, motoring.
+
+    Parameters
+    ----------
+    power_fraction : array_like
+        Shaft power as a fraction of peak power [1], > 0.
+    copper_loss, constant_loss : float
+        Loss coefficients [1]; iron and windage loss taken as zero.
+
+    Notes
+    -----
+    At the base speed :math:`\omega_{base} = P_{peak}/T_{peak}` the torque fraction
+    equals the power fraction :math:`x`, so :func:`twinloop.physics.drivetrain.motor_loss`
+    with zero iron and windage loss reads
+
+    .. math:: \eta(x) = \frac{x}{x + k_c x^2 + k_0}
+
+    Examples
+    --------
+    >>> round(float(_motor_efficiency(0.5, 0.04, 0.002)), 4)
+    0.9766
+    """
+    x = np.asarray(power_fraction, dtype=float)
+    return x / (x + copper_loss * x * x + constant_loss)
+
+
+def _fit_motor_loss(power_fraction: Any, efficiency: Any) -> tuple[float, float]:
+    r"""Copper and constant loss coefficients that best reproduce an efficiency curve.
+
+    Parameters
+    ----------
+    power_fraction : array_like
+        Output (shaft) power as a fraction of peak power [1], > 0.
+    efficiency : array_like
+        Efficiency [1] at each fraction, in the FASTSim sense: electric input
+        power = shaft power / efficiency when motoring.
+
+    Returns
+    -------
+    (float, float)
+        ``copper_loss`` and ``constant_loss`` [1], each in [0, 0.5], minimising the
+        squared efficiency error of :func:`_motor_efficiency` over the nodes.
+
+    Notes
+    -----
+    FASTSim's loss at output power :math:`P` is :math:`P\,(1/\eta(P/P_{max}) - 1)`, a
+    function of power alone. twinloop's loss depends on torque and speed; read at
+    the base speed (torque fraction = power fraction) it is
+    :math:`P_{peak}(k_c x^2 + k_i + k_w + k_0)`, so only the copper term and the sum
+    of the speed-dependent terms are identifiable from a power-only curve. The
+    sum is given to ``constant_loss``.
+
+    Examples
+    --------
+    >>> x = [0.1, 0.2, 0.5, 1.0]
+    >>> kc, k0 = _fit_motor_loss(x, _motor_efficiency(x, 0.05, 0.003))
+    >>> round(kc, 6), round(k0, 6)
+    (0.05, 0.003)
+    """
+    from scipy.optimize import least_squares
+
+    x = np.asarray(power_fraction, dtype=float)
+    eta = np.asarray(efficiency, dtype=float)
+    fit = least_squares(lambda k: _motor_efficiency(x, k[0], k[1]) - eta, x0=[0.04, 0.002],
+                        bounds=([0.0, 0.0], [0.5, 0.5]), xtol=1e-14, ftol=1e-14, gtol=1e-14)
+    return float(fit.x[0]), float(fit.x[1])
