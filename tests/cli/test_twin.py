@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from twinloop.cli import main
+from twinloop.cycles import Cycle, load_cycle
 from twinloop.parameters import resolve_vehicle
+from twinloop.signals import default_catalog
+from twinloop.sim import Scenario, simulate
 from twinloop.store import PostgresStore
 
 LEAF = "nissan_leaf_40kwh_2018"
+CYCLES = ("udds", "hwfet", "us06", "wltc_3b", "nrel13", "wltc_3a")
 
 
 @pytest.fixture
@@ -87,5 +93,101 @@ def test_the_store_option_reaches_postgresql(cli, fresh_pg_url):
 
 
 def test_help_teaches_with_examples(cli):
-    for cmd in (["create"], ["show"], ["list"], ["models"], ["restore"], []):
+    for cmd in (["create"], ["show"], ["list"], ["models"], ["restore"], ["sync"], ["calibrate"], ["update"], []):
         assert "Example" in cli(*cmd, "--help").output
+
+
+# ---- from telemetry to twin ---------------------------------------------------------------
+def telemetry_file(path, n, seed, start, payload=0.0):
+    """A wide Parquet file in VSS units: `n` simulated Leaf trips over the bundled cycles, 3 h apart."""
+    rng = np.random.default_rng(seed)
+    catalog = default_catalog()
+    parts = []
+    for i in range(n):
+        c = load_cycle(CYCLES[i % len(CYCLES)])
+        cycle = Cycle(c.name, c.time, c.vehicle_speed * rng.uniform(0.8, 1.05), c.road_grade)
+        r = simulate(resolve_vehicle(LEAF), Scenario(cycle, payload=payload, soc_start=rng.uniform(0.5, 0.95)), record=True)
+        s = {k: v[0] for k, v in r.series.items()}
+        si = {
+            "Vehicle.Speed": s["vehicle_speed"],
+            "Vehicle.Powertrain.TractionBattery.CurrentCurrent": s["battery_current"],
+            "Vehicle.Powertrain.TractionBattery.CurrentVoltage": s["battery_voltage"],
+            "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": s["state_of_charge"],
+            "Vehicle.Powertrain.TractionBattery.Temperature.Average": s["battery_temperature"],
+            "Vehicle.Exterior.AirTemperature": np.full(r.time.size, 293.15),
+        }
+        key = np.full(r.time.size, "ON", dtype=object)
+        key[-1] = "OFF"
+        parts.append(
+            pd.DataFrame(
+                {
+                    "time": pd.Timestamp(start) + pd.Timedelta(hours=3 * i) + pd.to_timedelta(r.time, unit="s"),
+                    **{p: catalog[p].from_si(v) for p, v in si.items()},
+                    "Vehicle.LowVoltageSystemState": key,
+                }
+            )
+        )
+    pd.concat(parts, ignore_index=True).to_parquet(path, index=False)
+    return path
+
+
+def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
+    runner = CliRunner()
+
+    def ingest(path):
+        result = runner.invoke(main, ["ingest", str(path), "--vehicle", "CAR7"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+    cli("create", "CAR7", "--vehicle", LEAF)
+    ingest(telemetry_file(tmp_path / "may.parquet", 12, seed=0, start="2024-05-01T06:00Z"))
+    out = cli("calibrate", "CAR7").output
+    assert out.startswith("calibrated CAR7 on 12 trips (2024-05-01T06:00:00+00:00 to 2024-05-02T15:00:00+00:00): v2 physics, champion, validation RMSE ")
+    assert "skipped" not in out
+
+    synced = cli("sync", "CAR7").output
+    assert synced.startswith("synced CAR7 to 2024-05-02T") and "state_of_charge 0." in synced
+    state = json.loads(cli("show", "CAR7", "--format", "json").output)["state"]
+    assert 0 < state["state_of_charge"] < 1 and state["odometer"] > 100e3
+
+    # a month later the car carries 300 kg more
+    ingest(telemetry_file(tmp_path / "june.parquet", 12, seed=1, start="2024-06-01T06:00Z", payload=300.0))
+    lines = cli("update", "CAR7").output.splitlines()
+    assert lines[0].startswith("scored v2 on 12 new trips: RMSE ")
+    assert lines[1].startswith("drift: detected at trip ") and "consumption above the model" in lines[1]
+    assert lines[2].startswith("recalibrated: v3 (champion), validation RMSE ")
+    assert lines[3] == "serving: v3 (physics)"
+    models = json.loads(cli("models", "CAR7", "--format", "json").output)
+    assert [(m["version"], m["status"], m["reason"]) for m in models] == [
+        (1, "retired", "initial"), (2, "retired", "calibration"), (3, "champion", "drift"),
+    ]
+    assert cli("update", "CAR7").output.splitlines() == [
+        "no new trips of CAR7 starting from 2024-06-02T15:00:00+00:00", "serving: v3 (physics)",
+    ]
+
+
+def test_calibrate_lists_the_trips_it_skipped(cli, tmp_path):
+    path = telemetry_file(tmp_path / "t.parquet", 11, seed=2, start="2024-05-01T06:00Z")
+    short = pd.read_parquet(path)
+    short = short[short["time"] < pd.Timestamp("2024-05-01T06:01Z")]  # the first trip cut to 60 s
+    rest = pd.read_parquet(path)
+    rest = rest[rest["time"] >= pd.Timestamp("2024-05-01T08:00Z")]
+    pd.concat([short, rest], ignore_index=True).to_parquet(path, index=False)
+    cli("create", "CAR8", "--vehicle", LEAF)
+    CliRunner().invoke(main, ["ingest", str(path), "--vehicle", "CAR8"], catch_exceptions=False)
+    lines = cli("calibrate", "CAR8").output.splitlines()
+    assert lines[0].startswith("calibrated CAR8 on 10 trips (2024-05-01T09:00:00+00:00 to ")
+    assert lines[1].startswith("  skipped trip 1 (2024-05-01T06:00:00+00:00): too short: ")
+
+
+def test_telemetry_errors_are_one_line(cli):
+    cli("create", "CAR9", "--vehicle", LEAF)
+    for cmd in ("sync", "calibrate", "update"):
+        unknown = cli(cmd, "CAR8", code=2).output
+        assert unknown.strip() == "error: unknown twin 'CAR8'; did you mean 'CAR9'? `twinloop twin list` shows them."
+    no_trips = cli("calibrate", "CAR9", code=2).output
+    assert no_trips.startswith("error: CAR9 has no trips in the store; ingest telemetry with Vehicle.Speed")
+    assert no_trips.count("\n") == 1
+    assert "was never calibrated on data" in cli("update", "CAR9", code=2).output
+    assert "no telemetry of CAR9 in the store" in cli("sync", "CAR9", code=2).output
+    bad = cli("calibrate", "CAR9", "--since", "last week", code=2).output
+    assert "--since: expected an ISO 8601 time" in bad and "Traceback" not in bad

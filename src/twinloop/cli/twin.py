@@ -1,8 +1,9 @@
-"""``twinloop twin``: create, list and inspect vehicle twins and their model versions."""
+"""``twinloop twin``: create, list and inspect vehicle twins; keep them current from telemetry."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import click
@@ -67,6 +68,12 @@ def twin_group() -> None:
       twinloop twin show 5YJ3E1EA7KF000001 --format json
       twinloop twin models 5YJ3E1EA7KF000001
       twinloop twin restore 5YJ3E1EA7KF000001 1
+
+    \b
+    From the vehicle's telemetry (after `twinloop ingest ... --vehicle VIN`):
+      twinloop twin sync 5YJ3E1EA7KF000001        state of charge, temperatures, odometer
+      twinloop twin calibrate 5YJ3E1EA7KF000001   fit the model to the stored trips
+      twinloop twin update 5YJ3E1EA7KF000001      score new trips, recalibrate on drift
     """
 
 
@@ -206,6 +213,144 @@ def restore_cmd(vin: str, version: int, store_url: str | None) -> None:
     with _store(store_url) as store:
         new = open_twin(store, vin).registry.restore(version, created_by="twinloop twin restore")
     click.echo(f"restored v{version} of {vin} as v{new.version} (champion)")
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    from twinloop.errors import ValidationError
+    from twinloop.twin.record import utc
+
+    if value is None:
+        return None
+    try:
+        return utc(datetime.fromisoformat(value))
+    except ValueError:
+        raise ValidationError(option, "an ISO 8601 time such as 2024-05-01 or 2024-05-01T06:00Z", value) from None
+
+
+def _skipped(trips: Any) -> list[str]:
+    skipped = trips[~trips["used"]]
+    return [
+        f"  skipped trip {row.trip_no} ({start.isoformat()}): {row.reason}"
+        for start, row in skipped.iterrows()
+    ]
+
+
+def _wh_per_km(value: float | None) -> str:
+    return "unknown" if value is None else f"{value / 3.6:.2f} Wh/km"
+
+
+@twin_group.command("sync")
+@click.argument("vin")
+@_STORE
+def sync_cmd(vin: str, store_url: str | None) -> None:
+    """Set the twin's state from the latest telemetry of its vehicle.
+
+    \b
+    State of charge, state of health, battery and cabin temperature take the
+    latest stored sample of their signal; the odometer takes the latest
+    Vehicle.TraveledDistance or, without it, adds the distance driven since
+    the last sync.
+
+    \b
+    Example:
+      twinloop twin sync 5YJ3E1EA7KF000001 --store fleet.duckdb
+    """
+    from twinloop.twin.service import open_twin
+    from twinloop.twin.telemetry import sync_state
+
+    with _store(store_url) as store:
+        s = sync_state(open_twin(store, vin)).record.state
+    assert s.updated_at is not None
+    kelvin = "{:.1f} K"
+    click.echo(
+        f"synced {vin} to {s.updated_at.isoformat()}:"
+        f" state_of_charge {_num(s.state_of_charge, '{:.3f}')},"
+        f" battery_temperature {_num(s.battery_temperature, kelvin)},"
+        f" odometer {_num(None if s.odometer is None else s.odometer / 1000, '{:.1f} km')}"
+    )
+
+
+@twin_group.command("calibrate")
+@click.argument("vin")
+@click.option("--since", help="Use trips starting at or after this time (ISO 8601, UTC unless zoned).")
+@click.option("--until", help="Use trips starting before this time (ISO 8601).")
+@_STORE
+def calibrate_cmd(vin: str, since: str | None, until: str | None, store_url: str | None) -> None:
+    """Calibrate the twin's model on its vehicle's stored trips; the result becomes champion.
+
+    \b
+    Each trip needs speed, battery current and voltage and ambient
+    temperature, without gaps over 10 s, and at least 1 km and 2 min of
+    driving; others are skipped and listed. At least 10 usable trips are
+    needed (the last quarter is held out for the validation error).
+
+    \b
+    Examples:
+      twinloop twin calibrate 5YJ3E1EA7KF000001
+      twinloop twin calibrate 5YJ3E1EA7KF000001 --since 2024-05-01 --store fleet.duckdb
+    """
+    from twinloop.twin.service import open_twin
+    from twinloop.twin.telemetry import calibrate_from_store
+
+    start, end = _when(since, "--since"), _when(until, "--until")
+    with _store(store_url) as store:
+        result = calibrate_from_store(open_twin(store, vin), start, end, created_by="twinloop twin calibrate")
+    v, trips = result.version, result.trips
+    assert v.training_start is not None and v.training_end is not None
+    click.echo(
+        f"calibrated {vin} on {int(trips['used'].sum())} trips"
+        f" ({v.training_start.isoformat()} to {v.training_end.isoformat()}):"
+        f" v{v.version} {v.kind}, {v.status}, validation RMSE {_wh_per_km(v.validation_error)}"
+    )
+    for line in _skipped(trips):
+        click.echo(line)
+
+
+@twin_group.command("update")
+@click.argument("vin")
+@click.option("--since", help="Score trips starting at or after this time (default: after the champion's training window).")
+@_STORE
+def update_cmd(vin: str, since: str | None, store_url: str | None) -> None:
+    """Score the champion on new trips; on drift, recalibrate and register the result.
+
+    \b
+    A CUSUM chart of the champion's residuals on the trips after its
+    training window raises the alarm; the model is then refitted on the
+    trips since the estimated shift and becomes champion if it beats the
+    old one on held-out trips. A failed refit keeps the champion.
+
+    \b
+    Example:
+      twinloop twin update 5YJ3E1EA7KF000001 --store fleet.duckdb
+    """
+    from twinloop.twin.service import open_twin
+    from twinloop.twin.telemetry import update_from_store
+
+    with _store(store_url) as store:
+        result = update_from_store(open_twin(store, vin), _when(since, "--since"), created_by="twinloop twin update")
+    out, trips = result.outcome, result.trips
+    if out is None:
+        after = "" if result.since is None else f" starting from {result.since.isoformat(timespec='seconds')}"
+        click.echo(f"no new trips of {vin}{after}\nserving: v{result.serving.version} ({result.serving.kind})")
+        return
+    lines = [f"scored v{out.champion} on {len(trips[trips['used']])} new trips: RMSE {_wh_per_km(out.error)}"]
+    if out.drift:
+        chart = out.cusum
+        assert chart.change_start is not None and chart.alarm is not None
+        lines.append(
+            f"drift: detected at trip {chart.alarm + 1} of {len(trips[trips['used']])}"
+            f" (consumption {'above' if chart.direction > 0 else 'below'} the model"
+            f" since trip {chart.change_start + 1})"
+        )
+        new = out.new_version
+        assert new is not None
+        lines.append(
+            f"recalibrated: v{new.version} ({new.status}), validation RMSE {_wh_per_km(new.validation_error)}"
+        )
+    else:
+        lines.append("drift: none")
+    lines.append(f"serving: v{result.serving.version} ({result.serving.kind})")
+    click.echo("\n".join(lines + _skipped(trips)))
 
 
 def register(group: click.Group) -> None:

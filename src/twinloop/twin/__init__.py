@@ -22,6 +22,7 @@ from twinloop.twin.service import (
     create_twin,
     open_twin,
 )
+from twinloop.twin.telemetry import calibrate_from_store, sync_state, trip_table, update_from_store
 
 __all__ = [
     "MODEL_TYPES",
@@ -37,8 +38,12 @@ __all__ = [
     "TwinRepository",
     "TwinState",
     "calibrate",
+    "calibrate_from_store",
     "check_drift_and_recalibrate",
     "create_twin",
     "cusum",
     "open_twin",
+    "sync_state",
+    "trip_table",
+    "update_from_store",
 ]

@@ -1,0 +1,525 @@
+"""From stored telemetry to the twin: trip tables, the current state, calibration and drift.
+
+The twin's consumption models learn from whole trips (one row of
+:data:`twinloop.learn.features.FEATURES` and the measured battery energy per
+distance each). This module builds that table from the samples in the
+telemetry store (:func:`trip_table`), keeps the twin's state current
+(:func:`sync_state`) and closes the loop through the twin service
+(:func:`calibrate_from_store`, :func:`update_from_store`).
+
+Signals read (VSS paths, SI in the store):
+
+=========================================================  ==========================  ========
+``Vehicle.Speed``                                          vehicle speed [m s-1]        required
+``Vehicle.Powertrain.TractionBattery.CurrentCurrent``      battery current [A]          required
+``Vehicle.Powertrain.TractionBattery.CurrentVoltage``      battery voltage [V]          required
+``Vehicle.Exterior.AirTemperature``                        ambient temperature [K]      required
+``Vehicle.Private.Twinloop.RoadGrade``                     road grade [1]               if stored
+=========================================================  ==========================  ========
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from twinloop.errors import CalibrationError, DataError, ValidationError
+from twinloop.learn.features import TARGET, feature_frame, trip_features
+from twinloop.quantities import check
+from twinloop.store.base import SqlTelemetryStore, TelemetryStore
+from twinloop.twin import service
+from twinloop.twin.record import TwinState, utc
+from twinloop.twin.registry import MIN_RECALIBRATION_TRIPS, ModelVersion
+from twinloop.twin.service import DriftOutcome, Twin
+
+__all__ = [
+    "REQUIRED_SIGNALS",
+    "STATE_SIGNALS",
+    "StoreCalibration",
+    "StoreUpdate",
+    "TripTableOptions",
+    "calibrate_from_store",
+    "sync_state",
+    "trip_table",
+    "update_from_store",
+]
+
+SPEED = "Vehicle.Speed"
+CURRENT = "Vehicle.Powertrain.TractionBattery.CurrentCurrent"
+VOLTAGE = "Vehicle.Powertrain.TractionBattery.CurrentVoltage"
+AMBIENT = "Vehicle.Exterior.AirTemperature"
+GRADE = "Vehicle.Private.Twinloop.RoadGrade"
+ODOMETER = "Vehicle.TraveledDistance"
+
+#: Signals every usable trip needs (ambient can be replaced by a default, see TripTableOptions).
+REQUIRED_SIGNALS = (SPEED, CURRENT, VOLTAGE, AMBIENT)
+
+#: Twin state field -> the signal whose latest sample sets it.
+STATE_SIGNALS: dict[str, str] = {
+    "state_of_charge": "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current",
+    "state_of_health": "Vehicle.Powertrain.TractionBattery.StateOfHealth",
+    "battery_temperature": "Vehicle.Powertrain.TractionBattery.Temperature.Average",
+    "cabin_temperature": "Vehicle.Cabin.HVAC.AmbientAirTemperature",
+    "odometer": ODOMETER,
+}
+
+_META_COLUMNS = ["trip_no", "end", "duration", "samples", "used", "reason"]
+_US = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class TripTableOptions:
+    """Which stored trips :func:`trip_table` accepts.
+
+    Attributes
+    ----------
+    min_distance : float
+        Shortest trip used [m]; shorter trips say little about road load.
+    min_duration : float
+        Shortest trip used [s].
+    max_gap : float
+        Longest pause allowed between two samples of a required signal,
+        or between the trip's start or end and its first or last sample [s].
+        Integrating power or speed across a longer gap would guess.
+    ambient_temperature : float or None
+        Ambient temperature [K] for trips without ``Vehicle.Exterior.AirTemperature``
+        samples; None (default) skips such trips.
+    """
+
+    min_distance: float = 1000.0
+    min_duration: float = 120.0
+    max_gap: float = 10.0
+    ambient_temperature: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("min_distance", "min_duration", "max_gap"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ValidationError(name, "a finite number >= 0", value, "TripTableOptions")
+        if self.max_gap <= 0:
+            raise ValidationError("max_gap", "a number > 0 s", self.max_gap, "TripTableOptions")
+        if self.ambient_temperature is not None:
+            check("ambient_temperature", self.ambient_temperature, "ambient_temperature", "TripTableOptions")
+
+
+class _Skip(Exception):
+    """Why one trip cannot be used; `kind` groups trips in the summary."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+def _seconds(index: pd.Index, start: datetime) -> npt.NDArray[np.float64]:
+    """Seconds from `start` of the store's times (naive UTC)."""
+    times = pd.DatetimeIndex(index)
+    if times.tz is not None:
+        times = times.tz_convert("UTC").tz_localize(None)
+    origin = pd.Timestamp(utc(start).replace(tzinfo=None))
+    return np.asarray((times - origin) / pd.Timedelta(seconds=1), dtype=float)
+
+
+def _samples(frame: pd.DataFrame, path: str, start: datetime) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    column = frame[path].dropna()
+    return _seconds(column.index, start), column.to_numpy(dtype=float)
+
+
+def _check_gaps(path: str, t: npt.NDArray[np.float64], duration: float, max_gap: float, start: datetime) -> None:
+    edges = np.concatenate([[0.0], t, [duration]])
+    steps = np.diff(edges)
+    worst = int(np.argmax(steps))
+    if steps[worst] > max_gap:
+        at = start + timedelta(seconds=float(edges[worst]))
+        raise _Skip(
+            "gap",
+            f"gap of {steps[worst]:.0f} s in {path} after {at.isoformat(timespec='seconds')} (limit {max_gap:g} s)",
+        )
+
+
+def _trip_row(
+    frame: pd.DataFrame, start: datetime, end: datetime, options: TripTableOptions
+) -> tuple[dict[str, float], float]:
+    """Features and measured energy per distance [J m-1] of one trip."""
+    duration = (end - start).total_seconds()
+    required = [p for p in REQUIRED_SIGNALS if not (p == AMBIENT and options.ambient_temperature is not None)]
+    missing = [p for p in required if frame[p].notna().sum() < (1 if p == AMBIENT else 2)]
+    if missing:
+        raise _Skip(f"no {missing[0]}", f"no samples of {', '.join(missing)}")
+    for path in (SPEED, CURRENT, VOLTAGE):
+        t, _ = _samples(frame, path, start)
+        _check_gaps(path, t, duration, options.max_gap, start)
+    t, v = _samples(frame, SPEED, start)
+    grade = None
+    if frame[GRADE].notna().any():
+        tg, g = _samples(frame, GRADE, start)
+        grade = np.interp(t, tg, g)
+    ambient = frame[AMBIENT].dropna()
+    temperature = float(ambient.mean()) if len(ambient) else float(options.ambient_temperature or 0.0)
+    try:
+        features = trip_features(t, v, grade, temperature)
+    except ValidationError as exc:
+        raise _Skip("invalid", f"unusable speed samples: {exc}") from None
+    if features["distance"] < options.min_distance or features["duration"] < options.min_duration:
+        raise _Skip(
+            "short",
+            f"too short: {features['distance']:.0f} m in {features['duration']:.0f} s"
+            f" (needs {options.min_distance:g} m and {options.min_duration:g} s)",
+        )
+    # Battery power on the union of current and voltage sample times: they may come in
+    # different CAN frames.
+    ti, current = _samples(frame, CURRENT, start)
+    tv, voltage = _samples(frame, VOLTAGE, start)
+    tu = np.union1d(ti, tv)
+    power = np.interp(tu, ti, current) * np.interp(tu, tv, voltage)
+    energy = float(np.trapezoid(power, tu))
+    return features, energy / features["distance"]
+
+
+def _stored_trips(store: TelemetryStore, vin: str) -> list[dict[str, Any]]:
+    rows = store.trips(vin).to_pylist()
+    for r in rows:
+        r["start_time"], r["end_time"] = utc(r["start_time"]), utc(r["end_time"])
+    return rows
+
+
+def _window_text(since: datetime | None, until: datetime | None) -> str:
+    parts = []
+    if since is not None:
+        parts.append(f"from {since.isoformat()}")
+    if until is not None:
+        parts.append(f"before {until.isoformat()}")
+    return (" starting " + " and ".join(parts)) if parts else ""
+
+
+def trip_table(
+    store: TelemetryStore,
+    vin: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    options: TripTableOptions | None = None,
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """One row of trip features and the measured energy per distance for each stored trip.
+
+    For each trip of `vin` in the store (:meth:`~twinloop.store.TelemetryStore.trips`)
+    that starts in ``[since, until)``, the signals of :data:`REQUIRED_SIGNALS`
+    (and road grade when stored) are read over the trip, the features come
+    from :func:`twinloop.learn.features.trip_features` on the speed samples,
+    and the target is the battery energy per distance
+
+    .. math:: y = \\frac{1}{d} \\int V(t)\\, I(t)\\, dt
+
+    with :math:`I` positive when discharging (the store's sign), integrated
+    by the trapezoidal rule over the current and voltage sample times, and
+    :math:`d` the distance of the speed samples.
+
+    Trips too short, with a gap in a required signal, or without one of
+    those signals are skipped; `meta` says why.
+
+    Parameters
+    ----------
+    store : TelemetryStore
+    vin : str
+        The vehicle.
+    since, until : datetime, optional
+        Only trips starting at or after `since` and before `until` (naive means UTC).
+    options : TripTableOptions, optional
+        Limits on distance, duration and gaps.
+
+    Returns
+    -------
+    X : pandas.DataFrame
+        Used trips, oldest first: the columns of :data:`~twinloop.learn.features.FEATURES`,
+        indexed by trip start (UTC ``DatetimeIndex`` named ``start``).
+    y : pandas.Series
+        Battery energy per distance of each used trip [J m-1], named
+        :data:`~twinloop.learn.features.TARGET`, same index.
+    meta : pandas.DataFrame
+        Every trip considered, indexed by start: ``trip_no``, ``end`` (UTC),
+        ``duration`` [s], ``samples`` (speed samples read), ``used`` (bool)
+        and ``reason`` (why it was skipped, else empty). ``meta[meta.used]``
+        lines up with `X`.
+
+    Raises
+    ------
+    DataError
+        If no trip is usable: the message says how many trips lack which
+        signal, have gaps or are too short.
+    UnknownNameError
+        If the store has no vehicle `vin`.
+    """
+    options = options or TripTableOptions()
+    lo = None if since is None else utc(since)
+    hi = None if until is None else utc(until)
+    trips = [
+        r for r in _stored_trips(store, vin)
+        if (lo is None or r["start_time"] >= lo) and (hi is None or r["start_time"] < hi)
+    ]
+    if not trips:
+        raise DataError(
+            f"{vin} has no trips{_window_text(lo, hi)} in the store; ingest telemetry with"
+            f" {', '.join(REQUIRED_SIGNALS)} (and Vehicle.LowVoltageSystemState for key-on/key-off) first"
+        )
+    signals = [*REQUIRED_SIGNALS, GRADE]
+    rows: list[dict[str, float]] = []
+    targets: list[float] = []
+    meta: list[dict[str, Any]] = []
+    kinds: Counter[str] = Counter()
+    for trip in trips:
+        start, end = trip["start_time"], trip["end_time"]
+        frame = store.read_frame(vin, signals, start, end + _US)
+        info: dict[str, Any] = {
+            "start": start, "trip_no": int(trip["trip_no"]), "end": end,
+            "duration": (end - start).total_seconds(), "samples": int(frame[SPEED].notna().sum()),
+        }
+        try:
+            features, target = _trip_row(frame, start, end, options)
+        except _Skip as skip:
+            kinds[skip.kind] += 1
+            meta.append({**info, "used": False, "reason": skip.reason})
+            continue
+        rows.append(features)
+        targets.append(target)
+        meta.append({**info, "used": True, "reason": ""})
+    meta_frame = pd.DataFrame(meta).set_index("start")[_META_COLUMNS]
+    meta_frame.index = pd.DatetimeIndex(meta_frame.index, name="start")
+    if not rows:
+        summary = ", ".join(f"{n} {_KIND_TEXT.get(k, k)}" for k, n in sorted(kinds.items()))
+        raise DataError(
+            f"none of the {len(trips)} trips of {vin}{_window_text(lo, hi)} can be used ({summary});"
+            f" a trip needs {', '.join(REQUIRED_SIGNALS)} without gaps over {options.max_gap:g} s"
+            f" and at least {options.min_distance:g} m and {options.min_duration:g} s of driving"
+        )
+    index = meta_frame.index[meta_frame["used"].to_numpy(dtype=bool)]
+    X = feature_frame(rows)
+    X.index = index
+    y = pd.Series(targets, index=index, name=TARGET, dtype=float)
+    return X, y, meta_frame
+
+
+_KIND_TEXT = {
+    "gap": "with gaps",
+    "short": "too short",
+    "invalid": "with unusable speed samples",
+    **{f"no {p}": f"without {p}" for p in REQUIRED_SIGNALS},
+}
+
+
+# ---- state --------------------------------------------------------------------------------
+def _latest(store: SqlTelemetryStore, vin: str, paths: Sequence[str]) -> dict[str, tuple[datetime, float]]:
+    """The latest sample of each signal of `vin` that has one: path -> (time UTC, value SI)."""
+    # The store has no "latest value" read; one indexed query per signal keeps this cheap.
+    vid = store.vehicle_id(vin)
+    ids = dict(store._fetchall("SELECT path, signal_id FROM signals"))
+    out: dict[str, tuple[datetime, float]] = {}
+    for path in paths:
+        if path not in ids:
+            continue
+        rows = store._fetchall(
+            "SELECT time, value FROM samples WHERE vehicle_id = ? AND signal_id = ? ORDER BY time DESC LIMIT 1",
+            [vid, int(ids[path])],
+        )
+        if rows:
+            out[path] = (utc(rows[0][0]), float(rows[0][1]))
+    return out
+
+
+def _distance(
+    store: TelemetryStore, vin: str, start: datetime | None, end: datetime, max_gap: float
+) -> float:
+    """Distance of the speed samples of `vin` in ``[start, end]`` [m], not bridging gaps over `max_gap` s."""
+    frame = store.read_frame(vin, [SPEED], start, end + _US)
+    speed = frame[SPEED].dropna()
+    if len(speed) < 2:
+        return 0.0
+    t = _seconds(speed.index, datetime(1970, 1, 1))
+    v = speed.to_numpy(dtype=float)
+    dt = np.diff(t)
+    step = 0.5 * (v[1:] + v[:-1]) * dt
+    return float(step[dt <= max_gap].sum())
+
+
+def sync_state(twin: Twin, *, max_gap: float = 60.0) -> Twin:
+    """Set the twin's state from the latest telemetry of its vehicle and store it.
+
+    Each field of :data:`STATE_SIGNALS` takes the latest stored sample of its
+    signal; fields whose signal has no sample keep their value. Without an
+    odometer signal (``Vehicle.TraveledDistance``) the odometer advances by
+    the distance of the speed samples since the last sync (steps longer than
+    `max_gap` [s] are pauses, not driving), starting from 0 when unknown, so
+    it then counts the distance driven in the stored telemetry.
+    ``updated_at`` becomes the time of the latest sample used.
+
+    Returns
+    -------
+    Twin
+        The twin with its updated record (also written through its repository).
+
+    Raises
+    ------
+    DataError
+        If the store holds none of those signals, nor speed, for the vehicle.
+
+    Examples
+    --------
+    >>> from twinloop.parameters import resolve_vehicle
+    >>> from twinloop.store import open_store
+    >>> from twinloop.twin.service import create_twin
+    >>> twin = create_twin(open_store("duckdb://:memory:"), "VIN1", resolve_vehicle("vw_id3_pro_2020"))
+    >>> sync_state(twin)
+    Traceback (most recent call last):
+    ...
+    twinloop.errors.DataError: no telemetry of VIN1 in the store gives its state (none of Vehicle.Powertrain.TractionBattery.StateOfCharge.Current, ..., Vehicle.Speed)
+    """
+    store = twin.store
+    latest = _latest(store, twin.vin, [*STATE_SIGNALS.values(), SPEED])
+    if not latest:
+        names = [*STATE_SIGNALS.values(), SPEED]
+        raise DataError(
+            f"no telemetry of {twin.vin} in the store gives its state (none of {names[0]}, ..., {names[-1]})"
+        )
+    state = twin.record.state
+    changes: dict[str, Any] = {
+        field: latest[path][1] for field, path in STATE_SIGNALS.items() if path in latest
+    }
+    updated_at = max(t for t, _ in latest.values())
+    if ODOMETER not in latest and SPEED in latest:
+        driven = _distance(store, twin.vin, state.updated_at, latest[SPEED][0], max_gap)
+        changes["odometer"] = (state.odometer or 0.0) + driven
+    new_state: TwinState = replace(state, **changes, updated_at=updated_at)  # validated again
+    record = twin.repository.update_state(twin.vin, new_state)
+    return replace(twin, record=record)
+
+
+# ---- calibration and drift ------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoreCalibration:
+    """What :func:`calibrate_from_store` did.
+
+    Attributes
+    ----------
+    version : ModelVersion
+        The new champion.
+    trips : pandas.DataFrame
+        The `meta` table of :func:`trip_table`: the trips used and those skipped, with why.
+    """
+
+    version: ModelVersion
+    trips: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class StoreUpdate:
+    """What :func:`update_from_store` found and did.
+
+    Attributes
+    ----------
+    outcome : DriftOutcome or None
+        The champion scored, its error on the new trips, the chart and the
+        version fitted after an alarm; None when no trip started since.
+    serving : ModelVersion
+        The champion after the update.
+    since : datetime or None
+        Start of the window scored (UTC).
+    trips : pandas.DataFrame
+        The `meta` table of :func:`trip_table` for the new trips (empty when none).
+    """
+
+    outcome: DriftOutcome | None
+    serving: ModelVersion
+    since: datetime | None
+    trips: pd.DataFrame
+
+    @property
+    def drift(self) -> bool:
+        """Whether the chart raised an alarm."""
+        return self.outcome is not None and self.outcome.drift
+
+
+def calibrate_from_store(
+    twin: Twin,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    options: TripTableOptions | None = None,
+    min_trips: int = MIN_RECALIBRATION_TRIPS,
+    created_by: str = "twinloop",
+) -> StoreCalibration:
+    """Calibrate the twin's champion on its stored trips and make the result the champion.
+
+    Builds :func:`trip_table` for trips starting in ``[since, until)`` and
+    calls :func:`twinloop.twin.service.calibrate`. The new version's
+    training window runs from the first to the last used trip's start.
+
+    Raises
+    ------
+    DataError
+        No usable trips (the message says what is missing).
+    CalibrationError
+        Too few usable trips, or trips that cannot separate the parameters;
+        the champion is kept.
+    """
+    X, y, meta = trip_table(twin.store, twin.vin, since, until, options)
+    version = service.calibrate(twin, X, y, created_by=created_by, min_trips=min_trips)
+    return StoreCalibration(version, meta)
+
+
+def update_from_store(
+    twin: Twin,
+    since: datetime | None = None,
+    *,
+    options: TripTableOptions | None = None,
+    k: float = 0.5,
+    h: float = 5.0,
+    margin: float = 0.0,
+    min_trips: int = MIN_RECALIBRATION_TRIPS,
+    created_by: str = "drift monitor",
+) -> StoreUpdate:
+    """Score the champion on the trips after its training window; recalibrate on drift.
+
+    Builds :func:`trip_table` for the trips starting after the champion's
+    training window (or at or after `since`, when given) and calls
+    :func:`twinloop.twin.service.check_drift_and_recalibrate`: a CUSUM chart
+    of the champion's standardised residuals, and on an alarm a refit on the
+    trips since the shift, registered with reason ``"drift"`` (champion if it
+    beats the old one on held-out trips, else challenger).
+
+    Raises
+    ------
+    CalibrationError
+        If the champion was never calibrated on data (run
+        :func:`calibrate_from_store` first), or if the refit after an alarm
+        fails: the drift event is written and the champion is kept.
+    DataError
+        If trips started after the window but none is usable. (No trip at
+        all is not an error: the result's `outcome` is None.)
+    """
+    champ = twin.registry.champion()
+    if champ is None:
+        raise CalibrationError(f"twin {twin.vin} has no champion model")
+    if champ.residual_band is None:
+        raise CalibrationError(
+            f"champion v{champ.version} of {twin.vin} was never calibrated on data;"
+            f" calibrate it first (`twinloop twin calibrate {twin.vin}`)"
+        )
+    if since is None and champ.training_end is not None:
+        since = champ.training_end + _US
+    since = None if since is None else utc(since)
+    if not any(since is None or r["start_time"] >= since for r in _stored_trips(twin.store, twin.vin)):
+        return StoreUpdate(None, champ, since, pd.DataFrame(columns=_META_COLUMNS))
+    X, y, meta = trip_table(twin.store, twin.vin, since, None, options)
+    outcome = service.check_drift_and_recalibrate(
+        twin, X, y, k=k, h=h, margin=margin, min_trips=min_trips, created_by=created_by
+    )
+    serving = twin.registry.champion()
+    assert serving is not None
+    return StoreUpdate(outcome, serving, since, meta)
+
