@@ -76,10 +76,25 @@ def simulate_trip(vehicle_name: str, trip_csv: Path) -> SimulatedTrip:
                          s["battery_voltage"], s["state_of_charge"], s["battery_temperature"])
 
 
+PARKED_AFTER = 300.0  # [s] standing still this long counts as parked (key off)
+
+
+def _parked(speed: npt.NDArray[np.float64], dt: float = 1.0) -> npt.NDArray[np.bool_]:
+    """Samples inside a standstill longer than PARKED_AFTER (the travel survey logs whole days)."""
+    still = np.concatenate([[False], speed < 0.1, [False]])
+    edges = np.flatnonzero(np.diff(still.astype(int)))
+    parked = np.zeros(speed.size, dtype=bool)
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if (stop - start) * dt > PARKED_AFTER:
+            parked[start:stop] = True
+    return parked
+
+
 def series(trip: SimulatedTrip) -> dict[str, npt.NDArray[np.float64]]:
     """SI series keyed by VSS path, with key-on for the trip and key-off at its end."""
     key = np.full(trip.time.size, 4.0)  # ON
-    key[-1] = 2.0  # OFF
+    key[_parked(trip.vehicle_speed)] = 2.0  # OFF while parked, so each drive is its own trip
+    key[-1] = 2.0
     return {
         "Vehicle.Speed": trip.vehicle_speed,
         "Vehicle.Powertrain.TractionBattery.CurrentCurrent": trip.battery_current,

@@ -334,3 +334,16 @@ def test_sync_without_telemetry_says_so(store):
     twin = create_twin(store, VIN, LEAF)
     with pytest.raises(DataError, match=f"no telemetry of {VIN} in the store gives its state"):
         sync_state(twin)
+
+
+def test_update_with_only_unusable_new_trips_is_a_quiet_no_op(store):
+    # A daily run after a day of short hops must not fail: nothing is scored, the reasons are listed.
+    twin = create_twin(store, VIN, LEAF)
+    write(store, drive(LEAF, 12, seed=0))
+    calibrate_from_store(twin)
+    hop = drive(LEAF, 1, seed=5, first=T0 + timedelta(days=30))[0]
+    write(store, [subset(hop, hop.time <= hop.time[0] + 60)])  # one minute of driving
+    result = update_from_store(twin)
+    assert result.outcome is None and result.serving.version == 2
+    assert len(result.trips) == 1 and not result.trips["used"].any()
+    assert "too short" in result.trips["reason"].iloc[0]

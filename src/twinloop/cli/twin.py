@@ -331,7 +331,10 @@ def update_cmd(vin: str, since: str | None, store_url: str | None) -> None:
     out, trips = result.outcome, result.trips
     if out is None:
         after = "" if result.since is None else f" starting from {result.since.isoformat(timespec='seconds')}"
-        click.echo(f"no new trips of {vin}{after}\nserving: v{result.serving.version} ({result.serving.kind})")
+        what = "no new trips" if trips.empty else f"no usable new trips ({len(trips)} skipped)"
+        click.echo(f"{what} of {vin}{after}\nserving: v{result.serving.version} ({result.serving.kind})")
+        for line in _skipped(trips):
+            click.echo(line)
         return
     lines = [f"scored v{out.champion} on {len(trips[trips['used']])} new trips: RMSE {_wh_per_km(out.error)}"]
     if out.drift:

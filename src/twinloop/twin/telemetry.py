@@ -206,6 +206,7 @@ def trip_table(
     since: datetime | None = None,
     until: datetime | None = None,
     options: TripTableOptions | None = None,
+    allow_empty: bool = False,
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """One row of trip features and the measured energy per distance for each stored trip.
 
@@ -233,6 +234,9 @@ def trip_table(
         Only trips starting at or after `since` and before `until` (naive means UTC).
     options : TripTableOptions, optional
         Limits on distance, duration and gaps.
+    allow_empty : bool
+        Return empty `X` and `y` (with `meta` saying why) instead of raising
+        when trips exist but none is usable.
 
     Returns
     -------
@@ -291,6 +295,8 @@ def trip_table(
         meta.append({**info, "used": True, "reason": ""})
     meta_frame = pd.DataFrame(meta).set_index("start")[_META_COLUMNS]
     meta_frame.index = pd.DatetimeIndex(meta_frame.index, name="start")
+    if not rows and allow_empty:
+        return feature_frame([]).set_axis(meta_frame.index[:0]), pd.Series([], name=TARGET, dtype=float), meta_frame
     if not rows:
         summary = ", ".join(f"{n} {_KIND_TEXT.get(k, k)}" for k, n in sorted(kinds.items()))
         raise DataError(
@@ -498,9 +504,9 @@ def update_from_store(
         If the champion was never calibrated on data (run
         :func:`calibrate_from_store` first), or if the refit after an alarm
         fails: the drift event is written and the champion is kept.
-    DataError
-        If trips started after the window but none is usable. (No trip at
-        all is not an error: the result's `outcome` is None.)
+    Trips that started after the window but cannot be used (too short, gaps)
+    are not an error either: the result's `outcome` is None and its `trips`
+    say why each was skipped, so a daily run does not fail on idle days.
     """
     champ = twin.registry.champion()
     if champ is None:
@@ -515,7 +521,9 @@ def update_from_store(
     since = None if since is None else utc(since)
     if not any(since is None or r["start_time"] >= since for r in _stored_trips(twin.store, twin.vin)):
         return StoreUpdate(None, champ, since, pd.DataFrame(columns=_META_COLUMNS))
-    X, y, meta = trip_table(twin.store, twin.vin, since, None, options)
+    X, y, meta = trip_table(twin.store, twin.vin, since, None, options, allow_empty=True)
+    if X.empty:
+        return StoreUpdate(None, champ, since, meta)
     outcome = service.check_drift_and_recalibrate(
         twin, X, y, k=k, h=h, margin=margin, min_trips=min_trips, created_by=created_by
     )
