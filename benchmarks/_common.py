@@ -32,6 +32,16 @@ WH = 1 / 3600.0
 KELVIN = 273.15
 
 
+def require_data(path: Path, what: str) -> Path:
+    """`path` if it exists, else exit with status 2 and say which data set to pass with ``--data``."""
+    if not Path(path).exists():
+        print(f"error: {path} not found: {what}. This benchmark needs the reference data set; pass "
+              f"--data PATH to the folder holding it (default ../{DEFAULT_DATA.relative_to(REPO_ROOT.parent)}, "
+              "beside the repository; its README.md gives the provenance).", file=sys.stderr)
+        raise SystemExit(2)
+    return Path(path)
+
+
 class FastsimMissing(SystemExit):
     """FASTSim is not installed (exit status 2, with the install command)."""
 

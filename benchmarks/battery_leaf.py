@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from _common import require_data  # benchmarks/ is on sys.path when a script runs
 from twinloop.twin.battery import TimeSeries, fit_thermal, identify_cell, simulate
 from twinloop.twin.battery.health import capacity_from_charge
 
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="reference data folder")
     ap.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     args = ap.parse_args(argv)
-    folder = Path(args.data) / "battery" / "nissan_leaf_ornl"
+    folder = require_data(Path(args.data) / "battery" / "nissan_leaf_ornl", "the ORNL Nissan Leaf cell tests")
     t0 = time.perf_counter()
     tests = [read_bitrode(folder / f) for f in HPPC.values()]
     cell = identify_cell(tests, [t + 273.15 for t in HPPC], name="nissan_leaf_2013_ornl")

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from _common import require_data  # benchmarks/ is on sys.path when a script runs
 from twinloop.ingest import Ingester, write_can_log
 from twinloop.ingest.sources import _read_candump
 from twinloop.signals import DbcDecoder, FrameBatch, load_dbc
@@ -300,7 +301,7 @@ def main() -> None:
         if kind == "road":
             capture = args.data / "can" / "road" / (name or DEFAULT_ROAD)
             if not capture.is_file():
-                raise SystemExit(f"{capture}: no such ROAD capture (see --data)")
+                require_data(capture, "a capture of the ORNL ROAD CAN data set (can/road)")
             can_log = road_log(tmp, capture, Path(args.dbc))
         elif kind == "fleet":
             can_log = fleet_log(Path(name) if name else REPO_ROOT / "examples" / "fleet_data")

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from _common import require_data  # benchmarks/ is on sys.path when a script runs
 from twinloop.twin.battery.health import forecast_end_of_life
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,8 +48,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     cells: dict[str, dict[str, object]] = {}
+    folder = require_data(Path(args.data) / "battery" / "nasa_pcoe_capacity", "the NASA PCoE capacity tables")
     for name in CELLS:
-        frame = pd.read_csv(Path(args.data) / "battery" / "nasa_pcoe_capacity" / f"{name}.csv", encoding="utf-8-sig")
+        frame = pd.read_csv(folder / f"{name}.csv", encoding="utf-8-sig")
         frame = frame.dropna(subset=["cycle", "y1"])
         k = frame["cycle"].to_numpy(float)
         q = frame["y1"].to_numpy(float)

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from _common import require_data  # benchmarks/ is on sys.path when a script runs
 from twinloop.twin.battery import TimeSeries, identify_cell
 from twinloop.twin.battery.estimate import estimate_soc
 
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     ap.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    frame = pd.read_csv(Path(args.data) / "battery" / "calce_a123" / "A1-A123-Dynamics.csv")
+    frame = pd.read_csv(require_data(Path(args.data) / "battery" / "calce_a123" / "A1-A123-Dynamics.csv",
+                                     "the CALCE A123 dynamic record"))
     parts = profiles(frame)
     cell = identify_cell([parts["DST"]], [TEMPERATURE], name="a123_calce_dst")
     out: dict[str, dict[str, float]] = {}

@@ -2,8 +2,10 @@
 
     python examples/make_fleet_data.py [--out examples/fleet_data] [--trips N] [--data PATH]
 
-For each bundled vehicle and each of the first N real 1 Hz speed traces in
-``../shared/data/trips/cmap_2007`` (Chicago 2007 GPS survey), the twin
+For each bundled vehicle and each of the first N real 1 Hz day traces of the
+Chicago 2007 GPS travel survey (six are bundled in ``examples/data/cmap_2007``,
+see its PROVENANCE.md; ``--data PATH`` reads all 441 from
+``PATH/trips/cmap_2007``, e.g. ``../shared/data``), the twin
 core simulates speed, battery current, voltage, state of charge and
 temperature; this script writes them
 
@@ -35,7 +37,7 @@ from twinloop.ingest import Ingester, write_can_log
 from twinloop.signals import DecoderManifest, default_catalog, encode_series, load_dbc
 from twinloop.store import open_store
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+BUNDLED_TRIPS = Path(__file__).resolve().parent / "data" / "cmap_2007"
 VEHICLES = resources.files("twinloop.parameters") / "vehicles"
 
 
@@ -50,6 +52,11 @@ class SimulatedTrip:
     state_of_charge: npt.NDArray[np.float64]  # [1]
     battery_temperature: npt.NDArray[np.float64]  # [K]
     ambient_temperature: float = 293.15  # [K]
+
+
+def _day(trip_csv: Path) -> str:
+    """The survey day of a trace file: ``2007-08-20`` for ``2007-08-20.csv`` or ``.csv.gz``."""
+    return trip_csv.name.split(".")[0]
 
 
 def simulate_trip(vehicle_name: str, trip_csv: Path) -> SimulatedTrip:
@@ -68,7 +75,7 @@ def simulate_trip(vehicle_name: str, trip_csv: Path) -> SimulatedTrip:
     keep = np.concatenate([[True], np.diff(epoch) > 0])  # drop repeated timestamps
     epoch = epoch[keep]
     v = np.clip(trace["speed_mph"].to_numpy(dtype=np.float64)[keep] * 0.44704, 0.0, None)
-    cycle = Cycle(trip_csv.stem, epoch - epoch[0], v, np.zeros_like(v), str(trip_csv)).resample(1.0)
+    cycle = Cycle(_day(trip_csv), epoch - epoch[0], v, np.zeros_like(v), str(trip_csv)).resample(1.0)
     result = simulate(resolve_vehicle(vehicle_name), Scenario(cycle, ambient_temperature=293.15), record=True)
     assert result.series is not None
     s = {k: v[0] for k, v in result.series.items()}
@@ -111,26 +118,20 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "fleet_data")
-    ap.add_argument("--trips", type=int, default=2, help="real trips per vehicle")
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                    help="the shared data folder holding trips/cmap_2007 (default: %(default)s)")
+    ap.add_argument("--trips", type=int, default=6, help="survey days per vehicle (default: %(default)s, all bundled)")
+    ap.add_argument("--data", type=Path, default=None,
+                    help="a data folder holding trips/cmap_2007 with all 441 survey days (e.g. ../shared/data); "
+                         "default: the six days bundled in examples/data/cmap_2007")
     args = ap.parse_args()
-    trip_dir = args.data / "trips" / "cmap_2007"
-    if not any(trip_dir.glob("*/*.csv")):
-        ap.exit(2, f"error: no real trips under {trip_dir}; pass --data PATH to the folder that holds "
-                   "trips/cmap_2007 (the FASTSim CMAP 2007 subset, see ../shared/data/README.md)\n")
+    trip_dir = BUNDLED_TRIPS if args.data is None else args.data / "trips" / "cmap_2007"
+    if not any(trip_dir.glob("*/*.csv*")):
+        ap.exit(2, f"error: no survey days (*/*.csv) under {trip_dir}; --data takes the folder that holds "
+                   "trips/cmap_2007 (the FASTSim CMAP 2007 subset); leave it out to use the bundled six days\n")
     args.out.mkdir(parents=True, exist_ok=True)
     data = resources.files("twinloop.signals") / "data"
-    dbc_path, manifest_path = (
-        Path(str(data / "twinloop_ev.dbc")),
-        Path(str(data / "twinloop_ev.toml")),
-    )
-    db, manifest, catalog = (
-        load_dbc(dbc_path),
-        DecoderManifest.load(manifest_path),
-        default_catalog(),
-    )
-    trips = sorted(trip_dir.glob("*/*.csv"))[: args.trips]
+    dbc_path, manifest_path = Path(str(data / "twinloop_ev.dbc")), Path(str(data / "twinloop_ev.toml"))
+    db, manifest, catalog = load_dbc(dbc_path), DecoderManifest.load(manifest_path), default_catalog()
+    trips = sorted(trip_dir.glob("*/*.csv*"))[: args.trips]
     vehicles = sorted(
         p.name.removesuffix(".toml") for p in VEHICLES.iterdir() if p.name.endswith(".toml")
     )
@@ -139,7 +140,7 @@ def main() -> None:
         for trip_csv in trips:
             sim = simulate_trip(vehicle, trip_csv)
             s = series(sim)
-            stem = args.out / f"{vehicle}__{trip_csv.parent.name}_{trip_csv.stem}"
+            stem = args.out / f"{vehicle}__{trip_csv.parent.name}_{_day(trip_csv)}"
             frames = encode_series(db, manifest, catalog, sim.time, s)
             write_can_log(stem.with_suffix(".log"), frames)
             write_can_log(stem.with_suffix(".asc"), frames)
