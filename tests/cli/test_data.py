@@ -161,8 +161,9 @@ def test_cli_wrong_delimiters(twinloop, tmp_path):
     assert _report(twinloop("ingest", semi, "-v", "CAR1", "--json"))["delimiter"] == ";"
     mixed = tmp_path / "mixed.csv"  # header with commas, rows with semicolons
     mixed.write_text("time,Vehicle.Speed\n1714557600;36\n1714557601;36\n")
-    out = twinloop("ingest", mixed, "-v", "CAR1")
+    out = twinloop("ingest", mixed, "-v", "CAR1", code=1)  # nothing usable: a warning
     assert "quarantined         2  malformed row: 1 fields, the header has 2" in out
+    assert "warning: no samples were read from the 2 rows" in out
     space = tmp_path / "space.csv"
     space.write_text("time Vehicle.Speed\n1714557600 36\n")
     out = twinloop("ingest", space, "-v", "CAR1", code=2)
@@ -211,7 +212,7 @@ def test_cli_unknown_frame_ids_and_wrong_payload_lengths_are_counted(twinloop, t
     write_can_log(log, FrameBatch.concat([_ev_frames(), extra]))
     out = twinloop("ingest", log, "-v", "CAR1", "--dbc", EV_DBC, "--manifest", EV_MANIFEST)
     assert "quarantined         2  frame id 0x7ab not in the DBC" in out
-    assert "quarantined         1  BMS_Pack: payload of 3 bytes, the DBC says otherwise" in out
+    assert "quarantined         1  BMS_Pack: payload of 3 bytes, the DBC says 8" in out
     assert "stored 0 new" not in out
 
 
@@ -250,3 +251,280 @@ def test_cli_csv_that_is_not_utf8_is_one_line_error(twinloop, tmp_path):
     f.write_bytes("time,Vehicle.Speed\n1714557600,36 km/h \xb0\n".encode("latin-1"))
     out = twinloop("ingest", f, "-v", "CAR1", code=2)
     assert "UTF-8" in out
+
+
+# ---- defects found by a new user's review: each one a test through `twinloop` -------------
+def _one_line_error(out):
+    lines = out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), out
+    return lines[0]
+
+
+@pytest.mark.parametrize("name", ["zero.csv", "zero.parquet", "zero.log"])
+def test_cli_empty_file_is_refused_in_one_line(twinloop, tmp_path, name):
+    f = tmp_path / name
+    f.write_bytes(b"")
+    out = twinloop("ingest", f, "-v", "car2", "--dbc", EV_DBC, "--manifest", EV_MANIFEST, code=2)
+    assert f"{f} is empty" in _one_line_error(out) and "received 0 bytes" in out
+
+
+def test_cli_csv_without_data_rows_warns_and_exits_1(twinloop, tmp_path):
+    header = tmp_path / "header.csv"
+    header.write_text("time,Vehicle.Speed\n")
+    out = twinloop("ingest", header, "-v", "car2", code=1)
+    assert "warning:" in out and "has no data rows" in out
+    blank = tmp_path / "blank.csv"
+    blank.write_text("\n\n")
+    assert "the first line is empty" in _one_line_error(
+        twinloop("ingest", blank, "-v", "c", code=2)
+    )
+
+
+def _tesla_manifest(tmp_path):
+    from twinloop.signals import default_catalog, load_dbc, starter_manifest
+
+    dbc = Path(__file__).parent.parent / "data" / "opendbc" / "tesla_model3_party.dbc"
+    f = tmp_path / "tesla.toml"
+    f.write_text(starter_manifest(load_dbc(dbc), default_catalog(), dbc.name))
+    return dbc, f
+
+
+def test_cli_vehicle_spec_passed_as_manifest_is_refused_naming_the_key(twinloop, tmp_path):
+    from twinloop.ingest import write_can_log
+
+    log = tmp_path / "d.log"
+    write_can_log(log, _ev_frames())
+    spec = tmp_path / "leaf.toml"
+    spec.write_text('name = "leaf"\ntest_mass = 1700.0\n')
+    out = twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", spec, code=2)
+    line = _one_line_error(out)
+    assert "key" in line and "'name'" in line and "dbc, map" in line
+    assert "Is this a decoder manifest?" in line
+
+
+def test_cli_manifest_without_map_entries_is_refused(twinloop, tmp_path):
+    from twinloop.ingest import write_can_log
+
+    log = tmp_path / "d.log"
+    write_can_log(log, _ev_frames())
+    only_dbc = tmp_path / "m.toml"
+    only_dbc.write_text('dbc = "x.dbc"\n')
+    out = twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", only_dbc, code=2)
+    line = _one_line_error(out)
+    assert "[[map]]" in line and "no [[map]] entries" in line and str(only_dbc) in line
+
+
+def test_cli_misspelt_manifest_key_suggests_the_right_one(twinloop, tmp_path):
+    from twinloop.ingest import write_can_log
+
+    log = tmp_path / "d.log"
+    write_can_log(log, _ev_frames())
+    man = tmp_path / "m.toml"
+    man.write_text(EV_MANIFEST.read_text().replace("scale =", "scael =", 1))
+    out = twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", man, code=2)
+    assert "'scael'" in _one_line_error(out) and "Did you mean 'scale'" in out
+
+
+def test_cli_log_decoded_with_the_wrong_dbc_warns_and_a_rerun_with_the_right_one_ingests(
+    twinloop, tmp_path
+):
+    from twinloop.ingest import write_can_log
+
+    log = tmp_path / "d.log"
+    write_can_log(log, _ev_frames())
+    tesla_dbc, tesla_manifest = _tesla_manifest(tmp_path)
+    out = twinloop(
+        "ingest", log, "-v", "car11", "--dbc", tesla_dbc, "--manifest", tesla_manifest, code=1
+    )
+    assert "warning: no samples were decoded from the 20 frames" in out and "--dbc" in out
+    # the same log with the right DBC and manifest is a new ingest, not "already ingested"
+    r = _report(
+        twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", EV_MANIFEST, "--json")
+    )
+    assert not r["already_ingested"] and r["inserted"] > 0 and r["problem"] is None
+    stored = r["inserted"]
+    # and then it is recognised; another manifest text decodes again, storing nothing twice
+    again = twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", EV_MANIFEST)
+    assert "already ingested" in again
+    other = tmp_path / "other.toml"
+    other.write_text(EV_MANIFEST.read_text() + "\n# reviewed\n")
+    r = _report(
+        twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", other, "--json")
+    )
+    assert not r["already_ingested"] and (r["inserted"], r["duplicates"]) == (0, stored)
+
+
+def test_cli_all_samples_quarantined_warns_and_exits_1_also_on_rerun(twinloop, tmp_path):
+    f = tmp_path / "fast.csv"
+    f.write_text("time,Vehicle.Speed\n1714557600,900\n1714557601,950\n")
+    out = twinloop("ingest", f, "-v", "CAR1", code=1)
+    assert "warning: all 2 samples read from" in out and "were quarantined" in out
+    out = twinloop("ingest", f, "-v", "CAR1", code=1)
+    assert "already ingested" in out and "warning:" in out
+
+
+def test_cli_one_bad_epoch_time_quarantines_only_its_row(twinloop, tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_text("time,Vehicle.Speed\n1700000100,10\nabc,11\n1700000102,12\n")
+    r = _report(twinloop("ingest", f, "-v", "CAR1", "--json"))
+    assert (r["inserted"], r["quarantined"]) == (2, 1)
+    assert r["reasons"] == {"missing or invalid time": 1}
+
+
+@pytest.mark.parametrize("gap", ["-5", "0", "nan", "inf"])
+def test_cli_trips_gap_must_be_positive(twinloop, data, gap):
+    twinloop("ingest", data, "-v", "car1")
+    out = twinloop("trips", "-v", "car1", "--gap", gap, code=2)
+    line = _one_line_error(out)
+    assert "--gap" in line and "> 0" in line and "received" in line
+
+
+def test_cli_trips_help_says_gap_recomputes_and_stores(twinloop):
+    out = " ".join(twinloop("trips", "--help").split())
+    assert "--gap" in out and "Recompute" in out and "store them" in out
+
+
+def test_cli_unreachable_postgres_database_names_port_database_and_reason(twinloop, tmp_path):
+    from tests.conftest import PG_URL  # noqa: F401  (the server the suite uses)
+
+    f = tmp_path / "w.csv"
+    f.write_text("time,Vehicle.Speed\n1714557600,36\n")
+    url = "postgresql://postgres@127.0.0.1/twinloop_no_such_db"
+    out = twinloop("ingest", f, "-v", "car1", "--store", url, code=2)
+    line = _one_line_error(out)
+    assert "'twinloop_no_such_db'" in line and "127.0.0.1:5432" in line
+    assert "does not exist" in line and "None" not in line
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"\x89PNG\x00\x01garbage\n\x00\x01\x02", "PNG image"),
+        (b"time,Vehicle.Speed\n\x00\x00\x00\x01\n", "NUL byte at offset 19"),
+        (b"PAR1\x15\x04", "name it .parquet"),
+        ("time,Vehicle.Speed\n1714557600,36 \xb0\n".encode("latin-1"), "byte 0xb0"),
+    ],
+    ids=["png", "nul", "parquet", "latin1"],
+)
+def test_cli_binary_or_non_utf8_csv_is_not_a_utf8_text_csv(twinloop, tmp_path, content, says):
+    f = tmp_path / "bin.csv"
+    f.write_bytes(content)
+    line = _one_line_error(twinloop("ingest", f, "-v", "car1", code=2))
+    assert "not a UTF-8 text CSV" in line and says in line and "\ufffd" not in line
+
+
+def _run_split(tmp_path, *args):
+    """(exit code, stdout, stderr) of `twinloop ...`."""
+    from twinloop.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_query_start_after_end_is_an_error(twinloop, data):
+    twinloop("ingest", data, "-v", "car1")
+    out = twinloop(
+        "query",
+        "-v",
+        "car1",
+        "-s",
+        "Vehicle.Speed",
+        "--start",
+        "2023-11-15",
+        "--end",
+        "2023-11-14",
+        code=2,
+    )
+    line = _one_line_error(out)
+    assert "--end" in line and "after --start (2023-11-15)" in line and "2023-11-14" in line
+    out = twinloop(
+        "query",
+        "-v",
+        "car1",
+        "-s",
+        "Vehicle.Speed",
+        "--start",
+        "2023-11-15T00:00:00Z",
+        "--end",
+        "2023-11-15T01:00:00+01:00",
+        code=2,
+    )  # the same instant
+    assert "--end" in _one_line_error(out)
+
+
+def test_cli_query_without_data_in_range_notes_it_on_stderr(twinloop, data, tmp_path):
+    twinloop("ingest", data, "-v", "car1")
+    code, stdout, stderr = _run_split(
+        tmp_path,
+        "query",
+        "-v",
+        "car1",
+        "-s",
+        "Vehicle.Speed",
+        "-s",
+        "Vehicle.Exterior.AirTemperature",
+        "--start",
+        "2023-11-14",
+        "--end",
+        "2023-11-15",
+    )
+    assert (
+        code == 0 and stdout.strip() == '"time","Vehicle.Speed","Vehicle.Exterior.AirTemperature"'
+    )
+    assert "note: no Vehicle.Speed data for car1 from 2023-11-14 to 2023-11-15" in stderr
+    assert "note: no Vehicle.Exterior.AirTemperature data" in stderr
+    code, stdout, stderr = _run_split(
+        tmp_path,
+        "query",
+        "-v",
+        "car1",
+        "-s",
+        "Vehicle.Speed",
+        "-s",
+        "Vehicle.Exterior.AirTemperature",
+    )
+    assert code == 0 and len(stdout.splitlines()) == 61
+    assert "Vehicle.Exterior.AirTemperature" in stderr and "Vehicle.Speed" not in stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["vehicles"], ["query", "-v", "car1", "-s", "Vehicle.Speed"], ["trips", "-v", "car1"]],
+    ids=["vehicles", "query", "trips"],
+)
+def test_cli_read_only_commands_do_not_create_a_missing_store(twinloop, tmp_path, args):
+    missing = tmp_path / "nowhere" / "fleet.duckdb"
+    out = twinloop(*args, "--store", missing, code=2)
+    line = _one_line_error(out)
+    assert str(missing) in line and "does not exist" in line and "twinloop ingest" in line
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_cli_vehicles_shows_a_dash_for_a_vehicle_without_samples(twinloop, data, tmp_path):
+    twinloop("ingest", data, "-v", "car1")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,Vehicle.Speed\n1714557600,900\n")
+    twinloop("ingest", bad, "-v", "car2", code=1)
+    out = twinloop("vehicles")
+    assert "NaT" not in out
+    row = next(line for line in out.splitlines() if line.strip().startswith("car2"))
+    assert row.split() == ["car2", "0", "-", "-"]
+
+
+def test_cli_drive_cycle_trace_gets_a_hint_to_simulate(twinloop, tmp_path):
+    f = tmp_path / "my_trip.csv"
+    f.write_text("time_s,speed_mps\n0,0\n1,1.5\n")
+    line = _one_line_error(twinloop("ingest", f, "-v", "car1", code=2))
+    assert "'time' column" in line and "VSS signal path" in line
+    assert "twinloop simulate -v VEHICLE -c FILE" in line
+    g = tmp_path / "trace2.csv"
+    g.write_text("time,speed_kph\n0,0\n")
+    line = _one_line_error(twinloop("ingest", g, "-v", "car1", code=2))
+    assert "'speed_kph'" in line and "twinloop simulate" in line
+
+
+def test_cli_can_group_help_has_examples(twinloop):
+    out = twinloop("can", "--help")
+    assert "Examples:" in out and "twinloop can manifest --dbc" in out
+    assert "twinloop ingest drive.log" in out

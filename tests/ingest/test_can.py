@@ -81,7 +81,7 @@ def test_bad_frames_are_counted_by_reason(store, tmp_path):
         fh.write("(1714557600.9) can0 garbage line\n(1714557601.0) can0 100#ABC\n")
     r = Ingester(store).ingest(log, "EV1", dbc=DBC, manifest=MANIFEST)
     assert r.reasons["frame id 0x7ab not in the DBC"] == 2
-    assert r.reasons["BMS_Pack: payload of 3 bytes, the DBC says otherwise"] == 1
+    assert r.reasons["BMS_Pack: payload of 3 bytes, the DBC says 8"] == 1
     assert r.reasons["malformed candump line"] == 1
     assert r.reasons["payload of odd or excessive hex length"] == 1
     assert r.inserted > 0
@@ -127,3 +127,32 @@ def test_real_dbc_with_starter_manifest(store, tmp_path):
     np.testing.assert_allclose(
         store.read("M3", ["Vehicle.Speed"]).column(1).to_numpy(), [10.0, 20.0]
     )
+
+
+def test_identity_of_a_can_ingest_covers_the_dbc_and_the_manifest(tmp_path):
+    from twinloop.ingest import file_sha256, ingest_identity
+
+    log = tmp_path / "d.log"
+    write_can_log(log, frames())
+    other = tmp_path / "m.toml"
+    other.write_text(MANIFEST.read_text() + "\n# reviewed\n")
+    plain = ingest_identity(log)
+    with_dbc = ingest_identity(log, DBC, MANIFEST)
+    assert plain == file_sha256(log)  # files read plainly keep the key of earlier versions
+    assert len({plain, with_dbc, ingest_identity(log, DBC, other)}) == 3
+    assert with_dbc == ingest_identity(log, DBC, MANIFEST, default_catalog())
+
+
+def test_log_that_decodes_to_nothing_is_reported_as_a_problem(store, tmp_path):
+    from twinloop.signals import starter_manifest
+
+    log = tmp_path / "d.log"
+    write_can_log(log, frames())
+    tesla = REAL / "tesla_model3_party.dbc"
+    man = tmp_path / "tesla.toml"
+    man.write_text(starter_manifest(load_dbc(tesla), default_catalog(), tesla.name))
+    r = Ingester(store).ingest(log, "EV1", dbc=tesla, manifest=man)
+    assert r.samples_read == 0 and r.rows_read > 0
+    assert r.problem is not None and "no samples were decoded" in r.problem
+    good = Ingester(store).ingest(log, "EV1", dbc=DBC, manifest=MANIFEST)
+    assert not good.already_ingested and good.inserted > 0 and good.problem is None

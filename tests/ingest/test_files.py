@@ -211,3 +211,89 @@ def test_report_is_json_ready(store, tmp_path):
     f = tmp_path / "w.parquet"
     wide(5).to_parquet(f)
     json.dumps(Ingester(store).ingest(f, "CAR1").to_dict())
+
+
+# ---- found by a new user's review ------------------------------------------------------------
+def test_one_unparsable_epoch_time_is_quarantined_on_its_own_row(store, tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_text("time,Vehicle.Speed\n1700000100,10\nabc,11\n1700000102,12\n")
+    r = Ingester(store).ingest(f, "CAR1")
+    assert (r.inserted, r.quarantined) == (2, 1) and accounted(r)
+    assert r.reasons == {"missing or invalid time": 1}
+    assert store.quarantine("CAR1").column("source_row").to_pylist() == [2]
+
+
+def test_time_column_of_numbers_and_iso_text_is_read_by_its_majority():
+    from twinloop.ingest import time_to_us
+
+    bad = np.iinfo(np.int64).min
+    numbers = time_to_us(pa.array(["1700000100", "abc", None, "1700000102.5"]))
+    assert numbers.tolist() == [1_700_000_100_000_000, bad, bad, 1_700_000_102_500_000]
+    iso = time_to_us(pa.array(["2024-05-01T10:00:00Z", "soon", "2024-05-01T10:00:01Z"]))
+    assert iso.tolist()[1] == bad and iso[2] - iso[0] == 1_000_000
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_empty_file_is_a_data_error_before_anything_is_recorded(store, tmp_path, suffix):
+    f = tmp_path / f"zero{suffix}"
+    f.write_bytes(b"")
+    ingester = Ingester(store)
+    with pytest.raises(DataError, match=r"zero\.\w+ is empty: expected .*, received 0 bytes"):
+        ingester.source(f).estimated_samples()
+    with pytest.raises(DataError, match="is empty"):
+        ingester.ingest(f, "CAR1")
+    with pytest.raises(UnknownNameError):  # the vehicle was not even registered
+        store.vehicle_id("CAR1")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x89PNG\r\n\x1a\n\x00\x00", b"time,Vehicle.Speed\n1,\x00\n", b"PK\x03\x04rest"],
+    ids=["png", "nul", "zip"],
+)
+def test_binary_file_named_csv_is_not_a_utf8_text_csv(store, tmp_path, content):
+    f = tmp_path / "b.csv"
+    f.write_bytes(content)
+    with pytest.raises(DataError, match="is not a UTF-8 text CSV"):
+        Ingester(store).ingest(f, "CAR1")
+
+
+def test_utf8_bom_before_the_header_is_accepted(store, tmp_path):
+    f = tmp_path / "bom.csv"
+    f.write_bytes(b"\xef\xbb\xbftime,Vehicle.Speed\n1714557600,36\n")
+    assert Ingester(store).ingest(f, "CAR1").inserted == 1
+
+
+def test_custom_signal_file_makes_a_new_ingest_of_the_same_file(store, tmp_path):
+    from twinloop.signals import default_catalog
+
+    f = tmp_path / "l.csv"
+    f.write_text(
+        "time,signal,value\n1714557600,Vehicle.Speed,36\n1714557600,Vehicle.Private.X,0.1\n"
+    )
+    first = Ingester(store).ingest(f, "CAR1")
+    assert (first.inserted, first.quarantined) == (1, 1)
+    sig = tmp_path / "s.toml"
+    sig.write_text(
+        '[[signal]]\npath = "Vehicle.Private.X"\ndatatype = "float"\nunit = "ratio"\n'
+        'quantity = "road_grade"\n'
+    )
+    catalog = default_catalog().with_file(sig)
+    store.catalog = catalog
+    second = Ingester(store, catalog).ingest(f, "CAR1")
+    assert not second.already_ingested
+    assert (second.inserted, second.duplicates, second.quarantined) == (1, 1, 0)
+
+
+def test_report_of_an_ingest_that_stored_nothing_names_the_problem(store, tmp_path):
+    f = tmp_path / "fast.csv"
+    f.write_text("time,Vehicle.Speed\n1714557600,900\n")
+    r = Ingester(store).ingest(f, "CAR1")
+    assert r.problem is not None and "all 1 samples" in r.problem
+    assert r.to_dict()["problem"] == r.problem
+    again = Ingester(store).ingest(f, "CAR1")
+    assert again.already_ingested and again.problem is not None
+    g = tmp_path / "ok.csv"
+    g.write_text("time,Vehicle.Speed\n1714557600,90\n")
+    assert Ingester(store).ingest(g, "CAR1").problem is None
+    assert Ingester(store).ingest(g, "CAR1").problem is None  # already ingested, fine

@@ -53,3 +53,41 @@ def test_broken_manifest_toml_is_a_specification_error(tmp_path):
     f.write_text("[[map]\nmessage=")
     with pytest.raises(SpecificationError, match="TOML"):
         DecoderManifest.load(f)
+
+
+def test_vehicle_spec_loaded_as_a_manifest_is_refused_naming_its_first_key(tmp_path):
+    f = tmp_path / "leaf.toml"
+    f.write_text('name = "leaf"\ntest_mass = 1700.0\n[battery]\nenergy = 40\n')
+    with pytest.raises(SpecificationError, match="'name'") as err:
+        DecoderManifest.load(f)
+    assert err.value.field == "key" and "dbc, map" in str(err.value)
+    assert "Is this a decoder manifest?" in str(err.value)
+
+
+def test_manifest_without_map_entries_is_refused_as_it_would_decode_nothing(tmp_path):
+    f = tmp_path / "m.toml"
+    f.write_text('dbc = "x.dbc"\n')
+    with pytest.raises(SpecificationError, match=r"at least one \[\[map\]\] table") as err:
+        DecoderManifest.load(f)
+    assert err.value.field == "map" and str(f) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "suggestion"),
+    [
+        ('dbc = "x.dbc"\nmaps = []\n', "maps", "'map'"),
+        ('[[map]]\nmessage = "a"\nsignal = "b"\nvss = "c"\nscael = 2.0\n', "scael", "'scale'"),
+        ('[[map]]\nmessage = "a"\nsignal = "b"\nvss = "c"\nvalue = {}\n', "value", "'values'"),
+    ],
+)
+def test_misspelt_manifest_keys_are_refused_with_close_matches(tmp_path, text, key, suggestion):
+    f = tmp_path / "m.toml"
+    f.write_text(text)
+    with pytest.raises(SpecificationError, match=f"'{key}'") as err:
+        DecoderManifest.load(f)
+    assert f"Did you mean {suggestion}" in str(err.value)
+
+
+def test_map_entry_that_is_not_a_table_is_refused(tmp_path):
+    with pytest.raises(SpecificationError, match="expected a table"):
+        DecoderManifest.from_dict({"map": ["DI_speed.DI_vehicleSpeed"]})

@@ -36,3 +36,48 @@ def test_every_registered_backend_opens(tmp_path, fresh_pg_url):
 def test_unknown_scheme_suggests_close_matches():
     with pytest.raises(UnknownNameError, match="postgresql"):
         open_store("postgresq://x")
+
+
+def test_opening_a_missing_duckdb_store_to_read_creates_nothing(tmp_path):
+    from twinloop.errors import StoreError
+
+    missing = tmp_path / "sub" / "fleet.duckdb"
+    for url in (str(missing), f"duckdb:///{missing}"):
+        with pytest.raises(StoreError, match=r"does not exist.*twinloop ingest") as err:
+            open_store(url, create=False)
+        assert str(missing) in str(err.value)
+    assert not missing.parent.exists()
+    open_store(str(missing)).close()  # the default creates it
+    open_store(str(missing), create=False).close()  # and then it opens to read
+
+
+def test_opening_a_postgres_schema_without_a_store_to_read_is_refused(fresh_pg_url):
+    from twinloop.errors import StoreError
+
+    with pytest.raises(StoreError, match=r"no twinloop store in PostgreSQL database 'test'"):
+        open_store(fresh_pg_url, create=False)
+    s = open_store(fresh_pg_url)
+    try:
+        open_store(fresh_pg_url, create=False).close()
+    finally:
+        s.drop_schema()
+        s.close()
+
+
+def test_unreachable_postgres_database_is_named_with_the_default_port():
+    from twinloop.errors import StoreError
+
+    with pytest.raises(StoreError) as err:
+        PostgresStore("postgresql://postgres@127.0.0.1/twinloop_no_such_db")
+    text = str(err.value)
+    assert "database 'twinloop_no_such_db' at 127.0.0.1:5432 as user 'postgres'" in text
+    assert "does not exist" in text and "\n" not in text
+
+
+def test_malformed_postgres_port_is_a_store_error():
+    from twinloop.errors import StoreError
+
+    with pytest.raises(
+        StoreError, match=r"port in .*: expected a number such as 5432, received 'x'"
+    ):
+        PostgresStore("postgresql://postgres@127.0.0.1:x/test")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,11 @@ __all__ = ["register"]
 _STORE_HELP = "Store URL: a DuckDB file path, duckdb:///path or postgresql://user@host/db. Default: $TWINLOOP_STORE or ~/.local/share/twinloop/telemetry.duckdb."
 
 
-def _store(url: str | None) -> Any:
+def _store(url: str | None, create: bool = True) -> Any:
+    """Open the store; commands that only read pass ``create=False`` (no empty file left behind)."""
     from twinloop.store import open_store
 
-    return open_store(url)
+    return open_store(url, create=create)
 
 
 def _when(text: str | None, name: str) -> datetime | None:
@@ -34,6 +36,13 @@ def _when(text: str | None, name: str) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationError(name, "an ISO 8601 time such as 2024-05-01T10:00:00Z", text) from None
+
+
+def _utc(when: datetime) -> datetime:
+    """`when` as a naive UTC time (naive input is UTC already), for comparisons."""
+    if when.tzinfo is None:
+        return when
+    return when.astimezone(UTC).replace(tzinfo=None)
 
 
 def _seconds(text: str | None) -> float | None:
@@ -114,7 +123,15 @@ def ingest_cmd(
     SI. Time is ISO 8601 (UTC unless zoned) or seconds since 1970.
     Bad rows are quarantined with their reason and counted; nothing is
     dropped silently. Ingesting the same data again stores nothing twice,
-    and an interrupted ingest completes when run again.
+    and an interrupted ingest completes when run again. A CAN log decoded
+    with another DBC or manifest is a new ingest.
+
+    Exit status: 0 when samples were stored (or were stored before), 1
+    with a warning when the file gave no usable sample (none read, or all
+    quarantined), 2 for an error.
+
+    A drive-cycle trace (time_s, speed_mps ...) is not telemetry: simulate
+    over it with `twinloop simulate -c FILE`.
 
     \b
     Examples:
@@ -157,6 +174,9 @@ def ingest_cmd(
         click.echo(json.dumps(report.to_dict()))
     else:
         click.echo(report.summary())
+    if report.problem is not None:
+        click.secho(f"warning: {report.problem}", fg="yellow", err=True)
+        click.get_current_context().exit(1)
 
 
 @click.command("query")
@@ -208,15 +228,18 @@ def query_cmd(
           --start 2024-05-01T08:00:00Z --end 2024-05-01T09:00:00Z --every 10s
       twinloop query -v car1 -s Vehicle.Speed --format parquet -o speed.parquet
     """
-    with _store(store_url) as store:
-        table = store.read(
-            vehicle,
-            list(signals),
-            _when(start, "--start"),
-            _when(end, "--end"),
-            _seconds(every),
-            how,
+    first, last = _when(start, "--start"), _when(end, "--end")
+    if first is not None and last is not None and _utc(first) >= _utc(last):
+        raise ValidationError(
+            "--end", f"a time after --start ({start})", end, hint="The range is [start, end)."
         )
+    resample = _seconds(every)
+    with _store(store_url, create=False) as store:
+        table = store.read(vehicle, list(signals), first, last, resample, how)
+    span = f" from {start or 'the first sample'} to {end or 'the last'}"
+    for name in signals:
+        if table.num_rows == 0 or table.column(name).null_count == table.num_rows:
+            click.echo(f"note: no {name} data for {vehicle}{span}", err=True)
     if fmt == "parquet":
         if output is None:
             raise ValidationError("--output", "a file path for --format parquet", None)
@@ -244,7 +267,7 @@ def vehicles_cmd(store_url: str | None) -> None:
     Example:
       twinloop vehicles --store fleet.duckdb
     """
-    with _store(store_url) as store:
+    with _store(store_url, create=False) as store:
         _print_table(store.vehicles())
 
 
@@ -254,7 +277,8 @@ def vehicles_cmd(store_url: str | None) -> None:
     "--gap",
     type=float,
     default=None,
-    help="Recompute trips, splitting where data pauses longer than this [s].",
+    help="Recompute the trips, splitting where speed data pauses longer than this [s, > 0],"
+    " and store them in place of the current ones (later ingests update with 300 s).",
 )
 @click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
 def trips_cmd(vehicle: str, gap: float | None, store_url: str | None) -> None:
@@ -262,14 +286,18 @@ def trips_cmd(vehicle: str, gap: float | None, store_url: str | None) -> None:
 
     A trip is a key-on to key-off run of Vehicle.LowVoltageSystemState
     (ON or START) when the vehicle reports it, otherwise a run of speed
-    samples without a pause longer than 300 s. Trips are recomputed after
-    every ingest.
+    samples without a pause longer than 300 s. Trips are brought up to
+    date after every ingest. With --gap the trips are recomputed with that
+    gap and stored (this changes the store).
 
     \b
-    Example:
+    Examples:
       twinloop trips --vehicle car1
+      twinloop trips --vehicle car1 --gap 600     recompute and store with a 10 min gap
     """
-    with _store(store_url) as store:
+    if gap is not None and not (math.isfinite(gap) and gap > 0):
+        raise ValidationError("--gap", "a pause in seconds > 0, e.g. 300 (the default)", gap)
+    with _store(store_url, create=False) as store:
         if gap is not None:
             store.detect_trips(vehicle, gap)
         _print_table(store.trips(vehicle))
@@ -279,12 +307,23 @@ def _print_table(table: pa.Table) -> None:
     if table.num_rows == 0:
         click.echo("(none)")
         return
-    click.echo(table.to_pandas().to_string(index=False))
+    # "-" where a value is missing (a vehicle without samples has no first time)
+    click.echo(table.to_pandas().to_string(index=False, na_rep="-"))
 
 
 @click.group("can")
 def can_group() -> None:
-    """CAN helpers: decoder manifests for DBC files."""
+    """CAN helpers: decoder manifests for DBC files.
+
+    A CAN log is ingested through a DBC (the bus's message layout) and a
+    decoder manifest (which DBC signal is which VSS signal, see
+    docs/data.md). Write a starter manifest, review its guesses, then ingest.
+
+    \b
+    Examples:
+      twinloop can manifest --dbc tesla_model3_party.dbc -o model3.toml
+      twinloop ingest drive.log -v car1 --dbc tesla_model3_party.dbc --manifest model3.toml
+    """
 
 
 @can_group.command("manifest")

@@ -5,7 +5,13 @@ See ``docs/data.md`` for the accepted layouts and what happens to bad rows.
 
 from twinloop.ingest.canlog import write_can_log
 from twinloop.ingest.config import IngestConfig
-from twinloop.ingest.pipeline import CAN_SUFFIXES, FILE_SOURCES, Ingester, file_sha256
+from twinloop.ingest.pipeline import (
+    CAN_SUFFIXES,
+    FILE_SOURCES,
+    Ingester,
+    file_sha256,
+    ingest_identity,
+)
 from twinloop.ingest.report import IngestReport
 from twinloop.ingest.sources import (
     CanLogSource,
@@ -32,6 +38,7 @@ __all__ = [
     "SourceBatch",
     "ValidatedBatch",
     "file_sha256",
+    "ingest_identity",
     "time_to_us",
     "validate_batch",
     "write_can_log",

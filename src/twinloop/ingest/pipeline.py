@@ -14,13 +14,13 @@ from twinloop.ingest.config import IngestConfig
 from twinloop.ingest.report import IngestReport
 from twinloop.ingest.sources import CanLogSource, CsvSource, ParquetSource, Source
 from twinloop.ingest.validate import validate_batch
-from twinloop.signals.catalog import SignalCatalog
+from twinloop.signals.catalog import SignalCatalog, default_catalog
 from twinloop.signals.dbc import DbcDecoder, load_dbc
 from twinloop.signals.manifest import DecoderManifest
 from twinloop.store.base import SqlTelemetryStore, TelemetryStore
 from twinloop.store.trips import update_trips
 
-__all__ = ["CAN_SUFFIXES", "FILE_SOURCES", "Ingester", "file_sha256"]
+__all__ = ["CAN_SUFFIXES", "FILE_SOURCES", "Ingester", "file_sha256", "ingest_identity"]
 
 #: File suffix -> table source.
 FILE_SOURCES: dict[str, type[Source]] = {
@@ -32,13 +32,46 @@ FILE_SOURCES: dict[str, type[Source]] = {
 CAN_SUFFIXES = (".log", ".candump", ".asc", ".blf")
 
 
-def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
+def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
     """SHA-256 of a file's content, read in chunks."""
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with Path(path).open("rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def ingest_identity(
+    path: str | Path,
+    dbc: str | Path | None = None,
+    manifest: str | Path | None = None,
+    catalog: SignalCatalog | None = None,
+) -> str:
+    """The key under which a finished ingest is remembered (and a rerun skipped).
+
+    The SHA-256 of the file alone when the file is read with the bundled
+    catalog and no DBC; otherwise the SHA-256 of the file's, the DBC's and
+    the manifest's digests and of the custom signal definitions, so that the
+    same log decoded another way is a new ingest (samples already stored
+    are still skipped by their key).
+    """
+    digest = file_sha256(path)
+    parts = []
+    if dbc is not None:
+        parts.append("dbc " + file_sha256(dbc))
+    if manifest is not None:
+        parts.append("manifest " + file_sha256(manifest))
+    if catalog is not None:
+        bundled = default_catalog().signals
+        custom = sorted(
+            repr(sig) for p, sig in catalog.signals.items() if p not in bundled or bundled[p] != sig
+        )
+        if custom:
+            parts.append("signals " + hashlib.sha256("\n".join(custom).encode()).hexdigest())
+    if not parts:
+        return digest
+    text = "\n".join(["twinloop ingest identity 1", "file " + digest, *parts])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Ingester:
@@ -93,7 +126,8 @@ class Ingester:
             man = DecoderManifest.load(manifest)
             man.check(database, self.catalog)
             decoder = DbcDecoder(database, only=man.dbc_signals)
-            return CanLogSource(path, self.catalog, self.config, decoder, man)
+            lengths = {m.name: int(m.length) for m in database.messages}
+            return CanLogSource(path, self.catalog, self.config, decoder, man, lengths)
         try:
             cls = FILE_SOURCES[suffix]
         except KeyError:
@@ -123,21 +157,25 @@ class Ingester:
         """
         p = Path(path)
         src = self.source(p, dbc, manifest)
-        size = p.stat().st_size
-        if size > self.config.max_file_bytes:
-            raise ValidationError(
-                "file size", f"<= {self.config.max_file_bytes} bytes", size, str(p)
-            )
-        report = IngestReport(source=str(p), vehicle=vehicle)
-        digest = file_sha256(p)
+        src.check_file()
+        is_can = isinstance(src, CanLogSource)
+        report = IngestReport(source=str(p), vehicle=vehicle, can_log=is_can)
+        digest = ingest_identity(
+            p, dbc if is_can else None, manifest if is_can else None, self.catalog
+        )
         previous = self.store.completed_ingest(vehicle, digest)
         if previous is not None:
             report.already_ingested = True
+            report.rows_read = int(previous.get("rows_read", 0))
             report.samples_read = int(previous.get("samples_read", 0))
+            report.reasons.update(previous.get("reasons") or {})
+            report.rows_refused = int(previous.get("rows_refused", 0))
+            report.duplicates_in_source = int(previous.get("duplicates_in_source", 0))
             report.duplicates = (
                 report.samples_read
                 - int(previous.get("quarantined", 0))
-                - int(previous.get("duplicates_in_source", 0))
+                + report.rows_refused
+                - report.duplicates_in_source
             )
             return report
         ingest_id = self.store.begin_ingest(vehicle, str(p), digest)

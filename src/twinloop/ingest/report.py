@@ -46,6 +46,8 @@ class IngestReport:
         Committed batches.
     already_ingested : bool
         The same content was ingested completely before; nothing was done.
+    can_log : bool
+        The source is a CAN log (rows are frames).
     delimiter : str or None
         The CSV delimiter detected.
     """
@@ -65,11 +67,48 @@ class IngestReport:
     batches: int = 0
     already_ingested: bool = False
     delimiter: str | None = None
+    can_log: bool = False
 
     @property
     def quarantined(self) -> int:
         """Samples (or frames) refused, over all reasons."""
         return sum(self.reasons.values())
+
+    @property
+    def accepted(self) -> int:
+        """Samples that passed the checks: stored now, stored before, or repeated in the file."""
+        return self.inserted + self.duplicates + self.duplicates_in_source
+
+    @property
+    def problem(self) -> str | None:
+        """Why this ingest stored nothing usable, or None when it did.
+
+        An ingest that read no sample, or whose every sample or frame was
+        quarantined, almost always means a wrong file, DBC or manifest; the
+        command line prints this as a warning and exits with status 1.
+        """
+        if self.accepted > 0:
+            return None
+        again = " (when it was ingested before)" if self.already_ingested else ""
+        if self.rows_read == 0:
+            return f"{self.source} has no data rows or frames{again}; nothing was stored"
+        if self.samples_read == 0:
+            if self.can_log:
+                return (
+                    f"no samples were decoded from the {self.rows_read} frames of {self.source}"
+                    f"{again} ({self.quarantined} quarantined); nothing was stored: check that"
+                    " --dbc describes this vehicle's bus and that --manifest maps signals of"
+                    " the messages in the log"
+                )
+            return (
+                f"no samples were read from the {self.rows_read} rows of {self.source}{again}"
+                f" ({self.quarantined} quarantined, {self.missing_cells} empty cells);"
+                " nothing was stored"
+            )
+        return (
+            f"all {self.samples_read} samples read from {self.source} were quarantined{again}"
+            f" ({self.quarantined} in all); nothing was stored: see the reasons"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""
@@ -90,6 +129,7 @@ class IngestReport:
             "batches": self.batches,
             "already_ingested": self.already_ingested,
             "delimiter": self.delimiter,
+            "problem": self.problem,
         }
 
     def summary(self) -> str:

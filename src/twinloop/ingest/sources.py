@@ -9,11 +9,12 @@ and parses; validation and unit conversion happen in :mod:`twinloop.ingest.valid
 from __future__ import annotations
 
 import abc
+import codecs
 import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -45,6 +46,35 @@ __all__ = [
 ]
 
 TIME_COLUMNS = ("time", "timestamp")
+_LAYOUT_HINT = (
+    "twinloop ingest reads telemetry: a 'time' column (ISO 8601 or seconds since 1970)"
+    " and one column per VSS signal path in VSS units, e.g. time,Vehicle.Speed [km/h]"
+    " (or the long form time,signal,value)"
+)
+# column names of a drive-cycle trace (twinloop.cycles.read_trace)
+_TRACE_COLUMNS = {
+    "time_s",
+    "seconds",
+    "speed_mps",
+    "speed_kph",
+    "speed_mph",
+    "vehicle_speed",
+    "road_grade",
+    "grade",
+    "grade_pct",
+}
+
+
+def _trace_hint(names: list[str]) -> str:
+    """A pointer to ``twinloop simulate -c`` when `names` look like a drive-cycle trace."""
+    if not any(n.strip().lower() in _TRACE_COLUMNS for n in names):
+        return ""
+    return (
+        ". These columns look like a drive-cycle trace (time_s, speed_mps ...):"
+        " simulate over it with `twinloop simulate -v VEHICLE -c FILE`"
+    )
+
+
 LONG_COLUMNS = {"signal", "value"}
 _NO_TIME = np.iinfo(np.int64).min
 
@@ -122,7 +152,10 @@ def time_to_us(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         text = pd.Series(array.to_numpy(zero_copy_only=False), dtype=object)
         numeric = pd.to_numeric(text, errors="coerce")
-        if numeric.notna().sum() >= text.notna().sum() and text.notna().any():
+        # The column is read as seconds when at least half of its times are
+        # numbers; a value that is not a number is then invalid on its own row.
+        n_numeric = int(numeric.notna().sum())
+        if n_numeric and 2 * n_numeric >= int(text.notna().sum()):
             return time_to_us(pa.array(numeric.to_numpy(dtype=float)))
         parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
         us = parsed.to_numpy(dtype="datetime64[us]").astype(np.int64)
@@ -190,9 +223,13 @@ def _column(
 class Source(abc.ABC):
     """A file that yields :class:`SourceBatch` es.
 
-    Subclasses implement :meth:`_batches`; :meth:`batches` checks the file
-    size limit first.
+    Subclasses implement :meth:`_batches` (and may implement
+    :meth:`_estimated_samples`); the public methods check the file first
+    (:meth:`check_file`: not empty, not over the size limit).
     """
+
+    #: What the file should hold, for the message about an empty file.
+    expected: ClassVar[str] = "data"
 
     def __init__(self, path: str | Path, catalog: SignalCatalog, config: IngestConfig) -> None:
         self.path = Path(path)
@@ -200,15 +237,20 @@ class Source(abc.ABC):
         self.config = config
         self.delimiter: str | None = None
 
-    def batches(self) -> Iterator[SourceBatch]:
-        """Read the file batch by batch."""
+    def check_file(self) -> None:
+        """Refuse an empty file, or one over ``IngestConfig.max_file_bytes``, before reading it."""
         size = self.path.stat().st_size
         if size > self.config.max_file_bytes:
             raise DataError(
-                f"{self.path}: {size} bytes exceeds the limit of {self.config.max_file_bytes}"
+                f"{self.path} is too large: expected at most {self.config.max_file_bytes} bytes"
+                f" (IngestConfig.max_file_bytes), received {size} bytes"
             )
         if size == 0:
-            raise DataError(f"{self.path}: the file is empty")
+            raise DataError(f"{self.path} is empty: expected {self.expected}, received 0 bytes")
+
+    def batches(self) -> Iterator[SourceBatch]:
+        """Read the file batch by batch."""
+        self.check_file()
         yield from self._batches()
 
     @abc.abstractmethod
@@ -217,6 +259,10 @@ class Source(abc.ABC):
 
     def estimated_samples(self) -> int | None:
         """A guess of the number of samples, for progress bars (None: unknown)."""
+        self.check_file()
+        return self._estimated_samples()
+
+    def _estimated_samples(self) -> int | None:
         return None
 
     # shared by CSV and Parquet
@@ -225,12 +271,13 @@ class Source(abc.ABC):
         lowered = {n.lower(): n for n in names}
         time_col = next((lowered[c] for c in TIME_COLUMNS if c in lowered), None)
         if time_col is None:
-            hint = None
             if len(names) == 1 and any(d in names[0] for d in ";\t|, "):
                 hint = (
-                    "the header has one column only: is the delimiter right?"
+                    "The header has one column only: is the delimiter right?"
                     " (accepted: comma, semicolon, tab, |)"
                 )
+            else:
+                hint = _LAYOUT_HINT + _trace_hint(names)
             raise ValidationError("columns", "a 'time' column", names, str(self.path), hint)
         long = LONG_COLUMNS <= set(lowered)
         if not long:
@@ -240,7 +287,8 @@ class Source(abc.ABC):
                         "signal column",
                         n,
                         self.catalog,
-                        hint=f"in {self.path}. Columns must be VSS paths; add custom signals with a signal file.",
+                        hint=f"in {self.path}. Columns must be VSS paths; add custom signals"
+                        f" with a signal file.{_trace_hint(names)}",
                     )
         return time_col, long
 
@@ -294,7 +342,9 @@ class ParquetSource(Source):
                 f"{self.path}: not a readable Parquet file (truncated?): {exc}"
             ) from None
 
-    def estimated_samples(self) -> int | None:
+    expected = "a Parquet file"
+
+    def _estimated_samples(self) -> int | None:
         f = self._open()
         return int(f.metadata.num_rows) * max(1, len(f.schema_arrow.names) - 1)
 
@@ -319,18 +369,29 @@ class CsvSource(Source):
     """A CSV file in wide or long form; the delimiter is detected from the header."""
 
     DELIMITERS = ",;\t|"
+    #: Bytes checked for binary or non-UTF-8 content before reading.
+    SNIFF_BYTES = 1 << 16
+    expected = "a header row such as 'time,Vehicle.Speed' and data rows"
 
     def _sniff(self) -> tuple[str, list[str]]:
-        with self.path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        with self.path.open("rb") as fh:
+            head = fh.read(self.SNIFF_BYTES)
+        _check_utf8_text(self.path, head, final=len(head) < self.SNIFF_BYTES)
+        with self.path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
             header = fh.readline()
+        if not header.strip():
+            raise DataError(
+                f"{self.path}: the first line is empty: expected {self.expected},"
+                f" received {header!r}"
+            )
         counts = {
-            d: len(next(csv.reader(io.StringIO(header), delimiter=d))) for d in self.DELIMITERS
+            d: len(next(csv.reader(io.StringIO(header), delimiter=d), [])) for d in self.DELIMITERS
         }
         delimiter = max(counts, key=lambda d: counts[d])
-        names = [n.strip() for n in next(csv.reader(io.StringIO(header), delimiter=delimiter))]
+        names = [n.strip() for n in next(csv.reader(io.StringIO(header), delimiter=delimiter), [])]
         return delimiter, names
 
-    def estimated_samples(self) -> int | None:
+    def _estimated_samples(self) -> int | None:
         _, names = self._sniff()
         with self.path.open("rb") as fh:
             head = fh.read(1 << 20)
@@ -404,6 +465,36 @@ class CsvSource(Source):
             batch.rows_read += 1
         invalid.clear()
         return batch
+
+
+# leading bytes of binary formats that end up named .csv
+_MAGIC = {
+    b"PAR1": "a Parquet file: name it .parquet",
+    b"\x89PNG": "a PNG image",
+    b"PK\x03\x04": "a ZIP archive (an .xlsx workbook?): export the sheet as CSV",
+    b"\xff\xfe": "UTF-16 text: re-save the file as UTF-8",
+    b"\xfe\xff": "UTF-16 text: re-save the file as UTF-8",
+}
+
+
+def _check_utf8_text(path: Path, head: bytes, final: bool) -> None:
+    """Refuse `head` (the start of a CSV file) when it is binary or not UTF-8."""
+    what = next((w for magic, w in _MAGIC.items() if head.startswith(magic)), None)
+    nul = head.find(b"\x00")
+    if what is not None or nul >= 0:
+        received = (
+            f"what looks like {what}" if what else f"binary data (a NUL byte at offset {nul})"
+        )
+        raise DataError(f"{path} is not a UTF-8 text CSV: expected text, received {received}")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final)
+    except UnicodeDecodeError as exc:
+        line = head.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"{path} is not a UTF-8 text CSV: expected UTF-8 text, received byte"
+            f" 0x{head[exc.start]:02x} at offset {exc.start} (line {line});"
+            " re-save the file as UTF-8"
+        ) from None
 
 
 def _csv_problem(exc: Exception) -> str:
@@ -480,7 +571,12 @@ class CanLogSource(Source):
         Compiled DBC (only the signals of the manifest).
     manifest : DecoderManifest
         DBC signal -> VSS path (checked against the DBC and the catalog).
+    message_lengths : mapping, optional
+        DBC message name -> payload length [bytes], to name the expected
+        length when a frame has another one.
     """
+
+    expected = "CAN frames"
 
     READERS: ClassVar[dict[str, Any]] = {
         ".asc": lambda path: can.ASCReader(path, relative_timestamp=False),
@@ -494,10 +590,12 @@ class CanLogSource(Source):
         config: IngestConfig,
         decoder: DbcDecoder,
         manifest: DecoderManifest,
+        message_lengths: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__(path, catalog, config)
         self.decoder = decoder
         self.manifest = manifest
+        self.message_lengths = dict(message_lengths or {})
 
     def _batches(self) -> Iterator[SourceBatch]:
         suffix = self.path.suffix.lower()
@@ -523,7 +621,9 @@ class CanLogSource(Source):
         for fid, n in result.unknown_ids.items():
             batch.refuse(f"frame id 0x{fid:x} not in the DBC", n)
         for (msg, length), n in result.wrong_length.items():
-            batch.refuse(f"{msg}: payload of {length} bytes, the DBC says otherwise", n)
+            want = self.message_lengths.get(msg)
+            says = f"the DBC says {want}" if want is not None else "the DBC says otherwise"
+            batch.refuse(f"{msg}: payload of {length} bytes, {says}", n)
         for msg, n in result.bad_multiplexer.items():
             batch.refuse(f"{msg}: multiplexer value not in the DBC", n)
         for entry in self.manifest.entries:

@@ -37,7 +37,7 @@ import cantools.database
 import numpy as np
 import numpy.typing as npt
 
-from twinloop.errors import SpecificationError, UnknownNameError
+from twinloop.errors import SpecificationError, UnknownNameError, close_matches
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.signals.units import UNITS
 
@@ -45,6 +45,22 @@ __all__ = ["DecoderManifest", "ManifestEntry", "starter_manifest"]
 
 #: A manifest larger than this is refused.
 MAX_MANIFEST_BYTES = 2_000_000
+#: Keys of the manifest document and of each ``[[map]]`` table.
+MANIFEST_KEYS = ("dbc", "map")
+ENTRY_KEYS = ("message", "signal", "vss", "scale", "offset", "values")
+
+
+def _refuse_unknown_keys(
+    table: dict[str, Any], known: tuple[str, ...], where: str, note: str = ""
+) -> None:
+    """Raise SpecificationError for the first key of `table` not in `known`."""
+    for key in table:
+        if key not in known:
+            matches = close_matches(key, known)
+            hint = f"Did you mean {', '.join(repr(m) for m in matches)}? " if matches else ""
+            raise SpecificationError(
+                "key", f"one of {', '.join(known)}", key, where, (hint + note).strip() or None
+            )
 
 
 @dataclass(frozen=True)
@@ -105,20 +121,47 @@ class DecoderManifest:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any], where: str = "manifest") -> DecoderManifest:
-        """Build from the parsed TOML document."""
+        """Build from the parsed TOML document.
+
+        Raises
+        ------
+        SpecificationError
+            For a key the manifest does not define (a vehicle spec passed
+            by mistake, a misspelt key), for a manifest without ``[[map]]``
+            entries, and for malformed entries.
+        """
+        _refuse_unknown_keys(
+            doc,
+            MANIFEST_KEYS,
+            where,
+            'Is this a decoder manifest? One holds dbc = "FILE" and [[map]] tables'
+            " (write a starter with `twinloop can manifest --dbc FILE`).",
+        )
         raw = doc.get("map", [])
         if not isinstance(raw, list):
             raise SpecificationError("map", "a list of [[map]] tables", type(raw).__name__, where)
+        if not raw:
+            raise SpecificationError(
+                "map",
+                "at least one [[map]] table (message, signal, vss)",
+                "no [[map]] entries",
+                where,
+                "Without one, nothing in a CAN log would be decoded. Write a starter with"
+                " `twinloop can manifest --dbc FILE` and uncomment the signals you need.",
+            )
         entries = []
         for i, e in enumerate(raw):
             loc = f"{where} [[map]] #{i + 1}"
+            if not isinstance(e, dict):
+                raise SpecificationError("map", "a table", type(e).__name__, loc)
+            _refuse_unknown_keys(e, ENTRY_KEYS, loc)
             for key in ("message", "signal", "vss"):
                 if not isinstance(e.get(key), str) or not e[key]:
                     raise SpecificationError(key, "a non-empty string", e.get(key), loc)
             try:
                 values = {int(k): str(v) for k, v in (e.get("values") or {}).items()}
                 scale, offset = float(e.get("scale", 1.0)), float(e.get("offset", 0.0))
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, AttributeError) as exc:
                 raise SpecificationError(
                     "scale/offset/values", "numbers (values: integer keys)", str(exc), loc
                 ) from None

@@ -36,15 +36,29 @@ class DuckDBStore(SqlTelemetryStore):
         Signal catalog (the bundled one by default).
     read_only : bool
         Open without write access (several readers may share a file).
+    create : bool
+        Create the file (and its folder) when it does not exist; when
+        false, a missing file is a :class:`StoreError` (commands that only
+        read must not leave an empty store behind).
     """
 
     double_type = "DOUBLE"
 
     def __init__(
-        self, path: str | Path, catalog: SignalCatalog | None = None, read_only: bool = False
+        self,
+        path: str | Path,
+        catalog: SignalCatalog | None = None,
+        read_only: bool = False,
+        create: bool = True,
     ) -> None:
         super().__init__(f"duckdb:///{path}", catalog)
         if str(path) != ":memory:":
+            if not Path(path).exists() and (read_only or not create):
+                raise StoreError(
+                    f"store {path} does not exist: expected an existing DuckDB file,"
+                    f" received a path with no file. Create the store by ingesting data:"
+                    f" `twinloop ingest FILE --vehicle NAME --store {path}`"
+                )
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(str(path), read_only=read_only)
@@ -55,12 +69,14 @@ class DuckDBStore(SqlTelemetryStore):
             self._create_schema()
 
     @classmethod
-    def from_url(cls, url: str, catalog: SignalCatalog | None = None) -> DuckDBStore:
+    def from_url(
+        cls, url: str, catalog: SignalCatalog | None = None, *, create: bool = True
+    ) -> DuckDBStore:
         """Open ``duckdb:///path/file.duckdb`` (or ``duckdb://:memory:``)."""
         rest = url.split("://", 1)[1] if "://" in url else url.split(":", 1)[1]
         if rest.startswith("/") and rest[1:].startswith("/"):
             rest = rest[1:]
-        return cls(rest or ":memory:", catalog)
+        return cls(rest or ":memory:", catalog, create=create)
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._con.execute(sql, list(params))

@@ -10,11 +10,13 @@ of the same vehicle.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import io
+import os
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import pyarrow as pa
@@ -46,6 +48,22 @@ _ARROW_TYPES = {
 }
 
 
+def _describe(parts: SplitResult) -> str:
+    """``database 'db' at host:port`` with libpq's defaults filled in, for messages."""
+    try:
+        port: object = parts.port
+    except ValueError:
+        raise StoreError(
+            f"port in {urlunsplit(parts)}: expected a number such as 5432,"
+            f" received {parts.netloc.rsplit(':', 1)[-1]!r}"
+        ) from None
+    port = port or os.environ.get("PGPORT") or 5432
+    host = parts.hostname or os.environ.get("PGHOST") or "the local socket"
+    user = parts.username or os.environ.get("PGUSER") or getpass.getuser()
+    db = parts.path.lstrip("/") or os.environ.get("PGDATABASE") or user
+    return f"database {db!r} at {host}:{port} as user {user!r}"
+
+
 class PostgresStore(SqlTelemetryStore):
     """Telemetry in a PostgreSQL database (one schema).
 
@@ -58,28 +76,56 @@ class PostgresStore(SqlTelemetryStore):
         Signal catalog (the bundled one by default).
     connect_timeout : int
         Seconds to wait for the server.
+    create : bool
+        Create the schema and tables when missing; when false, a database
+        (or schema) without the store's tables is a :class:`StoreError`.
     """
 
     json_type = "JSONB"
 
     def __init__(
-        self, url: str, catalog: SignalCatalog | None = None, connect_timeout: int = 10
+        self,
+        url: str,
+        catalog: SignalCatalog | None = None,
+        connect_timeout: int = 10,
+        create: bool = True,
     ) -> None:
         super().__init__(url, catalog)
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query))
         schema = query.pop("schema", None)
         if schema is not None and not _SCHEMA_NAME.match(schema):
-            raise StoreError(f"schema name {schema!r} must match {_SCHEMA_NAME.pattern}")
+            raise StoreError(
+                f"schema in {url}: expected a name matching {_SCHEMA_NAME.pattern},"
+                f" received {schema!r}"
+            )
+        where = _describe(parts)
         dsn = urlunsplit(parts._replace(query=urlencode(query)))
         try:
             self._con = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:
+            # libpq's reason spans lines (one per address tried): keep it on one
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            hint = ""
+            if "does not exist" in reason and "database" in reason:
+                hint = " (create the database first, e.g. with createdb)"
             raise StoreError(
-                f"cannot connect to PostgreSQL at {parts.hostname}:{parts.port}: {exc}".strip()
+                f"cannot connect to PostgreSQL {where}: the server says: {reason}{hint}"
             ) from None
         self._in_tx = False
         self.schema = schema
+        if not create:
+            if schema:
+                self._con.execute(f'SET search_path TO "{schema}"')
+            row = self._con.execute("SELECT to_regclass('vehicles') IS NOT NULL").fetchone()
+            if not row or not row[0]:
+                self._con.close()
+                raise StoreError(
+                    f"no twinloop store in PostgreSQL {where}"
+                    + (f", schema {schema!r}" if schema else "")
+                    + ": expected its tables (vehicles, samples ...), received none. Create the"
+                    " store by ingesting data: `twinloop ingest FILE --vehicle NAME --store URL`"
+                )
         if schema:
             self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             self._con.execute(f'SET search_path TO "{schema}"')
@@ -89,9 +135,11 @@ class PostgresStore(SqlTelemetryStore):
         )
 
     @classmethod
-    def from_url(cls, url: str, catalog: SignalCatalog | None = None) -> PostgresStore:
+    def from_url(
+        cls, url: str, catalog: SignalCatalog | None = None, *, create: bool = True
+    ) -> PostgresStore:
         """Open a ``postgresql://`` URL."""
-        return cls(url, catalog)
+        return cls(url, catalog, create=create)
 
     @staticmethod
     def _sql(sql: str) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from twinloop.errors import UnknownNameError
 from twinloop.signals.catalog import SignalCatalog
@@ -12,13 +12,22 @@ from twinloop.store.base import SqlTelemetryStore
 from twinloop.store.duckdb import DuckDBStore
 from twinloop.store.postgres import PostgresStore
 
-__all__ = ["BACKENDS", "ENV_VAR", "default_store_url", "open_store"]
+__all__ = ["BACKENDS", "ENV_VAR", "BackendFactory", "default_store_url", "open_store"]
 
 #: Environment variable that overrides the default store.
 ENV_VAR = "TWINLOOP_STORE"
 
+
+class BackendFactory(Protocol):
+    """Opens a store from its URL; ``create=False`` refuses a store that does not exist."""
+
+    def __call__(
+        self, url: str, catalog: SignalCatalog | None = None, *, create: bool = True
+    ) -> SqlTelemetryStore: ...
+
+
 #: URL scheme -> backend constructor.
-BACKENDS: dict[str, Callable[[str, SignalCatalog | None], SqlTelemetryStore]] = {
+BACKENDS: dict[str, BackendFactory] = {
     "duckdb": DuckDBStore.from_url,
     "postgresql": PostgresStore.from_url,
     "postgres": PostgresStore.from_url,
@@ -37,10 +46,23 @@ def default_store_url() -> str:
     return f"duckdb:///{base / 'twinloop' / 'telemetry.duckdb'}"
 
 
-def open_store(url: str | None = None, catalog: SignalCatalog | None = None) -> SqlTelemetryStore:
+def open_store(
+    url: str | None = None, catalog: SignalCatalog | None = None, *, create: bool = True
+) -> SqlTelemetryStore:
     """Open the store at `url` (see :func:`default_store_url` when None).
 
     A URL without a scheme is a DuckDB file path.
+
+    Parameters
+    ----------
+    url : str, optional
+        Store URL or DuckDB file path.
+    catalog : SignalCatalog, optional
+        Signal catalog (the bundled one by default).
+    create : bool
+        Create the store when it does not exist. Commands that only read
+        pass False: a missing store is then a :class:`StoreError` naming
+        the path, and nothing is created.
 
     Examples
     --------
@@ -52,9 +74,9 @@ def open_store(url: str | None = None, catalog: SignalCatalog | None = None) -> 
     url = url or default_store_url()
     scheme = url.split("://", 1)[0] if "://" in url else None
     if scheme is None:
-        return DuckDBStore(url, catalog)
+        return DuckDBStore(url, catalog, create=create)
     try:
         factory = BACKENDS[scheme]
     except KeyError:
         raise UnknownNameError("store URL scheme", scheme, BACKENDS) from None
-    return factory(url, catalog)
+    return factory(url, catalog, create=create)
