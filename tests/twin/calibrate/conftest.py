@@ -1,8 +1,9 @@
 """Synthetic trips for the calibration tests.
 
-Two generators: the calibration's own forward model (exact, for tight
-recovery) and the twinloop simulator at 10 Hz read out at 1 Hz with sensor
-noise (for the looser, realistic check).
+Three generators: the calibration's own forward model (exact, for tight
+recovery), the twinloop simulator's own noise-free output at its time step
+(each sample's power the mean over the step before it), and the simulator at
+10 Hz read out at 1 Hz with sensor noise (for the looser, realistic check).
 """
 
 from __future__ import annotations
@@ -82,5 +83,21 @@ def simulator_trips(spec: VehicleSpec, seed: int = 0) -> list[pd.DataFrame]:
             "battery_current": np.round(f["battery_current"].to_numpy() + rng.normal(0, 0.5, n), 1),
             "battery_voltage": np.round(f["battery_voltage"].to_numpy() + rng.normal(0, 0.2, n), 1),
             "ambient_temperature": 293.15,
+        }))
+    return out
+
+
+def simulator_output_trips(spec: VehicleSpec, time_step: float = 1.0) -> list[pd.DataFrame]:
+    """The simulator's noise-free series at `time_step`, as a user would pass them (flat, 20 degC)."""
+    out = []
+    for name in CYCLES:
+        c = load_cycle(name)
+        if time_step != 1.0:
+            t = np.arange(0.0, c.time[-1] + 1e-9, time_step)
+            c = Cycle(name, t, np.clip(PchipInterpolator(c.time, c.vehicle_speed)(t), 0.0, None), np.zeros_like(t))
+        f = simulate(spec, Scenario(c, hvac="off", time_step=time_step), record=True).series_frame()
+        out.append(pd.DataFrame({
+            "time": f["time"], "vehicle_speed": f["vehicle_speed"], "battery_current": f["battery_current"],
+            "battery_voltage": f["battery_voltage"], "ambient_temperature": 293.15, "road_grade": 0.0,
         }))
     return out

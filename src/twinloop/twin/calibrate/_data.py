@@ -7,7 +7,7 @@ found, so that a user can fix the data rather than guess.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +17,7 @@ from scipy.signal import savgol_filter
 from twinloop.errors import DataError
 from twinloop.quantities import GLOSSARY
 
-__all__ = ["REQUIRED", "Prepared", "TelemetryChecks", "prepare"]
+__all__ = ["REQUIRED", "Prepared", "TelemetryChecks", "averaged_over", "prepare"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -57,11 +57,21 @@ class TelemetryChecks:
 
 @dataclass(frozen=True)
 class Prepared:
-    """Pooled samples of all trips, SI; ``trip`` is the trip index per sample."""
+    """Pooled samples of all trips, SI; ``trip`` is the trip index per sample.
+
+    ``smoothed_speed`` and ``speed_slope`` are the Savitzky-Golay speed and
+    its derivative at the sample times; ``vehicle_speed`` and
+    ``acceleration`` are the model's inputs: their means over each sample's
+    averaging window (see :func:`averaged_over`), ``power_averaging`` the
+    window as a share of the sampling interval.
+    """
 
     trip: npt.NDArray[np.int64]
     time: FloatArray
     time_step: FloatArray
+    smoothed_speed: FloatArray
+    speed_slope: FloatArray
+    power_averaging: float
     vehicle_speed: FloatArray
     acceleration: FloatArray
     road_grade: FloatArray
@@ -74,6 +84,46 @@ class Prepared:
     def n(self) -> int:
         """Number of samples."""
         return int(self.time.size)
+
+    @property
+    def trip_start(self) -> npt.NDArray[np.bool_]:
+        """True at the first sample of each trip (its averaging window lies before the trip)."""
+        return np.r_[True, self.trip[1:] != self.trip[:-1]]
+
+
+def averaged_over(data: Prepared, share: float) -> Prepared:
+    r"""`data` with speed and acceleration averaged over `share` of the sampling interval.
+
+    A logger (and the twinloop simulator) may report for sample :math:`k` the
+    mean battery power over the interval :math:`(t_k - w, t_k]` rather than
+    its value at :math:`t_k`. The physics inputs then have to be means over
+    the same window, :math:`w = s\,\Delta t`:
+
+    .. math:: \bar a_k = \frac{v(t_k) - v(t_k - w)}{w},\qquad
+              \bar v_k = \tfrac12\left(v(t_k - w) + v(t_k)\right)
+
+    with :math:`v(t)` the cubic Hermite interpolant of the smoothed speed and
+    its Savitzky-Golay slope. :math:`s = 0` gives the instantaneous values
+    (speed and slope at :math:`t_k`); :math:`s = 1` the whole step, where
+    :math:`\bar a_k = (v_k - v_{k-1})/\Delta t` exactly, as in the simulator.
+    The first sample of a trip has no earlier sample and keeps its
+    instantaneous values.
+    """
+    s = min(max(float(share), 0.0), 1.0)
+    v1, m1 = data.smoothed_speed, data.speed_slope
+    if s == 0.0:
+        return replace(data, power_averaging=0.0, vehicle_speed=v1.copy(), acceleration=m1.copy())
+    dt = data.time_step
+    v0 = np.r_[v1[0], v1[:-1]]
+    m0 = np.r_[m1[0], m1[:-1]]
+    x = 1.0 - s  # position of t_k - w within (t_{k-1}, t_k]
+    h00, h10 = 2 * x**3 - 3 * x**2 + 1, x**3 - 2 * x**2 + x
+    h01, h11 = -2 * x**3 + 3 * x**2, x**3 - x**2
+    start = h00 * v0 + h10 * dt * m0 + h01 * v1 + h11 * dt * m1  # v(t_k - w)
+    first = data.trip_start
+    speed = np.where(first, v1, np.maximum(0.5 * (start + v1), 0.0))
+    accel = np.where(first, m1, (v1 - start) / (s * dt))
+    return replace(data, power_averaging=s, vehicle_speed=speed, acceleration=accel)
 
 
 def _split(trips: pd.DataFrame | Sequence[pd.DataFrame], trip_column: str) -> list[tuple[str, pd.DataFrame]]:
@@ -159,11 +209,14 @@ def prepare(
     trip_column: str = "trip_id",
     checks: TelemetryChecks | None = None,
     battery: bool = True,
+    power_averaging: float = 0.0,
 ) -> Prepared:
     """Check trips and derive smoothed speed, acceleration and battery power.
 
     With ``battery=False`` the battery columns are neither needed nor read
     (battery power is then zero), for forward predictions.
+    `power_averaging` is the share of the sampling interval over which
+    battery power is averaged (see :func:`averaged_over`).
 
     Raises
     ------
@@ -226,9 +279,11 @@ def prepare(
         parts["P"].append(power)
         names.append(name)
     cat = {k: np.concatenate(v) for k, v in parts.items()}
-    return Prepared(
+    data = Prepared(
         trip=cat["trip"].astype(np.int64), time=cat["time"], time_step=cat["dt"],
+        smoothed_speed=cat["v"], speed_slope=cat["a"], power_averaging=0.0,
         vehicle_speed=cat["v"], acceleration=cat["a"], road_grade=cat["g"],
         ambient_temperature=cat["T"], battery_power=cat["P"], has_grade=has_grade,
         trip_names=tuple(names),
     )
+    return averaged_over(data, power_averaging)

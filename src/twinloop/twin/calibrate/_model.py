@@ -49,6 +49,7 @@ class Limits:
     battery_max_charge_power: float
     motor_peak_power: float
     motor_peak_torque: float
+    motor_rated_power: float
     gear_ratio: float
     wheel_radius: float
     copper_loss: float
@@ -68,6 +69,7 @@ def limits_from_spec(spec: VehicleSpec) -> Limits:
         battery_max_charge_power=spec.effective_battery_max_charge_power,
         motor_peak_power=spec.motor_peak_power,
         motor_peak_torque=spec.effective_motor_peak_torque,
+        motor_rated_power=spec.effective_motor_rated_power,
         gear_ratio=spec.gear_ratio,
         wheel_radius=spec.wheel_radius,
         copper_loss=spec.copper_loss,
@@ -271,7 +273,9 @@ def battery_power(theta: FloatArray, form: Form, x: Inputs, lim: Limits) -> Floa
     fade = drivetrain.regen_fraction(v, 1.0, lim.regen_fade_speed_low, lim.regen_fade_speed_high)
     shaft = np.maximum(pw, 0.0) / eta_d + np.maximum(eta_r * fade * np.minimum(pw, 0.0), -regen_limit(v, lim))
     w = drivetrain.motor_speed(v, lim.gear_ratio, lim.wheel_radius)
-    loss = drivetrain.motor_loss(np.abs(shaft) / np.maximum(w, 1e-3), w, lim.motor_peak_power,
-                                 lim.motor_peak_torque, lim.copper_loss, lim.iron_loss,
+    # Loss coefficients are fractions of the rated power, at the rated torque (as in the simulator).
+    rated_torque = lim.motor_peak_torque * lim.motor_rated_power / lim.motor_peak_power
+    loss = drivetrain.motor_loss(np.abs(shaft) / np.maximum(w, 1e-3), w, lim.motor_rated_power,
+                                 rated_torque, lim.copper_loss, lim.iron_loss,
                                  lim.windage_loss, lim.constant_loss)
     return np.asarray(np.maximum(shaft + loss + aux, -lim.battery_max_charge_power), dtype=float)

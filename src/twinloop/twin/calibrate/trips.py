@@ -14,7 +14,11 @@ compared sample by sample with the traction physics (see
 
 with :math:`A = m g C_{rr}`, :math:`B = 0`, :math:`C = \tfrac12\rho_0 C_dA` in
 the physical form. Speed is smoothed and differentiated with a
-Savitzky-Golay filter [3]_ (2 s window by default). The parameters are the maximum a-posteriori
+Savitzky-Golay filter [3]_ (2 s window by default); speed and acceleration
+are then averaged over the part of the sampling interval before each sample
+that battery power is averaged over (the twinloop simulator reports the mean
+over the whole step; estimated from the data unless given, see
+:func:`twinloop.twin.calibrate._data.averaged_over`). The parameters are the maximum a-posteriori
 estimate under Gaussian priors centred on the prior spec, found with bounded,
 robust (soft-L1) nonlinear least squares (:func:`scipy.optimize.least_squares`);
 the robust loss is applied to the data residuals only.
@@ -79,7 +83,7 @@ from scipy import optimize
 from twinloop.errors import CalibrationError, UnknownNameError, ValidationError
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.twin.calibrate import _model
-from twinloop.twin.calibrate._data import MOVING, Prepared, TelemetryChecks, prepare
+from twinloop.twin.calibrate._data import MOVING, Prepared, TelemetryChecks, averaged_over, prepare
 from twinloop.twin.calibrate._uncertainty import autocorrelation_time, hac_meat, sandwich
 
 __all__ = ["CalibrationOptions", "CalibrationResult", "calibrate_from_trips", "predict_battery_power"]
@@ -113,6 +117,12 @@ class CalibrationOptions:
         Refit with twice the smoothing window and add the outer product of
         the shift to the covariance (a systematic term for the acceleration
         estimate), default True.
+    power_averaging : float, optional
+        Share of the sampling interval, ending at a sample's time stamp, over
+        which its battery power is averaged: 0 for instantaneous readings, 1
+        for means over the step (the twinloop simulator's output, loggers
+        that average). Default None: estimated from the data (the value in
+        [0, 1] with the smallest fitted residual).
     checks : TelemetryChecks
         Limits of the input checks (gaps, stuck and saturated signals, smoothing).
     """
@@ -123,6 +133,7 @@ class CalibrationOptions:
     robust_threshold: float = 3.0
     hac_bandwidth: float | None = None
     smoothing_sensitivity: bool = True
+    power_averaging: float | None = None
     checks: TelemetryChecks = field(default_factory=TelemetryChecks)
 
 
@@ -139,7 +150,8 @@ class CalibrationResult:
     names, units : tuple of str
     estimate, standard_error : ndarray, shape (p,)
     interval_95 : ndarray, shape (p, 2)
-        Normal-approximation 95 % intervals.
+        Normal-approximation 95 % intervals, truncated to the parameter's
+        physical range (a power or an efficiency is never negative).
     covariance, correlation : ndarray, shape (p, p)
     prior_mean, prior_std : ndarray, shape (p,)
     data_share : ndarray, shape (p,)
@@ -151,6 +163,8 @@ class CalibrationResult:
     residual_std : float
         Robust (MAD) residual standard deviation [W].
     n_samples : int
+        Samples fitted (all but the first of each trip, which only opens
+        the averaging window of the second).
     effective_sample_size : float
         Samples divided by the residuals' integrated autocorrelation time.
     driving_time : float
@@ -159,6 +173,9 @@ class CalibrationResult:
         What the data could not identify, and what was fixed.
     spec : VehicleSpec
         The prior spec updated with the estimates.
+    power_averaging : float
+        Share of the sampling interval over which battery power was taken as
+        averaged (estimated unless given in the options).
     """
 
     form: str
@@ -180,6 +197,7 @@ class CalibrationResult:
     driving_time: float
     notes: tuple[str, ...]
     spec: VehicleSpec
+    power_averaging: float = 0.0
 
     def __getitem__(self, name: str) -> float:
         """The estimate of one parameter by name."""
@@ -246,6 +264,7 @@ class CalibrationResult:
             "n_samples": self.n_samples,
             "effective_sample_size": self.effective_sample_size,
             "driving_time_s": self.driving_time,
+            "power_averaging": self.power_averaging,
             "notes": list(self.notes),
         }
 
@@ -271,6 +290,7 @@ def predict_battery_power(
     form: str | None = None,
     trip_column: str = "trip_id",
     checks: TelemetryChecks | None = None,
+    power_averaging: float = 0.0,
 ) -> FloatArray:
     """Battery power [W] the calibration model predicts for `trips`.
 
@@ -285,6 +305,10 @@ def predict_battery_power(
         overriding those derived from `spec`.
     form : str, optional
         Road-load form; default the spec's.
+    power_averaging : float
+        Share of the sampling interval over which the predicted power is
+        averaged, ending at each sample (0: instantaneous, 1: over the whole
+        step, as the simulator reports it); see ``CalibrationResult.power_averaging``.
 
     Returns
     -------
@@ -297,7 +321,7 @@ def predict_battery_power(
         if name not in f.names:
             raise UnknownNameError("calibrated parameter", name, f.names)
         values[f.names.index(name)] = value
-    data = prepare(trips, trip_column, checks, battery=False)
+    data = prepare(trips, trip_column, checks, battery=False, power_averaging=power_averaging)
     return _model.battery_power(values, f, _inputs(data), _model.limits_from_spec(spec))
 
 
@@ -376,6 +400,23 @@ def _weak_directions(info: FloatArray, free_names: list[str], scale: FloatArray)
             f"{lam:.2g} of the prior's): the relative change {', '.join(parts)}"
         )
     return notes
+
+
+def _estimate_averaging(residual_at: Any) -> float:
+    """Share of the sampling interval over which power is averaged: least RMS residual on [0, 1].
+
+    A coarse grid first (the RMS need not be unimodal over the whole range),
+    then a bounded scalar search around the best grid point.
+    """
+    def rms(s: float) -> float:
+        return float(np.sqrt(np.mean(residual_at(s) ** 2)))
+
+    grid = np.linspace(0.0, 1.0, 5)
+    costs = [rms(s) for s in grid]
+    best = int(np.argmin(costs))
+    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)]
+    sol = optimize.minimize_scalar(rms, bounds=(lo, hi), method="bounded", options={"xatol": 0.02})
+    return float(sol.x) if sol.fun < costs[best] else float(grid[best])
 
 
 def calibrate_from_trips(
@@ -460,13 +501,19 @@ def calibrate_from_trips(
         tau[f.names.index(name)] = value
     lower, upper = f.bounds(mu)
     mu = np.clip(mu, lower, upper)
+    if options.power_averaging is not None and not 0.0 <= options.power_averaging <= 1.0:
+        raise ValidationError("options.power_averaging", "a share in [0, 1], or None to estimate it",
+                              options.power_averaging)
 
     data = prepare(trips, trip_column, options.checks)
-    x = _inputs(data)
     free_idx = np.array([i for i, n in enumerate(f.names) if n not in fixed], dtype=int)
     free_names = [f.names[i] for i in free_idx]
-    prior_power = _model.wheel_power(mu, f, x, lim)
+    prior_power = _model.wheel_power(mu, f, _inputs(data), lim)
     driving = _check_sufficient(data, options, set(free_names), prior_power, lim)
+    # The first sample of a trip has no earlier sample to average over.
+    used = ~data.trip_start
+    n_used = int(np.sum(used))
+    trip_used = data.trip[used]
 
     def theta_of(u: FloatArray) -> FloatArray:
         theta = mu.copy()
@@ -475,9 +522,9 @@ def calibrate_from_trips(
 
     def residual_of(d: Prepared) -> Any:
         xd = _inputs(d)
-        return lambda u: _model.battery_power(theta_of(u), f, xd, lim) - d.battery_power
+        power = d.battery_power[used]
+        return lambda u: _model.battery_power(theta_of(u), f, xd, lim)[used] - power
 
-    residual = residual_of(data)
     ulo = (lower[free_idx] - mu[free_idx]) / tau[free_idx]
     uhi = (upper[free_idx] - mu[free_idx]) / tau[free_idx]
     k = free_idx.size
@@ -494,14 +541,31 @@ def calibrate_from_trips(
     def mad(r: FloatArray) -> float:
         return max(1.4826 * float(np.median(np.abs(r - np.median(r)))), 1.0)
 
+    def first_pass(d: Prepared, u0: FloatArray) -> tuple[FloatArray, FloatArray]:
+        res = residual_of(d)
+        u1 = solve(res, n_used, u0, mad(res(u0)), 1.0)
+        return u1, res(u1)
+
+    averaging = options.power_averaging
+    if averaging is None:
+        # warm starts: neighbouring windows have nearly the same parameters
+        start = [first_pass(data, np.zeros(k))[0]]
+
+        def residual_at(s: float) -> FloatArray:
+            start[0], r_s = first_pass(averaged_over(data, s), start[0])
+            return r_s
+
+        averaging = _estimate_averaging(residual_at)
+    data = averaged_over(data, averaging)
+    residual = residual_of(data)
+
     # Stage 1 finds the noise scale and the residual autocorrelation; stage 2
     # weighs the prior against the effective number of samples.
-    u = solve(residual, data.n, np.zeros(k), mad(residual(np.zeros(k))), 1.0)
-    r = residual(u)
+    u, r = first_pass(data, np.zeros(k))
     sigma = mad(r)
     dt = float(np.median(data.time_step))
-    tau_int, cutoff = autocorrelation_time(r, data.trip, max_lag=round(300.0 / dt))
-    u = solve(residual, data.n, u, sigma, tau_int)
+    tau_int, cutoff = autocorrelation_time(r, trip_used, max_lag=round(300.0 / dt))
+    u = solve(residual, n_used, u, sigma, tau_int)
     r = residual(u)
     sigma = mad(r)
 
@@ -511,8 +575,8 @@ def calibrate_from_trips(
     shift = np.zeros(k)
     if options.smoothing_sensitivity:
         wide = replace(options.checks, smoothing_window=2.0 * options.checks.smoothing_window)
-        data2 = prepare(trips, trip_column, wide)
-        shift = solve(residual_of(data2), data2.n, u, sigma, tau_int) - u
+        data2 = prepare(trips, trip_column, wide, power_averaging=averaging)
+        shift = solve(residual_of(data2), n_used, u, sigma, tau_int) - u
 
     # Sandwich covariance in the standardised coordinates u.
     scale = sigma * np.sqrt(tau_int)
@@ -524,7 +588,7 @@ def calibrate_from_trips(
     info = (jac * dpsi[:, None]).T @ jac
     bandwidth = (round(options.hac_bandwidth / dt) if options.hac_bandwidth is not None
                  else max(3 * cutoff, round(10.0 / dt)))
-    meat = hac_meat(jac * psi[:, None], data.trip, bandwidth)
+    meat = hac_meat(jac * psi[:, None], trip_used, bandwidth)
     eye = np.eye(k)
     cov_u = sandwich(info + eye, meat + eye) + np.outer(shift, shift)
 
@@ -548,6 +612,9 @@ def calibrate_from_trips(
         notes.append("road grade nearly constant: the grade force adds little information on mass")
     if float(np.sum(data.time_step[data.vehicle_speed > _HIGH_SPEED])) < 120.0:
         notes.append(f"under 2 min above {_HIGH_SPEED * 3.6:g} km/h: aerodynamic drag is poorly determined")
+    notes.append(f"battery power read as the mean over {data.power_averaging:.2f} of the sampling interval "
+                 "before each sample (0: instantaneous, 1: over the whole step"
+                 + ("; estimated from the data)" if options.power_averaging is None else ")"))
     notes.append("fixed at the prior spec: rotating_mass_factor, regeneration fade speeds and limits, "
                  "motor no-load loss" + (f"; and {', '.join(fixed)}" if fixed else ""))
 
@@ -558,8 +625,9 @@ def calibrate_from_trips(
     )
     return CalibrationResult(
         form=key, names=f.names, units=f.units, estimate=theta, standard_error=se,
-        interval_95=np.column_stack([theta - Z95 * se, theta + Z95 * se]),
+        interval_95=np.column_stack([np.maximum(theta - Z95 * se, lower), np.minimum(theta + Z95 * se, upper)]),
         covariance=cov, correlation=corr, prior_mean=mu, prior_std=tau, data_share=share,
-        fixed=fixed, rmse=float(np.sqrt(np.mean(r**2))), residual_std=sigma, n_samples=data.n,
-        effective_sample_size=data.n / tau_int, driving_time=driving, notes=tuple(notes), spec=spec,
+        fixed=fixed, rmse=float(np.sqrt(np.mean(r**2))), residual_std=sigma, n_samples=n_used,
+        effective_sample_size=n_used / tau_int, driving_time=driving, notes=tuple(notes), spec=spec,
+        power_averaging=float(data.power_averaging),
     )
