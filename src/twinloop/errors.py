@@ -72,7 +72,15 @@ class SpecificationError(ValidationError):
 class UnknownNameError(TwinloopError, KeyError):
     """A name (vehicle, cycle, signal, model ...) is not known.
 
-    The message lists the closest known names.
+    The message lists the closest known names; `hint` (how to see them all)
+    follows as a sentence of its own.
+
+    Examples
+    --------
+    >>> print(UnknownNameError("vehicle", "x", ["leaf"], hint="`twinloop vehicle list` shows them"))
+    unknown vehicle 'x'. `twinloop vehicle list` shows them.
+    >>> print(UnknownNameError("cycle", "udd", ["udds", "us06"], hint="or pass a CSV file."))
+    unknown cycle 'udd'; did you mean 'udds'? Or pass a CSV file.
     """
 
     def __init__(self, kind: str, name: str, known: Iterable[str], hint: str | None = None) -> None:
@@ -83,7 +91,13 @@ class UnknownNameError(TwinloopError, KeyError):
         if self.matches:
             message += "; did you mean " + ", ".join(repr(m) for m in self.matches) + "?"
         if hint:
-            message += f" {hint}"
+            # The hint is a sentence of its own: "unknown twin 'X'. `twinloop twin list` shows them."
+            if not message.endswith("?"):
+                message += "."
+            hint = hint.strip()
+            message += f" {hint[:1].upper()}{hint[1:]}"
+            if not hint.endswith((".", "?", "!")):
+                message += "."
         super().__init__(message)
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message

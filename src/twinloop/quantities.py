@@ -42,8 +42,9 @@ class Quantity:
 
     @property
     def valid_range(self) -> str:
-        """The valid range as text, e.g. ``"[0, 1] 1"``."""
-        return f"[{self.minimum:g}, {self.maximum:g}] {self.unit}"
+        """The valid range as text, e.g. ``"[0, 100] m s-1"``; dimensionless: ``"[0, 1]"``."""
+        unit = "" if self.unit == "1" else f" {self.unit}"
+        return f"[{self.minimum:g}, {self.maximum:g}]{unit}"
 
 
 _Q = Quantity
@@ -90,16 +91,24 @@ GLOSSARY: dict[str, Quantity] = {
         _Q("state_of_health", "1", "capacity relative to its rated value", 0, 1.2),
         _Q("battery_capacity", "A s", "battery charge capacity (3600 A s = 1 Ah)", 1, 1e7),
         _Q("battery_energy", "J", "battery usable energy", 0, 1e10),
+        # A pack's rating, unlike the energy it holds now, is never near zero:
+        # 1 kWh (a small scooter) to 1000 kWh (a 40 t truck).
+        _Q("battery_rated_energy", "J", "usable energy of the full pack, as rated", 3.6e6, 3.6e9),
         _Q("battery_current", "A", "battery current, positive discharging", -3000, 3000),
         _Q("battery_voltage", "V", "battery terminal voltage", 0, 1500),
+        _Q("battery_nominal_voltage", "V", "pack nominal voltage (48 V mild systems to 1500 V trucks)", 48, 1500),
         _Q("open_circuit_voltage", "V", "open-circuit voltage", 0, 1500),
         _Q("battery_power", "W", "battery terminal power, positive discharging", -1e6, 1e6),
         _Q("battery_temperature", "K", "battery (lumped) temperature", 223.15, 353.15),
         _Q("cell_temperature", "K", "cell temperature", 223.15, 353.15),
         _Q("ohmic_resistance", "ohm", "series (ohmic) resistance R0", 0, 10),
+        _Q("pack_polarisation_resistance", "ohm", "RC-pair resistance of a whole pack", 0, 1),
+        _Q("pack_ohmic_resistance", "ohm", "series (ohmic) resistance R0 of a whole pack", 1e-4, 10),
         _Q("polarisation_resistance", "ohm", "RC-pair resistance", 0, 10),
         _Q("polarisation_capacitance", "F", "RC-pair capacitance", 0, 1e9),
         _Q("heat_capacity", "J K-1", "lumped heat capacity", 1, 1e8),
+        _Q("pack_heat_capacity", "J K-1", "lumped heat capacity of a whole pack (>= 5 kg of cells)", 1e3, 1e8),
+        _Q("cabin_heat_capacity", "J K-1", "lumped heat capacity of a cabin's air and trim", 1e3, 1e8),
         _Q("heat_transfer_coefficient", "W K-1", "lumped heat transfer to ambient (h A)", 0, 1e5),
         _Q("energy", "J", "energy", -_INF, _INF),
         _Q("power", "W", "power", -_INF, _INF),

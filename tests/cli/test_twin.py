@@ -77,15 +77,25 @@ def test_user_errors_are_one_line_with_suggestions(cli):
     assert cli("list").output.count("5YJ3E1EA7KF") == 1
 
 
-def test_empty_store_lists_none(cli):
+def test_empty_store_lists_none(cli, tmp_path):
+    from twinloop.store import open_store
+
+    open_store(str(tmp_path / "cli.duckdb")).close()  # a store that exists but holds no twins
     assert cli("list").output.strip() == "(none)"
+
+
+def test_read_only_commands_never_create_a_store(cli, tmp_path):
+    # a mistyped --store path must not leave an empty store behind
+    result = cli("list", code=2)
+    assert "does not exist" in result.output and not (tmp_path / "cli.duckdb").exists()
 
 
 def test_the_store_option_reaches_postgresql(cli, fresh_pg_url):
     try:
         cli("create", "PGCAR", "--vehicle", LEAF, "--store", fresh_pg_url)
         assert "PGCAR" in cli("list", "--store", fresh_pg_url).output
-        assert "(none)" in cli("list").output  # the default store is another database
+        cli("create", "DUCKCAR", "--vehicle", LEAF)  # the default store is another database
+        assert "PGCAR" not in cli("list").output
     finally:
         pg = PostgresStore(fresh_pg_url)
         pg.drop_schema()

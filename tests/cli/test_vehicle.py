@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from twinloop.cli import main
+from twinloop.parameters.library import resolve_vehicle
 from twinloop.parameters.toml_io import load_vehicle
 
 FASTSIM = Path(__file__).parents[1] / "data" / "fastsim" / "2022_Renault_Zoe_ZE50_R135.yaml"
@@ -127,4 +129,62 @@ def test_calibrate_lab_needs_exactly_one_measurement(runner: CliRunner) -> None:
     assert result.exit_code == 2 and "exactly one" in result.output and "Traceback" not in result.output
     result = runner.invoke(main, ["vehicle", "calibrate-lab", "-v", "nissan_leaf_40kwh_2018",
                                   "--measured-wh-per-km", "5"])
-    assert result.exit_code == 2 and "wall_energy_per_distance" in result.output
+    assert result.exit_code == 2 and "wall_energy_per_distance" not in result.output
+    assert "--measured-wh-per-km: expected a wall energy in [55.56, 1389] Wh/km, received 5.0" in result.stderr
+
+
+def _one_line_error(result: Result, message: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"error: {message}"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--measured-wh-per-mile", "-5"],
+     "--measured-wh-per-mile: expected a wall energy in [89.41, 2235] Wh/mi, received -5.0"),
+    (["--measured-wh-per-mile", "nan"],
+     "--measured-wh-per-mile: expected a wall energy in [89.41, 2235] Wh/mi, received nan"),
+    (["--measured-wh-per-mile", "192", "--measurement-sd", "2"],
+     "--measurement-sd: expected a fraction in [0.001, 0.5], received 2.0"),
+])
+def test_calibrate_lab_checks_the_measurement_in_the_users_unit(runner: CliRunner, args: list[str],
+                                                                message: str) -> None:
+    _one_line_error(runner.invoke(main, ["vehicle", "calibrate-lab", "-v", "nissan_leaf_40kwh_2018", *args]),
+                    message)
+
+
+def test_calibrate_lab_resolves_every_cycle_before_printing(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["vehicle", "calibrate-lab", "-v", "epa2022:nissan_leaf_kwb115_c0",
+                                  "--measured-wh-per-mile", "192", "-p", "hwfet", "-p", "usd06"])
+    _one_line_error(result, "unknown cycle 'usd06'; did you mean 'us06'? Or pass the path of a CSV file.")
+
+
+def test_calibrate_lab_help_says_what_o_does(runner: CliRunner) -> None:
+    text = " ".join(runner.invoke(main, ["vehicle", "calibrate-lab", "--help"]).output.split())
+    assert "instead of standard output" not in text
+    assert "only with -o" in text and "without -o it is not written anywhere" in text
+
+
+def test_unknown_vehicle_hint_is_a_sentence_of_its_own(runner: CliRunner) -> None:
+    _one_line_error(runner.invoke(main, ["vehicle", "show", "nope"]),
+                    "unknown vehicle 'nope'. `twinloop vehicle list` shows the library.")
+
+
+def test_from_epa_writes_no_float_noise(runner: CliRunner, tmp_path: Path) -> None:
+    # The EPA file is in pounds; lb -> kg in floating point gave test_mass_kg = 1927.7675725000001.
+    result = runner.invoke(main, ["vehicle", "from-epa", "--make", "tesla", "--model", "model 3 long range"])
+    assert result.exit_code == 0
+    numbers = re.findall(r"^\w+ = (-?[0-9][0-9.e+-]*)$", result.stdout, flags=re.MULTILINE)
+    assert numbers and all(len(n.lstrip("-").replace(".", "").lstrip("0")) <= 11 for n in numbers), numbers
+    path = tmp_path / "m3.toml"
+    path.write_text(result.stdout)
+    spec = load_vehicle(path)
+    assert spec.test_mass == pytest.approx(resolve_vehicle(spec.name).test_mass, rel=1e-9)
+
+
+def test_an_unusable_battery_is_refused_by_validate(runner: CliRunner, tmp_path: Path) -> None:
+    text = runner.invoke(main, ["vehicle", "show", "nissan_leaf_40kwh_2018"]).stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("energy_kwh = 39.0", "energy_kwh = 0"))
+    _one_line_error(runner.invoke(main, ["vehicle", "validate", str(bad)]),
+                    f"battery.energy_kwh in {bad}: expected a number in [1, 1000] kWh, received 0")

@@ -107,7 +107,7 @@ def specs(draw: st.DrawFn) -> VehicleSpec:
         "description": draw(st.text(max_size=40)),
         "test_mass": draw(_number("test_mass")),
         "motor_peak_power": draw(_number("motor_peak_power")),
-        "battery_energy": draw(st.floats(1.0, 1e10)),
+        "battery_energy": draw(_number("battery_energy")),
         "drive": draw(st.sampled_from(DRIVES)),
         "hvac_heating": draw(st.sampled_from(HEATING)),
         "battery_chemistry": draw(st.sampled_from(["nmc", "lfp", "lmo"])),
@@ -122,6 +122,10 @@ def specs(draw: st.DrawFn) -> VehicleSpec:
     for f in _OPTIONAL:
         if draw(st.booleans()):
             kw[f] = draw(_number(f))
+    # A thermal time constant (heat capacity / heat transfer) of at least 10 s.
+    battery_c = kw.get("battery_heat_capacity", 6500.0 * float(kw["battery_energy"]) / 3.6e6)
+    kw["battery_heat_transfer"] = min(kw.get("battery_heat_transfer", 40.0), battery_c / 10.0)
+    kw["cabin_conductance"] = min(kw.get("cabin_conductance", 90.0), kw.get("cabin_heat_capacity", 6e4) / 10.0)
     low = draw(st.floats(0.0, 19.0))
     kw["regen_fade_speed_low"] = low
     kw["regen_fade_speed_high"] = draw(st.floats(low + 0.5, 30.0))
@@ -135,9 +139,32 @@ def test_dump_then_load_gives_an_equal_spec(spec: VehicleSpec) -> None:
     assert load_vehicle(dump_vehicle(spec)) == spec
 
 
+@settings(max_examples=200, deadline=None)
+@given(specs())
+def test_ten_significant_digits_load_back_within_their_rounding(spec: VehicleSpec) -> None:
+    back = load_vehicle(dump_vehicle(spec, significant_digits=10))
+    for f in fields(VehicleSpec):
+        before, after = getattr(spec, f.name), getattr(back, f.name)
+        if isinstance(before, float):
+            # half a unit in the 10th digit, in the key's unit (setpoint: in Celsius)
+            scale = abs(before - 273.15) if f.name == "cabin_setpoint" else abs(before)
+            assert after == pytest.approx(before, rel=0, abs=5e-10 * scale + 1e-300), f.name
+        else:
+            assert after == before, f.name
+
+
+def test_ten_significant_digits_remove_conversion_noise() -> None:
+    # 4250 lb x 0.45359237 kg/lb in floating point
+    spec = load_vehicle(MINIMAL).with_changes(test_mass=4250 * 0.45359237, battery_energy=3960000.0000000005)
+    assert repr(spec.test_mass) == "1927.7675725000001"
+    text = dump_vehicle(spec, significant_digits=10)
+    assert "test_mass_kg = 1927.767573\n" in text and "energy_kwh = 1.1\n" in text
+    assert "test_mass_kg = 1927.7675725000001\n" in dump_vehicle(spec)  # the default stays exact
+
+
 def test_round_trip_of_awkward_floats() -> None:
-    # 0.1 kWh in J and a setpoint that is not a short decimal in Celsius.
-    spec = load_vehicle(MINIMAL).with_changes(battery_energy=360000.00000000006, cabin_setpoint=294.15000000000003,
+    # 1.1 kWh in J and a setpoint that is not a short decimal in Celsius.
+    spec = load_vehicle(MINIMAL).with_changes(battery_energy=3960000.0000000005, cabin_setpoint=294.15000000000003,
                                               motor_peak_power=123456.789)
     assert load_vehicle(dump_vehicle(spec)) == spec
 
@@ -181,6 +208,29 @@ def test_negative_mass_names_toml_key_range_and_value() -> None:
 def test_efficiency_above_one_is_refused() -> None:
     err = _error(_with("[charger]\nefficiency = 1.05\n"))
     assert err.field == "charger.efficiency" and err.received == 1.05 and "[0.5, 1]" in err.expected
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("energy_kwh = 0", "[1, 1000] kWh"),
+    ("energy_kwh = 0.01", "[1, 1000] kWh"),
+    ("energy_kwh = 50\nnominal_voltage_v = 0", "[48, 1500] V"),
+    ("energy_kwh = 50\nmax_discharge_power_kw = 0", "[1, 2000] kW"),
+])
+def test_a_battery_that_cannot_work_is_refused_in_the_files_unit(line: str, expected: str) -> None:
+    err = _error(MINIMAL.replace("energy_kwh = 50", line))
+    assert err.field.startswith("battery.") and expected in err.expected
+
+
+def test_a_thermal_time_constant_below_ten_seconds_is_refused() -> None:
+    err = _error(_with("[cabin]\nheat_capacity_j_per_k = 5000\nconductance_w_per_k = 900\n"))
+    assert err.field == "cabin.conductance_w_per_k" and "at most 500 W K-1" in err.expected
+
+
+def test_an_explicit_zero_is_not_taken_for_unset() -> None:
+    # regen_max_power_kw = 0 switches regeneration off; it used to fall back to the 60 kW default.
+    spec = load_vehicle(MINIMAL.replace("motor_peak_power_kw = 100", "motor_peak_power_kw = 100\nregen_max_power_kw = 0"))
+    assert spec.effective_regen_max_power == 0.0
+    assert load_vehicle(MINIMAL).effective_regen_max_power == 60e3
 
 
 def test_range_is_reported_in_the_keys_unit() -> None:
@@ -265,3 +315,19 @@ def test_every_key_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     missing = [k.dotted for k in TOML_KEYS if f"`{k.key}`" not in text]
     assert not missing
+
+
+def test_documented_ranges_are_the_validated_ones() -> None:
+    from twinloop.parameters.toml_io import _range_text
+
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) > 7 and cells[2].startswith("`"):
+            rows[(cells[1], cells[2].strip("`"))] = cells[6]
+    for key in TOML_KEYS:
+        if key.kind != "number":
+            continue
+        section = f"[{'.'.join(key.section)}]" if key.section else "(top level)"
+        validated = _range_text(key).split("]")[0] + "]"  # the table gives the unit in its own column
+        assert rows[(section, key.key)] == validated, key.dotted

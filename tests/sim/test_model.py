@@ -69,7 +69,7 @@ def test_more_mass_never_uses_less_energy_on_a_flat_cycle(mass, extra):
 @settings(max_examples=20, deadline=None)
 @given(st.floats(0.0, 1.0), st.floats(253.15, 313.15), st.sampled_from(["udds", "us06", "hwfet"]))
 def test_state_of_charge_stays_in_bounds_and_books_close(soc, ambient, cycle):
-    small = VehicleSpec("tiny", test_mass=1500, motor_peak_power=60e3, battery_energy=0.4 * 3.6e6,
+    small = VehicleSpec("tiny", test_mass=1500, motor_peak_power=60e3, battery_energy=1.0 * 3.6e6,
                         drag_coefficient=0.3, frontal_area=2.2, rolling_resistance_coefficient=0.009)
     r = simulate(small, Scenario(load_cycle(cycle), soc_start=soc, ambient_temperature=ambient), record=True)
     socs = r.series["state_of_charge"][0]
@@ -153,3 +153,15 @@ def test_motor_loss_follows_the_rated_power_not_the_peak(compact_car):
     assert simulate(boosted, scenario).breakdown["drivetrain_losses"][0] == pytest.approx(base, rel=1e-9)
     unpinned = boosted.with_changes(motor_rated_power=None)
     assert simulate(unpinned, scenario).breakdown["drivetrain_losses"][0] > 1.2 * base
+
+
+def test_books_close_when_the_battery_cannot_feed_the_motors_losses():
+    # A machine whose losses exceed anything the pack can give (1 kW rating, direct drive):
+    # the inverter shuts down and the car coasts; nothing is drawn that the battery did not give.
+    from twinloop.parameters import load_bundled
+
+    spec = load_bundled("nissan_leaf_40kwh_2018").with_changes(motor_rated_power=1000.0, gear_ratio=1.0)
+    r = simulate(spec, Scenario(UDDS, hvac="on", ambient_temperature=254.0, soc_start=1.0))
+    total = sum(r.breakdown[k][0] for k in BREAKDOWN_KEYS)
+    assert total == pytest.approx(r.battery_energy[0], rel=1e-9)
+    assert r.trace_missed_time[0] > 0

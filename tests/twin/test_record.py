@@ -27,7 +27,7 @@ def test_library_vehicle_round_trips_through_the_record():
 
 
 def test_state_is_checked_against_the_glossary():
-    with pytest.raises(ValidationError, match=r"state.state_of_charge: expected a number in \[0, 1\] 1, received 1.5"):
+    with pytest.raises(ValidationError, match=r"state.state_of_charge: expected a number in \[0, 1\], received 1.5"):
         TwinState(state_of_charge=1.5)
     # Celsius by mistake: kelvin only.
     with pytest.raises(ValidationError, match=r"state.battery_temperature.*\[223.15, 353.15\] K.*received 25.0"):

@@ -10,6 +10,7 @@ import click
 
 from twinloop.cycles import bundled_cycles, load_cycle
 from twinloop.errors import ValidationError
+from twinloop.quantities import check
 from twinloop.sim import HVAC_MODES, Scenario, simulate
 
 __all__ = ["register"]
@@ -23,10 +24,22 @@ def _resolve(name: str):
     return resolve_vehicle(name)
 
 
-def _celsius_to_kelvin(value: float, field: str) -> float:
-    if not -50.0 <= value <= 60.0:
-        raise ValidationError(field, "a temperature in [-50, 60] °C", value)
+def _celsius_to_kelvin(value: float, option: str = "--ambient-c") -> float:
+    """The ambient temperature option [°C] in kelvin, checked in the user's unit."""
+    if not -50.0 <= value <= 60.0:  # the glossary's ambient_temperature range, in °C
+        raise ValidationError(option, "a temperature in [-50, 60] °C", value)
     return value + 273.15
+
+
+def _check_options(soc_start: float, payload_kg: float) -> None:
+    """Check scenario options here, so that errors name the option the user typed."""
+    check("state_of_charge", soc_start, "--soc-start")
+    check("payload", payload_kg, "--payload-kg")
+
+
+def _wh(value: float) -> str:
+    """`value` [Wh] to one decimal, with no "-0.0" for a tiny negative."""
+    return f"{value + 0.0:10.1f}" if round(value, 1) != 0 else f"{0.0:10.1f}"
 
 
 @click.command("simulate")
@@ -51,12 +64,16 @@ def simulate_command(vehicle: str, cycle: str, ambient_c: float, soc_start: floa
       twinloop simulate -v nissan_leaf_40kwh_2018 -c wltc_3b --plot leaf.png
 
     Energies are in Wh; wh_per_km is on the wall (recharge) basis, like EPA
-    figures. The breakdown lists where the battery energy went and sums to it.
+    figures, and n/a (JSON null) when the vehicle did not move. The breakdown
+    lists where the battery energy went and sums to it. When the vehicle fell
+    behind the trace, trace_missed_reason says why: battery_empty (its state
+    of charge reached 1 %, at battery_empty_s) or power_limit.
     """
+    ambient = _celsius_to_kelvin(ambient_c)
+    _check_options(soc_start, payload_kg)
     spec = _resolve(vehicle)
     trace = load_cycle(cycle)
-    scenario = Scenario(trace, ambient_temperature=_celsius_to_kelvin(ambient_c, "ambient_c"),
-                        soc_start=soc_start, payload=payload_kg, hvac=hvac)
+    scenario = Scenario(trace, ambient_temperature=ambient, soc_start=soc_start, payload=payload_kg, hvac=hvac)
     result = simulate(spec, scenario, record=bool(plot) or fmt == "csv")
     summary = result.summary(0)
     if fmt == "json":
@@ -87,17 +104,25 @@ def _csv_name(column: str) -> str:
 
 
 def _print_summary(s: dict) -> None:
+    per_km = "n/a Wh/km: the vehicle did not move" if s["wh_per_km"] is None else f"{s['wh_per_km']:.1f} Wh/km"
     click.echo(f"{s['vehicle']} on {s['cycle']}: {s['distance_m'] / 1000:.2f} km in {s['duration_s']:.0f} s")
-    click.echo(f"  wall energy      {s['wall_energy_wh']:10.1f} Wh   ({s['wh_per_km']:.1f} Wh/km)")
-    click.echo(f"  battery energy   {s['battery_energy_wh']:10.1f} Wh")
+    click.echo(f"  wall energy      {_wh(s['wall_energy_wh'])} Wh   ({per_km})")
+    click.echo(f"  battery energy   {_wh(s['battery_energy_wh'])} Wh")
     click.echo(f"  state of charge  {s['soc_start']:.3f} -> {s['soc_end']:.3f}")
     if s["trace_missed_s"]:
         click.secho(f"  trace missed     {s['trace_missed_s']:.0f} s, {s['trace_missed_m']:.0f} m short "
-                    "(the vehicle is too weak for this cycle)", fg="yellow")
+                    f"({_missed_because(s)})", fg="yellow")
     click.echo("  where the battery energy went [Wh]:")
     for key, value in s["breakdown"].items():
-        click.echo(f"    {key.replace('_', ' '):20s}{value:10.1f}")
+        click.echo(f"    {key.replace('_', ' '):20s}{_wh(value)}")
     click.echo(f"  (regeneration recovered {s['regeneration_recovered_wh']:.1f} Wh, already netted above)")
+
+
+def _missed_because(s: dict) -> str:
+    if s["trace_missed_reason"] == "battery_empty":
+        start = " at the start" if s["battery_empty_s"] == 0 else f" at t = {s['battery_empty_s']:.0f} s"
+        return f"the battery was empty{start}: state of charge at or below 1 %; try a higher --soc-start"
+    return "the vehicle's motor or battery power is too low for this cycle"
 
 
 @click.command("demo")
@@ -107,8 +132,15 @@ def _print_summary(s: dict) -> None:
 def demo_command(plot: Path, ambient_c: float) -> None:
     """Simulate every bundled reference vehicle over the standard cycles.
 
-    Prints a table of wall energy per km and writes a stacked bar chart of
-    where the energy goes. No server or data set is needed.
+    Prints a table of wall energy per km (from the socket: what recharging
+    takes, charger losses included, as EPA figures) and writes a stacked bar
+    chart of where the battery energy goes, per km (before charger losses,
+    so its bars are lower than the table). No server or data set is needed.
+
+    \b
+    Examples:
+      twinloop demo
+      twinloop demo --ambient-c -7 --plot out/cold.png
     """
     import pandas as pd
 
@@ -119,29 +151,48 @@ def demo_command(plot: Path, ambient_c: float) -> None:
     specs = [load_bundled(n) for n in names]
     rows = []
     for cycle in DEMO_CYCLES:
-        scenario = Scenario(load_cycle(cycle), ambient_temperature=_celsius_to_kelvin(ambient_c, "ambient_c"))
+        scenario = Scenario(load_cycle(cycle), ambient_temperature=_celsius_to_kelvin(ambient_c))
         rows.append(simulate(specs, scenario).to_frame())  # the whole fleet in one call
     table = pd.concat(rows, ignore_index=True)
     pivot = table.pivot(index="vehicle", columns="cycle", values="wh_per_km")[list(DEMO_CYCLES)]
-    click.echo(f"Wall energy [Wh/km] of {len(specs)} bundled vehicles at {ambient_c:g} °C:\n")
+    click.echo(f"Wall energy [Wh/km] of {len(specs)} bundled vehicles at {ambient_c:g} °C "
+               "(from the socket, charger losses included):\n")
     click.echo(pivot.round(1).to_string())
     missed = table[table["trace_missed_s"] > 0]
     for _, row in missed.iterrows():
         click.secho(f"{row['vehicle']} missed the {row['cycle']} trace for {row['trace_missed_s']:.0f} s", fg="yellow")
     plot.parent.mkdir(parents=True, exist_ok=True)
     plot_breakdown_table(table, plot)
-    click.echo(f"\nEnergy breakdown plot written to {plot}")
+    click.echo(f"\nBattery energy by cause [Wh/km] (before charger losses) plotted to {plot}")
     click.echo("Next: `twinloop simulate --help`, `twinloop vehicle list`, `twinloop cycle list`.")
 
 
 @click.group("cycle")
 def cycle_group() -> None:
-    """Standard drive cycles."""
+    """Standard drive cycles.
+
+    A command that takes a cycle (-c) accepts a bundled name or a CSV trace
+    with a time column (time_s), a speed column (speed_mps, speed_kph or
+    speed_mph) and optionally road_grade (a fraction, 0.05 = 5 %) or
+    grade_pct; columns separated by ',', ';', tab or '|'.
+
+    \b
+    Examples:
+      twinloop cycle list
+      twinloop simulate -v nissan_leaf_40kwh_2018 -c wltc_3b
+      twinloop simulate -v nissan_leaf_40kwh_2018 -c my_trip.csv
+    """
 
 
 @cycle_group.command("list")
 def cycle_list() -> None:
-    """List the bundled drive cycles."""
+    """List the bundled drive cycles: name, distance, duration, description.
+
+    \b
+    Examples:
+      twinloop cycle list
+      twinloop cycle list | grep -i wltc
+    """
     for name, description in bundled_cycles().items():
         c = load_cycle(name)
         click.echo(f"{name:10s} {c.distance / 1000:6.2f} km {c.duration:6.0f} s  {description}")

@@ -20,10 +20,11 @@ _FORMAT = click.option(
 )
 
 
-def _store(url: str | None) -> Any:
+def _store(url: str | None, create: bool = False) -> Any:
+    """The store at `url`; only `twin create` may create a new one (a typo in a path must not)."""
     from twinloop.store import open_store
 
-    return open_store(url)
+    return open_store(url, create=create)
 
 
 def _num(value: float | None, fmt: str = "{:.4g}") -> str:
@@ -94,7 +95,7 @@ def create_cmd(vin: str, vehicle: str, name: str | None, store_url: str | None) 
     from twinloop.twin.service import create_twin
 
     spec = resolve_vehicle(vehicle)
-    with _store(store_url) as store:
+    with _store(store_url, create=True) as store:
         twin = create_twin(store, vin, spec, name=name, created_by="twinloop twin create")
     click.echo(f"created twin {twin.vin} ({twin.record.name}): model v1, physics, champion")
 

@@ -16,10 +16,22 @@ __all__ = ["register"]
 
 _OUT = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                     help="Write the TOML to this file (overwritten) instead of standard output.")
+_CALIBRATED_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                               help="Also write the calibrated vehicle as TOML to this file (overwritten); "
+                                    "without -o it is not written anywhere.")
+
+# Significant digits of the TOML a person reads: unit conversions (lb -> kg) leave
+# float noise such as 1927.7675725000001 kg; 10 digits stay far below any
+# measurement's precision.
+_DIGITS = 10
+# The lab calibration's accepted wall energy per distance [J m-1] (twinloop.twin.calibrate.lab).
+_LAB_ENERGY_RANGE = (200.0, 5000.0)
+_METRES = {"--measured-wh-per-mile": 1609.344, "--measured-wh-per-km": 1000.0}
+_UNIT = {"--measured-wh-per-mile": "Wh/mi", "--measured-wh-per-km": "Wh/km"}
 
 
 def _emit(spec: VehicleSpec, output: Path | None) -> None:
-    text = dump_vehicle(spec)
+    text = dump_vehicle(spec, significant_digits=_DIGITS)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -169,7 +181,7 @@ def import_fastsim_command(file: Path, name: str | None, output: Path | None) ->
               help="Dynamometer: all braking at the driven axle (regeneration share free up to 1).")
 @click.option("--measurement-sd", type=float, default=0.02, show_default=True,
               help="Test repeatability and model error, as a fraction.")
-@_OUT
+@_CALIBRATED_OUT
 def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float | None,
                           measured_wh_per_km: float | None, predict: tuple[str, ...], dynamometer: bool,
                           measurement_sd: float, output: Path | None) -> None:
@@ -177,8 +189,8 @@ def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float 
 
     The twin's drivetrain loss scale and regeneration share are updated from
     the one result by Bayes' rule (see docs/calibration.md); the prediction
-    comes with a standard deviation. The calibrated vehicle is written as TOML
-    with -o.
+    comes with a standard deviation. Prints the calibration and the
+    predictions; the calibrated vehicle is written as TOML only with -o.
 
     
     Examples:
@@ -192,17 +204,27 @@ def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float 
     if (measured_wh_per_mile is None) == (measured_wh_per_km is None):
         raise ValidationError("--measured-wh-per-mile / --measured-wh-per-km", "exactly one of them",
                               "both" if measured_wh_per_mile is not None else "neither")
-    measured = (measured_wh_per_mile / 1609.344 if measured_wh_per_mile is not None
-                else (measured_wh_per_km or 0.0) / 1000.0) * 3600.0
+    option = "--measured-wh-per-mile" if measured_wh_per_mile is not None else "--measured-wh-per-km"
+    value = measured_wh_per_mile if measured_wh_per_mile is not None else measured_wh_per_km
+    assert value is not None
+    per, unit = _METRES[option], _UNIT[option]
+    low, high = (e * per / 3600.0 for e in _LAB_ENERGY_RANGE)
+    if not low <= value <= high:  # also refuses NaN
+        raise ValidationError(option, f"a wall energy in [{low:.4g}, {high:.4g}] {unit}", value)
+    if not 0.001 <= measurement_sd <= 0.5:
+        raise ValidationError("--measurement-sd", "a fraction in [0.001, 0.5]", measurement_sd)
+    measured = value / per * 3600.0
     spec = resolve_vehicle(vehicle)
     if dynamometer:
         spec = spec.with_changes(regen_axle_share=1.0)
-    cal = calibrate_on_lab_test(spec, load_cycle(cycle), measured, measurement_sd=measurement_sd)
+    # Every cycle is read before the calibration, so that a misspelt -p fails
+    # at once instead of after the calibration has been printed.
+    measured_cycle = load_cycle(cycle)
+    predicted = [(name, load_cycle(name)) for name in predict]
+    cal = calibrate_on_lab_test(spec, measured_cycle, measured, measurement_sd=measurement_sd)
     click.echo(f"{spec.name}: loss scale {cal.loss_scale:.3f}, regeneration share {cal.regen_share:.3f}")
-    per = 1609.344 if measured_wh_per_mile is not None else 1000.0
-    unit = "Wh/mi" if measured_wh_per_mile is not None else "Wh/km"
-    for name in predict:
-        mean, sd = cal.predict(load_cycle(name))
+    for name, trace in predicted:
+        mean, sd = cal.predict(trace)
         click.echo(f"  {name:10s} {mean * per / 3600:7.1f} ± {sd * per / 3600:.1f} {unit} (wall, 1 sd)")
     if output is not None:
         _emit(cal.spec, output)

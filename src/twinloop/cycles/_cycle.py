@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -143,6 +144,35 @@ def load_cycle(name_or_path: str | Path) -> Cycle:
     raise UnknownNameError("cycle", str(name_or_path), _BUNDLED, hint="Or pass the path of a CSV file.")
 
 
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _read_text(file: str | Path | Any, where: str) -> str:
+    """The whole file as text (UTF-8, with or without a byte-order mark)."""
+    try:
+        if isinstance(file, str | Path):
+            data: str | bytes = Path(file).read_bytes()
+        else:
+            data = file.read()
+        return data.decode("utf-8-sig") if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise TraceError(f"{where}: cannot read as CSV: not UTF-8 text (byte {exc.start})") from None
+
+
+def _delimiter(text: str) -> str:
+    r"""The column separator: the candidate the header row holds most often (default ',').
+
+    Examples
+    --------
+    >>> _delimiter("time_s;speed_mps\n0;1,5\n"), _delimiter("time_s,speed_mps\n"), _delimiter("t\tv\n")
+    (';', ',', '\t')
+    """
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])  # ties keep the earlier, i.e. ','
+    return best if counts[best] else ","
+
+
 def read_trace(
     file: str | Path | Any,
     name: str = "trace",
@@ -154,7 +184,9 @@ def read_trace(
     Parameters
     ----------
     file : path or file object
-        CSV with a time column (``time_s``, ``seconds``, ``time``), a speed
+        CSV (columns separated by ``,``, ``;``, tab or ``|``, detected from
+        the header row; with another separator than ``,`` a decimal comma is
+        accepted) with a time column (``time_s``, ``seconds``, ``time``), a speed
         column (``speed_mps``, ``speed_kph``, ``speed_mph``,
         ``vehicle_speed``) and optionally a grade column (``road_grade`` or
         ``grade`` as rise/run, ``grade_pct`` in percent).
@@ -172,27 +204,35 @@ def read_trace(
         increasing, negative or implausible speed, impossible acceleration.
     """
     where = source or name
+    text = _read_text(file, where)
+    delimiter = _delimiter(text)
     try:
-        frame = pd.read_csv(file, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        # Every cell as text, so that a bad cell is reported as it was written.
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise TraceError(f"{where}: cannot read as CSV ({exc})") from None
     columns = {str(c).strip().lower(): c for c in frame.columns}
 
     def pick(options: dict[str, float], what: str, required: bool) -> FloatArray | None:
         for key, factor in options.items():
             if key in columns:
-                values = pd.to_numeric(frame[columns[key]], errors="coerce").to_numpy(float)
+                cells = frame[columns[key]].str.strip()
+                if delimiter != ",":  # then a comma in a number is a decimal comma (1,5)
+                    cells = cells.str.replace(",", ".", regex=False)
+                values = pd.to_numeric(cells, errors="coerce").to_numpy(float)
                 bad = np.flatnonzero(~np.isfinite(values))
                 if bad.size:
+                    cell = str(frame[columns[key]].iloc[bad[0]]).strip()
                     raise TraceError(
                         f"{where}: column {columns[key]!r} row {int(bad[0]) + 2} is not a number "
-                        f"({frame[columns[key]].iloc[bad[0]]!r})"
+                        f"({cell or 'empty'})"
                     )
                 return values * factor
         if required:
             raise TraceError(
                 f"{where}: no {what} column; expected one of {', '.join(options)}, "
-                f"found {', '.join(map(str, frame.columns))}"
+                f"found {', '.join(map(str, frame.columns))} "
+                "(columns separated by ',', ';', tab or '|', names in the first row)"
             )
         return None
 
@@ -226,5 +266,8 @@ def read_trace(
         grade = np.zeros_like(speed)
     elif np.any(np.abs(grade) > 0.35):
         k = int(np.flatnonzero(np.abs(grade) > 0.35)[0])
-        raise TraceError(f"{where}: road grade must be in [-0.35, 0.35]; row {k + 2} has {grade[k]:g}")
+        raise TraceError(
+            f"{where}: road grade must be in [-0.35, 0.35] as a fraction, rise over run (0.05 = 5 %); "
+            f"row {k + 2} has {grade[k]:g} (give percent in a grade_pct column)"
+        )
     return Cycle(name, time - time[0], speed, grade, source)

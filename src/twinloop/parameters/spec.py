@@ -15,7 +15,7 @@ from typing import Any
 from twinloop.errors import SpecificationError, close_matches
 from twinloop.quantities import GLOSSARY
 
-__all__ = ["DRIVES", "HEATING", "VehicleSpec"]
+__all__ = ["DRIVES", "HEATING", "VehicleSpec", "field_range"]
 
 DRIVES = ("FWD", "RWD", "AWD")
 HEATING = ("resistive", "heat_pump")
@@ -115,7 +115,7 @@ class VehicleSpec:
     @property
     def effective_motor_peak_torque(self) -> float:
         """Peak torque [N m]; default: peak power at a 350 rad/s corner speed."""
-        return self.motor_peak_torque or self.motor_peak_power / 350.0
+        return self.motor_peak_torque if self.motor_peak_torque is not None else self.motor_peak_power / 350.0
 
     @property
     def effective_motor_rated_power(self) -> float:
@@ -124,12 +124,17 @@ class VehicleSpec:
         Losses scale with the machine's size, which follows its continuous
         rating more closely than a boosted peak figure.
         """
-        return self.motor_rated_power or self.motor_peak_power
+        return self.motor_rated_power if self.motor_rated_power is not None else self.motor_peak_power
 
     @property
     def effective_regen_max_power(self) -> float:
-        """Regenerative power limit [W]; default 60% of peak motor power, at most 150 kW."""
-        return self.regen_max_power or min(0.6 * self.motor_peak_power, 150e3)
+        """Regenerative power limit [W]; default 60% of peak motor power, at most 150 kW.
+
+        An explicit 0 switches regeneration off (it is not taken as "unset").
+        """
+        if self.regen_max_power is not None:
+            return self.regen_max_power
+        return min(0.6 * self.motor_peak_power, 150e3)
 
     @property
     def effective_regen_axle_share(self) -> float:
@@ -157,25 +162,32 @@ class VehicleSpec:
     @property
     def effective_battery_max_discharge_power(self) -> float:
         """Battery discharge power limit [W]; default 1.2 x motor peak power."""
-        return self.battery_max_discharge_power or 1.2 * self.motor_peak_power
+        if self.battery_max_discharge_power is not None:
+            return self.battery_max_discharge_power
+        return 1.2 * self.motor_peak_power
 
     @property
     def effective_battery_max_charge_power(self) -> float:
-        """Battery charge (regeneration) power limit [W]; default 2C."""
-        return self.battery_max_charge_power or 2.0 * self.battery_energy / 3600.0
+        """Battery charge (regeneration) power limit [W]; default 2C (0 refuses all charge)."""
+        if self.battery_max_charge_power is not None:
+            return self.battery_max_charge_power
+        return 2.0 * self.battery_energy / 3600.0
 
     @property
     def effective_battery_heat_capacity(self) -> float:
         """Pack heat capacity [J K-1]; default 1000 J/(kg K) x 6.5 kg per kWh."""
-        return self.battery_heat_capacity or 1000.0 * 6.5 * self.battery_energy / 3.6e6
+        if self.battery_heat_capacity is not None:
+            return self.battery_heat_capacity
+        return 1000.0 * 6.5 * self.battery_energy / 3.6e6
 
     def with_changes(self, **changes: Any) -> VehicleSpec:
         """A copy with some fields replaced (validated again)."""
         unknown = [k for k in changes if k not in _FIELD_NAMES]
         if unknown:
+            matches = close_matches(unknown[0], _FIELD_NAMES)
             raise SpecificationError(
                 unknown[0], "a VehicleSpec field", unknown[0],
-                hint=f"close matches: {close_matches(unknown[0], _FIELD_NAMES)}",
+                hint="did you mean " + ", ".join(repr(m) for m in matches) + "?" if matches else None,
             )
         return replace(self, **changes)
 
@@ -188,7 +200,10 @@ class VehicleSpec:
 
 _FIELD_NAMES = [f.name for f in fields(VehicleSpec)]
 
-# field -> (glossary quantity giving the valid range, required)
+# field -> glossary quantity giving the valid range. Every field that ends up in
+# a denominator (capacities, voltages, ratios, radii, efficiencies, heat
+# capacities) has a lower bound above zero; tests/sim checks that each field at
+# either end of its range simulates.
 _RANGES: dict[str, str] = {
     "test_mass": "test_mass",
     "motor_peak_power": "motor_peak_power",
@@ -207,14 +222,14 @@ _RANGES: dict[str, str] = {
     "gearbox_efficiency": "gearbox_efficiency",
     "regen_max_power": "regen_max_power",
     "regen_axle_share": "regen_axle_share",
-    "battery_energy": "battery_energy",
-    "battery_nominal_voltage": "battery_voltage",
-    "battery_ohmic_resistance": "ohmic_resistance",
-    "battery_rc_resistance": "polarisation_resistance",
-    "battery_heat_capacity": "heat_capacity",
+    "battery_energy": "battery_rated_energy",
+    "battery_nominal_voltage": "battery_nominal_voltage",
+    "battery_ohmic_resistance": "pack_ohmic_resistance",  # > 0: it sets the pack's power limit
+    "battery_rc_resistance": "pack_polarisation_resistance",
+    "battery_heat_capacity": "pack_heat_capacity",
     "battery_heat_transfer": "heat_transfer_coefficient",
     "cabin_conductance": "heat_transfer_coefficient",
-    "cabin_heat_capacity": "heat_capacity",
+    "cabin_heat_capacity": "cabin_heat_capacity",
     "cabin_setpoint": "cabin_setpoint",
     "auxiliary_power": "auxiliary_power",
     "charger_efficiency": "charger_efficiency",
@@ -223,36 +238,58 @@ _RANGES: dict[str, str] = {
     "hvac_max_heating": "hvac_power",
     "hvac_max_cooling": "hvac_power",
 }
-# Plain (0, upper] bounds for fields without a glossary entry.
-_POSITIVE: dict[str, float] = {
-    "copper_loss": 0.5,
-    "iron_loss": 0.5,
-    "windage_loss": 0.5,
-    "constant_loss": 0.5,
-    "regen_fade_speed_low": 20.0,
-    "regen_fade_speed_high": 30.0,
-    "battery_rc_time_constant": 1e4,
-    "battery_max_discharge_power": 2e6,
-    "battery_max_charge_power": 2e6,
-    "battery_activation_temperature": 2e4,
+# [lower, upper] bounds (SI) for fields without a glossary entry.
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "copper_loss": (0.0, 0.5),
+    "iron_loss": (0.0, 0.5),
+    "windage_loss": (0.0, 0.5),
+    "constant_loss": (0.0, 0.5),
+    "regen_fade_speed_low": (0.0, 20.0),
+    "regen_fade_speed_high": (0.0, 30.0),
+    "battery_rc_time_constant": (0.0, 1e4),  # 0: no polarisation (the kernel skips the RC pair)
+    "battery_max_discharge_power": (1e3, 2e6),  # below 1 kW not even the auxiliaries run
+    "battery_max_charge_power": (0.0, 2e6),  # 0: the pack takes no regeneration
+    "battery_activation_temperature": (0.0, 2e4),
 }
+
+
+_MIN_THERMAL_TIME_CONSTANT = 10.0  # [s]
+
+
+def field_range(name: str) -> tuple[float, float]:
+    """The valid SI range ``(low, high)`` of a numeric VehicleSpec field.
+
+    Examples
+    --------
+    >>> field_range("battery_nominal_voltage")
+    (48, 1500)
+    """
+    if name in _RANGES:
+        q = GLOSSARY[_RANGES[name]]
+        return q.minimum, q.maximum
+    if name in _BOUNDS:
+        return _BOUNDS[name]
+    matches = close_matches(name, [*_RANGES, *_BOUNDS])
+    raise SpecificationError(name, "a numeric VehicleSpec field", name,
+                             hint="did you mean " + ", ".join(repr(m) for m in matches) + "?" if matches else None)
+
+
+def _range_text(name: str) -> str:
+    if name in _RANGES:
+        return GLOSSARY[_RANGES[name]].valid_range
+    low, high = _BOUNDS[name]
+    return f"[{low:g}, {high:g}]"
 
 
 def _validate(spec: VehicleSpec) -> None:
     where = f"vehicle {spec.name!r}"
-    for name, qname in _RANGES.items():
+    for name in (*_RANGES, *_BOUNDS):
         value = getattr(spec, name)
         if value is None:
             continue
-        q = GLOSSARY[qname]
-        if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value) or not (q.minimum <= value <= q.maximum):
-            raise SpecificationError(name, f"a number in {q.valid_range}", value, where)
-    for name, upper in _POSITIVE.items():
-        value = getattr(spec, name)
-        if value is None:
-            continue
-        if not isinstance(value, int | float) or math.isnan(value) or not (0 <= value <= upper):
-            raise SpecificationError(name, f"a number in [0, {upper:g}]", value, where)
+        low, high = field_range(name)
+        if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value) or not (low <= value <= high):
+            raise SpecificationError(name, f"a number in {_range_text(name)}", value, where)
     if spec.drive not in DRIVES:
         raise SpecificationError("drive", f"one of {', '.join(DRIVES)}", spec.drive, where)
     if spec.hvac_heating not in HEATING:
@@ -272,6 +309,21 @@ def _validate(spec: VehicleSpec) -> None:
             "road_load", "either drag_coefficient, frontal_area and rolling_resistance_coefficient, "
             "or coastdown_a, coastdown_b and coastdown_c", "an incomplete set", where,
         )
+    # The thermal states step by forward Euler, stable while hA dt / C < 1; a
+    # time constant C / hA of at least 10 s (packs and cabins have minutes to
+    # hours) keeps every time step the simulator accepts (<= 10 s) stable.
+    for capacity_field, capacity, transfer_field, transfer in (
+        ("battery_heat_capacity", spec.effective_battery_heat_capacity, "battery_heat_transfer", spec.battery_heat_transfer),
+        ("cabin_heat_capacity", spec.cabin_heat_capacity, "cabin_conductance", spec.cabin_conductance),
+    ):
+        if transfer * _MIN_THERMAL_TIME_CONSTANT > capacity * (1 + 1e-9):  # tolerance: TOML rounding
+            raise SpecificationError(
+                transfer_field,
+                f"at most {capacity / _MIN_THERMAL_TIME_CONSTANT:.4g} W K-1, the {capacity_field.replace('_', ' ')} "
+                f"over {_MIN_THERMAL_TIME_CONSTANT:g} s (a thermal time constant below {_MIN_THERMAL_TIME_CONSTANT:g} s "
+                "is not physical and makes the simulation unstable)",
+                transfer, where,
+            )
     if spec.regen_fade_speed_high <= spec.regen_fade_speed_low:
         raise SpecificationError(
             "regen_fade_speed_high", f"greater than regen_fade_speed_low ({spec.regen_fade_speed_low:g} m/s)",

@@ -45,8 +45,7 @@ from typing import Any
 import tomli_w
 
 from twinloop.errors import SpecificationError, close_matches
-from twinloop.parameters.spec import _POSITIVE, _RANGES, DRIVES, HEATING, VehicleSpec
-from twinloop.quantities import GLOSSARY
+from twinloop.parameters.spec import _BOUNDS, _RANGES, DRIVES, HEATING, VehicleSpec, field_range
 
 __all__ = ["TOML_KEYS", "TomlKey", "dump_vehicle", "load_vehicle"]
 
@@ -97,15 +96,20 @@ class TomlKey:
         with localcontext(Context(prec=_PRECISION)):
             return float(Decimal(value) * self.scale + self.offset)
 
-    def from_si(self, value: float) -> Decimal:
-        """The shortest decimal that :meth:`to_si` maps back to `value` exactly."""
+    def from_si(self, value: float, significant_digits: int | None = None) -> Decimal:
+        """The shortest decimal that :meth:`to_si` maps back to `value` exactly.
+
+        With `significant_digits`, at most that many digits: the value then
+        loads back within half a unit in that last digit instead of exactly.
+        """
         with localcontext(Context(prec=_PRECISION)):
             exact = (Decimal(value) - self.offset) / self.scale
-        for digits in range(1, 40):
+        longest = 40 if significant_digits is None else significant_digits
+        for digits in range(1, longest + 1):
             with localcontext(Context(prec=digits)):
                 candidate = +exact
-            if self.to_si(candidate) == value:
-                return _plain(candidate)
+            if self.to_si(candidate) == value or digits == longest:
+                return _plain(candidate.normalize(Context(prec=_PRECISION)))
         return _plain(exact)  # pragma: no cover - 40 digits always suffice
 
 
@@ -327,11 +331,8 @@ def _received(value: Any) -> Any:
 
 def _si_range(key: TomlKey) -> tuple[float, float]:
     """The valid SI range of `key`'s field, from the same tables VehicleSpec validates with."""
-    if key.field in _RANGES:
-        q = GLOSSARY[_RANGES[key.field]]
-        return q.minimum, q.maximum
-    if key.field in _POSITIVE:
-        return 0.0, _POSITIVE[key.field]
+    if key.field in _RANGES or key.field in _BOUNDS:
+        return field_range(key.field)
     return -math.inf, math.inf
 
 
@@ -403,18 +404,25 @@ def _relocate(exc: SpecificationError, raw: Mapping[str, tuple[TomlKey, Any]], w
     return SpecificationError(key.dotted, exc.expected, _received(value), where, exc.hint)
 
 
-def dump_vehicle(spec: VehicleSpec) -> str:
+def dump_vehicle(spec: VehicleSpec, significant_digits: int | None = None) -> str:
     """Write `spec` as TOML text (SI-suffixed keys; unset optional values omitted).
 
     Parameters
     ----------
     spec : VehicleSpec
         The specification.
+    significant_digits : int, optional
+        Write at most this many significant digits (the command line writes
+        10): float noise of unit conversions, ``1927.7675725000001``, becomes
+        ``1927.767573``, and the file loads back within a relative 5e-10
+        instead of exactly. Default: the shortest decimal that loads back to
+        the very same float.
 
     Returns
     -------
     str
-        TOML text that :func:`load_vehicle` reads back to an equal spec.
+        TOML text that :func:`load_vehicle` reads back to an equal spec
+        (within the rounding of `significant_digits`, if given).
 
     Examples
     --------
@@ -433,7 +441,12 @@ def dump_vehicle(spec: VehicleSpec) -> str:
     <BLANKLINE>
     >>> "energy_kwh = 50.0" in text
     True
+    >>> noisy = spec.with_changes(test_mass=1927.7675725000001)
+    >>> [line for line in dump_vehicle(noisy, significant_digits=10).splitlines() if "test_mass" in line]
+    ['test_mass_kg = 1927.767573']
     """
+    if significant_digits is not None and not 1 <= significant_digits <= 17:
+        raise SpecificationError("significant_digits", "an integer in [1, 17]", significant_digits)
     doc: dict[str, Any] = {}
     for key in TOML_KEYS:
         if key.alias:
@@ -444,7 +457,7 @@ def dump_vehicle(spec: VehicleSpec) -> str:
         table = doc
         for part in key.section:
             table = table.setdefault(part, {})
-        table[key.key] = value if key.kind == "text" else key.from_si(float(value))
+        table[key.key] = value if key.kind == "text" else key.from_si(float(value), significant_digits)
     if spec.sources:
         doc["sources"] = dict(sorted(spec.sources.items()))
     return tomli_w.dumps(doc)

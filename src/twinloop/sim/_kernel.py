@@ -195,6 +195,30 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
                 )
                 p_elec = shaft + m_loss
                 friction = regen_wheel - p_wheel
+            if p_elec > p_avail:
+                # The battery cannot even feed the motor's own losses (empty, cold, or a
+                # machine far too lossy): the inverter shuts down and the car coasts.
+                if p_wheel > 0.0:
+                    lo = 0.0
+                    hi = v_new
+                    for _ in range(40):
+                        mid = 0.5 * (lo + hi)
+                        v, p_wheel, w, f_roll, f_aero, f_grade, f_inert = _drive(p, v_prev, mid, g, dt)
+                        if p_wheel > 0.0:
+                            hi = mid
+                        else:
+                            lo = mid
+                    v_new = lo
+                    v, p_wheel, w, f_roll, f_aero, f_grade, f_inert = _drive(p, v_prev, v_new, g, dt)
+                    if p_wheel > 0.0:
+                        # it rolls to a stop within the step: rolling resistance acts only
+                        # until then, so it takes no more than the kinetic energy released
+                        f_roll -= p_wheel / max(v, 1e-12)
+                        p_wheel = 0.0
+                friction = max(-p_wheel, 0.0)
+                p_elec = 0.0
+                m_loss = 0.0
+                gb_loss = 0.0
             # -- battery: terminal power, clipped to what it can take or give
             p_batt = p_elec + p_aux + p_hvac
             if p_batt < -p_chg:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +22,20 @@ from twinloop.sim._layout import BREAKDOWN_KEYS, P, S, T
 from twinloop.sim._stack import stack_vehicles
 from twinloop.sim.submodels import DEFAULT_SUBMODELS, apply_submodels
 
-__all__ = ["HVAC_MODES", "Scenario", "SimulationResult", "VehicleModel", "simulate"]
+__all__ = ["EMPTY_SOC", "HVAC_MODES", "TRACE_MISSED_REASONS", "Scenario", "SimulationResult", "VehicleModel", "simulate"]
 
 FloatArray = npt.NDArray[np.float64]
 HVAC_MODES = ("auto", "on", "off")
 _COMFORT_BAND = (288.15, 298.15)  # "auto" climate runs outside 15-25 °C ambient
+EMPTY_SOC = 0.01
+"""State of charge [1] at or below which the battery counts as empty: near it the
+pack's voltage limit already cuts its power, and at 0 it gives none."""
+TRACE_MISSED_REASONS = ("battery_empty", "power_limit")
+"""Why a vehicle fell behind its trace: its battery was empty (at or below
+:data:`EMPTY_SOC`) when it first did, or its motor or battery power was too low."""
+_MISS_TOLERANCE = 0.05  # [m s-1] below the target counts as missing the trace, as in the kernel
+_MIN_DISTANCE = 1.0  # [m]; per-km figures of a vehicle that hardly moved are undefined
+_RERUN_CHUNK = 256  # vehicles per recorded re-run (bounds the time-series memory)
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,16 @@ class SimulationResult:
     charger_efficiency: FloatArray
     time: FloatArray | None = None
     series: dict[str, FloatArray] | None = field(default=None, repr=False)
+    battery_empty_time: FloatArray | None = None
+    trace_missed_reason: tuple[str | None, ...] | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.vehicle_names)
+        if self.battery_empty_time is None:
+            object.__setattr__(self, "battery_empty_time", np.full(n, np.nan))
+        if self.trace_missed_reason is None:
+            reasons = ["power_limit" if missed > 0 else None for missed in self.trace_missed_time]
+            object.__setattr__(self, "trace_missed_reason", tuple(reasons))
 
     @property
     def wall_energy(self) -> FloatArray:
@@ -108,8 +128,11 @@ class SimulationResult:
 
     @property
     def wh_per_km(self) -> FloatArray:
-        """Wall energy per achieved distance [Wh km-1]."""
-        return self.wall_energy / 3600.0 / np.maximum(self.distance / 1000.0, 1e-9)
+        """Wall energy per achieved distance [Wh km-1]; NaN where the vehicle moved less than 1 m."""
+        moved = self.distance >= _MIN_DISTANCE
+        out = np.full(self.distance.shape, np.nan)
+        np.divide(self.wall_energy / 3600.0, self.distance / 1000.0, out=out, where=moved)
+        return out
 
     @property
     def trace_missed_distance(self) -> FloatArray:
@@ -120,8 +143,17 @@ class SimulationResult:
         return len(self.vehicle_names)
 
     def summary(self, i: int = 0) -> dict[str, Any]:
-        """One vehicle's result as a JSON-ready dict (energies in Wh)."""
+        """One vehicle's result as a JSON-ready dict (energies in Wh).
+
+        ``wh_per_km`` is ``None`` when the vehicle hardly moved (less than
+        1 m); ``trace_missed_reason`` is ``None`` when it followed the trace,
+        else one of :data:`TRACE_MISSED_REASONS`; ``battery_empty_s`` is the
+        time the battery became empty, or ``None``.
+        """
         wh = 1 / 3600.0
+        per_km = float(self.wh_per_km[i])
+        assert self.battery_empty_time is not None and self.trace_missed_reason is not None
+        empty = float(self.battery_empty_time[i])
         return {
             "vehicle": self.vehicle_names[i],
             "cycle": self.cycle_name,
@@ -130,7 +162,7 @@ class SimulationResult:
             "battery_energy_wh": round(float(self.battery_energy[i]) * wh, 3),
             "battery_terminal_energy_wh": round(float(self.battery_terminal_energy[i]) * wh, 3),
             "wall_energy_wh": round(float(self.wall_energy[i]) * wh, 3),
-            "wh_per_km": round(float(self.wh_per_km[i]), 3),
+            "wh_per_km": round(per_km, 3) if math.isfinite(per_km) else None,
             "breakdown": {k: round(float(v[i]) * wh, 3) for k, v in self.breakdown.items()},
             "regeneration_recovered_wh": round(float(self.regeneration_recovered[i]) * wh, 3),
             "soc_start": round(float(self.soc_start[i]), 6),
@@ -138,6 +170,8 @@ class SimulationResult:
             "battery_temperature_end_c": round(float(self.battery_temperature_end[i]) - 273.15, 3),
             "trace_missed_s": float(self.trace_missed_time[i]),
             "trace_missed_m": round(float(self.trace_missed_distance[i]), 2),
+            "trace_missed_reason": self.trace_missed_reason[i],
+            "battery_empty_s": empty if math.isfinite(empty) else None,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -221,6 +255,10 @@ class VehicleModel:
         finally:
             numba.set_num_threads(threads)
         names = list(names) if names is not None else [f"vehicle_{i}" for i in range(n)]
+        empty_time, reasons = _why_trace_missed(
+            params, ocv_tables, cycle, scenario.time_step, totals[:, T.trace_missed_time], final[:, 0],
+            series if record else None,
+        )
         return SimulationResult(
             vehicle_names=names,
             cycle_name=cycle.name,
@@ -239,7 +277,51 @@ class VehicleModel:
             charger_efficiency=np.broadcast_to(np.asarray(charger_efficiency, dtype=float), (n,)).copy(),
             time=cycle.time if record else None,
             series={s.name: series[:, s.value, :] for s in S} if record else None,
+            battery_empty_time=empty_time,
+            trace_missed_reason=reasons,
         )
+
+
+def _why_trace_missed(
+    params: FloatArray,
+    ocv_tables: FloatArray,
+    cycle: Cycle,
+    time_step: float,
+    missed_time: FloatArray,
+    soc_end: FloatArray,
+    series: FloatArray | None,
+) -> tuple[FloatArray, tuple[str | None, ...]]:
+    """When each battery became empty [s] (NaN: never) and why each trace was missed.
+
+    A vehicle whose battery is empty at the end is run again with its time
+    series (unless they were recorded) to find when it emptied, and whether
+    that came before it first fell behind the trace.
+    """
+    n = params.shape[0]
+    empty_time = np.full(n, np.nan)
+    reasons: list[str | None] = ["power_limit" if m > 0 else None for m in missed_time]
+    drained = np.flatnonzero((missed_time > 0) & (soc_end <= EMPTY_SOC))
+    for start in range(0, drained.size, _RERUN_CHUNK):
+        rows = drained[start:start + _RERUN_CHUNK]
+        if series is not None:
+            part = series[rows]
+        else:
+            _, _, part = run_kernel(
+                np.ascontiguousarray(params[rows]), np.ascontiguousarray(ocv_tables[rows]),
+                np.ascontiguousarray(cycle.vehicle_speed, dtype=float),
+                np.ascontiguousarray(cycle.road_grade, dtype=float), float(time_step), True,
+            )
+        soc = part[:, S.state_of_charge, :]
+        behind = (cycle.vehicle_speed - part[:, S.vehicle_speed, :]) > _MISS_TOLERANCE
+        for j, i in enumerate(rows):
+            k_empty = int(np.argmax(soc[j] <= EMPTY_SOC))
+            if soc[j, k_empty] > EMPTY_SOC:
+                continue
+            empty_time[i] = float(cycle.time[k_empty] - cycle.time[0])
+            k_miss = int(np.argmax(behind[j])) if behind[j].any() else soc.shape[1]
+            if k_empty <= k_miss:
+                reasons[i] = "battery_empty"
+    return empty_time, tuple(reasons)
 
 
 def _apply_scenario(params: FloatArray, scenario: Scenario) -> FloatArray:

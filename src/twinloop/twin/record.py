@@ -104,7 +104,7 @@ class TwinState:
     >>> TwinState(state_of_charge=80)
     Traceback (most recent call last):
     ...
-    twinloop.errors.ValidationError: state.state_of_charge: expected a number in [0, 1] 1, received 80.0
+    twinloop.errors.ValidationError: state.state_of_charge: expected a number in [0, 1], received 80.0
     """
 
     state_of_charge: float | None = None

@@ -38,7 +38,8 @@ def current_for_power(battery_power: F, open_circuit_voltage: F, rc_voltage: F, 
     .. math:: I = \frac{E - \sqrt{E^2 - 4 R_0 P}}{2 R_0}
 
     Beyond the maximum power :math:`E^2/(4R_0)` the current is that of the
-    maximum power point; callers limit power well below it.
+    maximum power point; callers limit power well below it. Zero power gives
+    zero current even when polarisation exceeds the OCV (:math:`E \le 0`).
 
     Examples
     --------
@@ -47,7 +48,8 @@ def current_for_power(battery_power: F, open_circuit_voltage: F, rc_voltage: F, 
     """
     e = open_circuit_voltage - rc_voltage
     disc = np.maximum(e * e - 4.0 * ohmic_resistance * battery_power, 0.0)
-    return 2.0 * battery_power / (e + np.sqrt(disc))
+    # the floor keeps zero power at zero current when polarisation has used up the OCV (e <= 0)
+    return 2.0 * battery_power / np.maximum(e + np.sqrt(disc), 1e-12)
 
 
 def terminal_voltage(open_circuit_voltage: F, rc_voltage: F, current: F, ohmic_resistance: F) -> F:

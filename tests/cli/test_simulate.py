@@ -1,0 +1,179 @@
+"""``twinloop simulate``, ``demo`` and ``cycle``: results, help and one-line user errors.
+
+Each user error must exit with status 2 and print one line naming the option
+(or file key), the valid range and what was received, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from twinloop.cli import main
+
+TESLA = "tesla_model_3_long_range_2022"
+LEAF = "nissan_leaf_40kwh_2018"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _user_error(result: Result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def _leaf_toml(runner: CliRunner, tmp_path: Path, key: str, value: str) -> Path:
+    text = runner.invoke(main, ["vehicle", "show", LEAF]).stdout
+    lines = [f"{key} = {value}" if line.startswith(f"{key} = ") else line for line in text.splitlines()]
+    assert f"{key} = {value}" in lines
+    path = tmp_path / "bad.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# -- defect 1 and 2: a battery that cannot work is refused at validation ---------------
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("energy_kwh", "0", "battery.energy_kwh in {path}: expected a number in [1, 1000] kWh, received 0"),
+    ("energy_kwh", "0.01", "expected a number in [1, 1000] kWh, received 0.01"),
+    ("nominal_voltage_v", "0", "battery.nominal_voltage_v in {path}: expected a number in [48, 1500] V, received 0"),
+])
+def test_an_unusable_battery_fails_validate_and_simulate_alike(runner: CliRunner, tmp_path: Path,
+                                                                key: str, value: str, expected: str) -> None:
+    path = _leaf_toml(runner, tmp_path, key, value)
+    message = expected.format(path=path)
+    _user_error(runner.invoke(main, ["vehicle", "validate", str(path)]), message)
+    _user_error(runner.invoke(main, ["simulate", "-v", str(path), "-c", "udds"]), message)
+
+
+# -- defect 3: an empty battery is named as the cause ---------------------------------
+
+def test_an_empty_battery_is_reported_as_the_cause(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["simulate", "-v", TESLA, "-c", "udds", "--soc-start", "0"])
+    assert result.exit_code == 0, result.output
+    assert "too weak" not in result.output
+    assert "the battery was empty at the start" in result.output
+    assert "n/a Wh/km" in result.output
+
+
+def test_json_keeps_its_keys_and_says_why_the_trace_was_missed(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["simulate", "-v", TESLA, "-c", "udds", "--soc-start", "0", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.stdout)
+    for key in ("distance_m", "duration_s", "battery_energy_wh", "wall_energy_wh", "wh_per_km", "breakdown",
+                "soc_start", "soc_end", "trace_missed_s"):
+        assert key in s
+    assert s["wh_per_km"] is None and s["distance_m"] == 0.0
+    assert s["trace_missed_reason"] == "battery_empty" and s["battery_empty_s"] == 0.0
+
+
+def test_a_battery_that_runs_empty_on_the_way_names_the_time(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", "us06", "--soc-start", "0.05", "--format", "json"])
+    s = json.loads(result.stdout)
+    assert s["trace_missed_reason"] == "battery_empty"
+    assert 0 < s["battery_empty_s"] < s["duration_s"] and s["wh_per_km"] > 0
+    table = runner.invoke(main, ["simulate", "-v", LEAF, "-c", "us06", "--soc-start", "0.05"])
+    assert f"the battery was empty at t = {s['battery_empty_s']:.0f} s" in table.output
+
+
+def test_a_weak_vehicle_is_still_called_weak(runner: CliRunner) -> None:
+    s = json.loads(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "accel", "--format", "json"]).stdout)
+    assert s["trace_missed_s"] > 0 and s["trace_missed_reason"] == "power_limit" and s["battery_empty_s"] is None
+    s = json.loads(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udds", "--format", "json"]).stdout)
+    assert s["trace_missed_s"] == 0 and s["trace_missed_reason"] is None
+
+
+# -- defect 4: options are named as typed, ranges without a stray unit ------------------
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--soc-start", "1.5"], "error: --soc-start: expected a number in [0, 1], received 1.5"),
+    (["--soc-start", "nan"], "--soc-start: expected a number in [0, 1], received nan"),
+    (["--payload-kg", "-5"], "error: --payload-kg: expected a number in [0, 20000] kg, received -5.0"),
+    (["--ambient-c", "99"], "error: --ambient-c: expected a temperature in [-50, 60] °C, received 99.0"),
+])
+def test_bad_options_name_the_option(runner: CliRunner, args: list[str], message: str) -> None:
+    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udds", *args]), message)
+
+
+def test_demo_ambient_is_named_as_the_option(runner: CliRunner, tmp_path: Path) -> None:
+    _user_error(runner.invoke(main, ["demo", "--ambient-c", "-80", "--plot", str(tmp_path / "d.png")]),
+                "--ambient-c: expected a temperature in [-50, 60] °C, received -80.0")
+
+
+@pytest.mark.parametrize(("cell", "shown"), [("nan", "(nan)"), ("", "(empty)"), ("fast", "(fast)")])
+def test_a_cell_that_is_not_a_number_is_shown_as_written(runner: CliRunner, tmp_path: Path,
+                                                         cell: str, shown: str) -> None:
+    trace = tmp_path / "nan.csv"
+    trace.write_text(f"time_s,speed_mps\n0,0\n1,{cell}\n2,1\n")
+    result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)])
+    _user_error(result, f"column 'speed_mps' row 3 is not a number {shown}")
+    assert "np.float64" not in result.output
+
+
+def test_unknown_vehicle_and_cycle_read_as_sentences(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["simulate", "-v", "nope", "-c", "udds"])
+    _user_error(result, "unknown vehicle 'nope'. `twinloop vehicle list` shows the library.")
+    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udd"]),
+                "unknown cycle 'udd'; did you mean 'udds'? Or pass the path of a CSV file.")
+
+
+# -- defect 5: delimiters and road grade -------------------------------------------------
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_other_delimiters_are_read(runner: CliRunner, tmp_path: Path, delimiter: str) -> None:
+    udds = runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udds", "--format", "json"])
+    trace = tmp_path / "semi.csv"
+    rows = [f"time_s{delimiter}speed_mps"] + [f"{t}{delimiter}{min(t, 10) * 1.0}" for t in range(60)]
+    trace.write_text("\n".join(rows) + "\n")
+    result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["distance_m"] > 400
+    assert udds.exit_code == 0
+
+
+def test_a_grade_in_percent_is_explained(runner: CliRunner, tmp_path: Path) -> None:
+    trace = tmp_path / "grade.csv"
+    trace.write_text("time_s,speed_mps,grade\n0,0,0\n1,1,5\n2,2,5\n")
+    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+                "road grade must be in [-0.35, 0.35] as a fraction", "(0.05 = 5 %)", "row 3 has 5",
+                "grade_pct")
+
+
+def test_an_unrecognised_header_lists_the_separators(runner: CliRunner, tmp_path: Path) -> None:
+    trace = tmp_path / "space.csv"
+    trace.write_text("time_s speed_mps\n0 0\n1 1\n")
+    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+                "no time column", "found time_s speed_mps", "separated by ',', ';', tab or '|'")
+
+
+# -- defect 6: help teaches ---------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["demo"], ["cycle"], ["cycle", "list"], ["simulate"]])
+def test_help_has_examples(runner: CliRunner, command: list[str]) -> None:
+    result = runner.invoke(main, [*command, "--help"])
+    assert result.exit_code == 0 and "Examples:" in result.output
+    assert "\n    twinloop " in result.output  # examples keep their own lines
+
+
+def test_demo_says_which_energy_table_and_plot_show(runner: CliRunner) -> None:
+    text = runner.invoke(main, ["demo", "--help"]).output
+    assert "wall energy" in text.lower() and "battery energy" in text.lower()
+
+
+# -- defect 7: no negative zero -------------------------------------------------------------
+
+def test_the_table_prints_no_negative_zero(runner: CliRunner) -> None:
+    for cycle in ("udds", "hwfet", "us06"):
+        result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", cycle])
+        assert result.exit_code == 0 and "-0.0" not in result.output
