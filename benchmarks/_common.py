@@ -202,6 +202,14 @@ def rounded(obj: Any, digits: int = 4) -> Any:
     return obj
 
 
+def parity_lines(ax: Any, lim: Sequence[float], band: float) -> None:
+    """Predicted-vs-measured axes: the identity line and a ±`band` (fraction) band, square limits."""
+    ax.plot(lim, lim, "k-", lw=0.8)
+    for f in (1 - band, 1 + band):
+        ax.plot(lim, [x * f for x in lim], "k:", lw=0.6)
+    ax.set(xlim=lim, ylim=lim)
+
+
 def dump_json(obj: Any) -> str:
     return json.dumps(rounded(obj), separators=(",", ":"))
 

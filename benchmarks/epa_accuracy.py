@@ -267,6 +267,8 @@ def _plot(two: pd.DataFrame, cold: pd.DataFrame | None, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from _common import parity_lines  # benchmarks/ is on sys.path when the script runs
+
     fig, ax = plt.subplots(figsize=(6.5, 6.5), constrained_layout=True)
     for proc, marker in (("udds", "o"), ("hwfet", "s")):
         s = two[two.test_procedure == proc]
@@ -276,10 +278,8 @@ def _plot(two: pd.DataFrame, cold: pd.DataFrame | None, path: str) -> None:
     if cold is not None:
         ax.scatter(cold.wh_per_mile, cold.predicted_wh_per_mile, marker="^", s=30, color="C3", label="cold FTP 20 °F")
     lim = [100, max(two.wh_per_mile.max(), two.predicted_wh_per_mile.max()) * 1.05]
-    ax.plot(lim, lim, "k-", lw=0.8)
-    for f in (0.9, 1.1):
-        ax.plot(lim, [x * f for x in lim], "k:", lw=0.6)
-    ax.set(xlim=lim, ylim=lim, xlabel="EPA measured [Wh/mi, wall]", ylabel="predicted [Wh/mi, wall]",
+    parity_lines(ax, lim, 0.10)
+    ax.set(xlabel="EPA measured [Wh/mi, wall]", ylabel="predicted [Wh/mi, wall]",
            title="EPA 2022 BEVs, manufacturers left out of the fit")
     ax.legend(fontsize=8)
     fig.savefig(path, dpi=120)

@@ -50,7 +50,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import dump_json
+from _common import dump_json, parity_lines
 from epa_accuracy import CYCLES, MILE, THETA, Baseline, Predictor, fit, stats
 from twinloop.cycles import load_cycle
 from twinloop.parameters.epa import read_epa_tests
@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--table", help="write the per-vehicle table as CSV here")
     ap.add_argument("--sample", type=int, help="use only N manufacturers, spread evenly through the sorted list (for CI)")
     args = ap.parse_args(argv)
+    if args.sample is not None and args.sample < 5:
+        ap.error("--sample needs at least 5 manufacturers: each one's prior is learnt from the others")
     t0 = time.perf_counter()
 
     tests = read_epa_tests()
@@ -244,10 +246,8 @@ def _plot(table: pd.DataFrame, path: str) -> None:
                label="generic (manufacturer left out)")
     ax.scatter(table.hwfet_measured, table.myev_hwfet, s=16, color="C0", label="MyEV twin, calibrated on UDDS")
     lim = [150, max(table.hwfet_measured.max(), table.myev_hwfet.max()) * 1.05]
-    ax.plot(lim, lim, "k-", lw=0.8)
-    for f in (0.95, 1.05):
-        ax.plot(lim, [x * f for x in lim], "k:", lw=0.6)
-    ax.set(xlim=lim, ylim=lim, xlabel="EPA highway, measured [Wh/mi, wall]", ylabel="predicted [Wh/mi, wall]",
+    parity_lines(ax, lim, 0.05)
+    ax.set(xlabel="EPA highway, measured [Wh/mi, wall]", ylabel="predicted [Wh/mi, wall]",
            title="Highway predicted from each vehicle's own UDDS test")
     ax.legend(fontsize=8)
     fig.savefig(path, dpi=120)
