@@ -43,7 +43,6 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +178,7 @@ def road_log(tmp: Path, capture: Path, dbc_path: Path) -> CanLog:
 
 
 def fleet_log(path: Path) -> CanLog:
-    """A candump log written by ``examples/make_fleet_data.py`` (twinloop's example DBC)."""
+    """A candump log written by ``examples/make_fleet_data.py`` (through its Ford powertrain DBC excerpt)."""
     if path.is_dir():
         logs = sorted(path.glob("*.log"), key=lambda p: (-p.stat().st_size, p.name))
         if not logs:
@@ -187,7 +186,7 @@ def fleet_log(path: Path) -> CanLog:
                 f"no candump logs in {path}; write them with `python examples/make_fleet_data.py`"
             )
         path = logs[0]
-    dbc = Path(str(resources.files("twinloop.signals") / "data" / "twinloop_ev.dbc"))
+    dbc = REPO_ROOT / "examples" / "data" / "opendbc" / "ford_lincoln_base_pt_excerpt.dbc"
     return CanLog(f"fleet:{path.name}", path, dbc, {})
 
 

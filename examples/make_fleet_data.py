@@ -10,12 +10,21 @@ core simulates speed, battery current, voltage, state of charge and
 temperature; this script writes them
 
 - as a candump log (``.log``) and a Vector ASC log (``.asc``) encoded
-  through twinloop's own example DBC (``twinloop/signals/data/twinloop_ev.dbc``,
-  with its decoder manifest ``twinloop_ev.toml``), and
-- as a wide Parquet file in VSS units,
+  through a production vehicle's DBC: Ford's powertrain CAN
+  (``ford_lincoln_base_pt.dbc`` from opendbc, the DBC openpilot uses for
+  the Mustang Mach-E and F-150 Lightning; the five messages used are
+  copied verbatim into ``examples/data/opendbc/``, see its PROVENANCE.md),
+  mapped to VSS by ``ford_lincoln_base_pt_manifest.toml``, and
+- as a wide Parquet file in VSS units, with every signal,
 
-then ingests the logs into a DuckDB store (``<out>/fleet.duckdb``) to
-show the round trip.
+then ingests the ``.log`` files into a DuckDB store (``<out>/fleet.duckdb``)
+through the same DBC and manifest to show the round trip.
+
+A signal whose simulated values do not fit its DBC signal's range is not
+put into that trip's CAN log (the Ford pack voltage, 0 to 510.5 V, cannot
+carry the 800-V Ioniq 5's); it stays in the Parquet file, the log is
+ingested with a manifest that leaves it out (``<log stem>.manifest.toml``)
+and the script says so.
 
 The battery series are the twin core's output (:func:`twinloop.sim.simulate`
 with the bundled vehicle's parameters), not measurements; the speed traces
@@ -25,19 +34,31 @@ and their timestamps are real.
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import cantools.database
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from twinloop.ingest import Ingester, write_can_log
-from twinloop.signals import DecoderManifest, default_catalog, encode_series, load_dbc
+from twinloop.signals import (
+    DecoderManifest,
+    SignalCatalog,
+    default_catalog,
+    encode_series,
+    load_dbc,
+)
 from twinloop.store import open_store
 
-BUNDLED_TRIPS = Path(__file__).resolve().parent / "data" / "cmap_2007"
+DATA = Path(__file__).resolve().parent / "data"
+BUNDLED_TRIPS = DATA / "cmap_2007"
+DBC = DATA / "opendbc" / "ford_lincoln_base_pt_excerpt.dbc"
+MANIFEST = DATA / "opendbc" / "ford_lincoln_base_pt_manifest.toml"
 VEHICLES = resources.files("twinloop.parameters") / "vehicles"
 
 
@@ -71,16 +92,28 @@ def simulate_trip(vehicle_name: str, trip_csv: Path) -> SimulatedTrip:
 
     trace = pd.read_csv(trip_csv)
     t = pd.to_datetime(trace["timestamp"]).dt.tz_localize("America/Chicago").dt.tz_convert("UTC")
-    epoch = ((t - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
+    epoch = ((t - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(
+        dtype=np.float64
+    )
     keep = np.concatenate([[True], np.diff(epoch) > 0])  # drop repeated timestamps
     epoch = epoch[keep]
     v = np.clip(trace["speed_mph"].to_numpy(dtype=np.float64)[keep] * 0.44704, 0.0, None)
-    cycle = Cycle(_day(trip_csv), epoch - epoch[0], v, np.zeros_like(v), str(trip_csv)).resample(1.0)
-    result = simulate(resolve_vehicle(vehicle_name), Scenario(cycle, ambient_temperature=293.15), record=True)
+    cycle = Cycle(_day(trip_csv), epoch - epoch[0], v, np.zeros_like(v), str(trip_csv)).resample(
+        1.0
+    )
+    result = simulate(
+        resolve_vehicle(vehicle_name), Scenario(cycle, ambient_temperature=293.15), record=True
+    )
     assert result.series is not None
     s = {k: v[0] for k, v in result.series.items()}
-    return SimulatedTrip(epoch[0] + cycle.time, s["vehicle_speed"], s["battery_current"],
-                         s["battery_voltage"], s["state_of_charge"], s["battery_temperature"])
+    return SimulatedTrip(
+        epoch[0] + cycle.time,
+        s["vehicle_speed"],
+        s["battery_current"],
+        s["battery_voltage"],
+        s["state_of_charge"],
+        s["battery_temperature"],
+    )
 
 
 PARKED_AFTER = 300.0  # [s] standing still this long counts as parked (key off)
@@ -113,24 +146,95 @@ def series(trip: SimulatedTrip) -> dict[str, npt.NDArray[np.float64]]:
     }
 
 
+def misfits(
+    database: cantools.database.can.Database,
+    manifest: DecoderManifest,
+    catalog: SignalCatalog,
+    series: Mapping[str, npt.NDArray[np.float64]],
+) -> dict[str, str]:
+    """VSS paths whose simulated values their DBC signal cannot carry, with the reason.
+
+    A numeric value must lie in the DBC signal's [min, max] once turned into
+    the DBC unit; an enumerated one must have a code in the manifest's values map.
+    """
+    out: dict[str, str] = {}
+    for e in manifest.entries:
+        if e.vss not in series:
+            continue
+        sig = catalog[e.vss]
+        if e.values:
+            labels = {sig.allowed[int(c)] for c in np.unique(series[e.vss])}
+            missing = sorted(labels - set(e.values.values()))
+            if missing:
+                out[e.vss] = f"{', '.join(missing)} not in the manifest's values map"
+            continue
+        dbc_signal = database.get_message_by_name(e.message).get_signal_by_name(e.signal)
+        vss = sig.from_si(series[e.vss])
+        dbc = (vss - e.offset) / e.scale
+        lo, hi = dbc_signal.minimum, dbc_signal.maximum
+        if (lo is not None and dbc.min() < lo) or (hi is not None and dbc.max() > hi):
+            out[e.vss] = (
+                f"{vss.min():.1f} to {vss.max():.1f} {sig.unit} outside {e.message}.{e.signal}"
+                f" [{lo}, {hi}] {dbc_signal.unit}"
+            )
+    return out
+
+
+def write_manifest(path: Path, manifest: DecoderManifest) -> None:
+    """Write `manifest` as a decoder manifest TOML file."""
+    lines = [
+        f"# Written by examples/make_fleet_data.py: {MANIFEST.name} less the signals this log lacks."
+    ]
+    lines.append(f"dbc = {json.dumps(manifest.dbc or DBC.name)}")
+    for e in manifest.entries:
+        lines += [
+            "",
+            "[[map]]",
+            f"message = {json.dumps(e.message)}",
+            f"signal = {json.dumps(e.signal)}",
+            f"vss = {json.dumps(e.vss)}",
+            f"scale = {e.scale!r}",
+            f"offset = {e.offset!r}",
+        ]
+        if e.values:
+            pairs = ", ".join(f'"{k}" = {json.dumps(v)}' for k, v in e.values.items())
+            lines.append(f"values = {{ {pairs} }}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "fleet_data")
-    ap.add_argument("--trips", type=int, default=6, help="survey days per vehicle (default: %(default)s, all bundled)")
-    ap.add_argument("--data", type=Path, default=None,
-                    help="a data folder holding trips/cmap_2007 with all 441 survey days (e.g. ../shared/data); "
-                         "default: the six days bundled in examples/data/cmap_2007")
+    ap.add_argument(
+        "--trips",
+        type=int,
+        default=6,
+        help="survey days per vehicle (default: %(default)s, all bundled)",
+    )
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="a data folder holding trips/cmap_2007 with all 441 survey days (e.g. ../shared/data); "
+        "default: the six days bundled in examples/data/cmap_2007",
+    )
     args = ap.parse_args()
     trip_dir = BUNDLED_TRIPS if args.data is None else args.data / "trips" / "cmap_2007"
     if not any(trip_dir.glob("*/*.csv*")):
-        ap.exit(2, f"error: no survey days (*/*.csv) under {trip_dir}; --data takes the folder that holds "
-                   "trips/cmap_2007 (the FASTSim CMAP 2007 subset); leave it out to use the bundled six days\n")
+        ap.exit(
+            2,
+            f"error: no survey days (*/*.csv) under {trip_dir}; --data takes the folder that holds "
+            "trips/cmap_2007 (the FASTSim CMAP 2007 subset); leave it out to use the bundled six days\n",
+        )
     args.out.mkdir(parents=True, exist_ok=True)
-    data = resources.files("twinloop.signals") / "data"
-    dbc_path, manifest_path = Path(str(data / "twinloop_ev.dbc")), Path(str(data / "twinloop_ev.toml"))
-    db, manifest, catalog = load_dbc(dbc_path), DecoderManifest.load(manifest_path), default_catalog()
+    db, manifest, catalog = load_dbc(DBC), DecoderManifest.load(MANIFEST), default_catalog()
+    manifest.check(db, catalog)
+    print(
+        f"CAN logs encoded and ingested through {DBC.name} ({DBC.parent.name}/PROVENANCE.md:"
+        f" Ford powertrain CAN, opendbc ford_lincoln_base_pt.dbc) and {MANIFEST.name}"
+    )
     trips = sorted(trip_dir.glob("*/*.csv*"))[: args.trips]
     vehicles = sorted(
         p.name.removesuffix(".toml") for p in VEHICLES.iterdir() if p.name.endswith(".toml")
@@ -141,7 +245,25 @@ def main() -> None:
             sim = simulate_trip(vehicle, trip_csv)
             s = series(sim)
             stem = args.out / f"{vehicle}__{trip_csv.parent.name}_{_day(trip_csv)}"
-            frames = encode_series(db, manifest, catalog, sim.time, s)
+            unfit = misfits(db, manifest, catalog, s)
+            log_manifest = MANIFEST
+            stem.with_suffix(".manifest.toml").unlink(missing_ok=True)  # from an earlier run
+            if unfit:
+                log_manifest = stem.with_suffix(".manifest.toml")
+                write_manifest(
+                    log_manifest,
+                    DecoderManifest(
+                        tuple(e for e in manifest.entries if e.vss not in unfit), manifest.dbc
+                    ),
+                )
+                for path, why in unfit.items():
+                    print(
+                        f"{stem.name}: {path} not in the CAN log ({why}); Parquet only,"
+                        f" the log's manifest is {log_manifest.name}"
+                    )
+            frames = encode_series(
+                db, manifest, catalog, sim.time, {k: v for k, v in s.items() if k not in unfit}
+            )
             write_can_log(stem.with_suffix(".log"), frames)
             write_can_log(stem.with_suffix(".asc"), frames)
             wide = {"time": pd.to_datetime(sim.time, unit="s", utc=True)}
@@ -154,11 +276,10 @@ def main() -> None:
                 }
             )
             pd.DataFrame(wide).to_parquet(stem.with_suffix(".parquet"))
-            report = Ingester(store).ingest(
-                stem.with_suffix(".log"), vehicle, dbc_path, manifest_path
-            )
+            report = Ingester(store).ingest(stem.with_suffix(".log"), vehicle, DBC, log_manifest)
             print(report.summary())
     print(store.vehicles().to_pandas().to_string(index=False))
+    print(f"CAN logs: DBC {DBC}, manifest {MANIFEST}")
     store.close()
 
 
