@@ -53,6 +53,9 @@ def main() -> None:
       twinloop simulate -v tesla_model_3_long_range_2022 -c udds
       twinloop vehicle list             the bundled vehicle library
       twinloop cycle list               the bundled drive cycles
+      twinloop ingest FILE -v VIN       telemetry (CSV, Parquet, CAN logs) into the store
+      twinloop twin create VIN -v NAME  a twin of one vehicle; then twin calibrate|sync|update
+      twinloop battery identify FILE    a cell model from pulse tests
     """
 
 
