@@ -15,7 +15,8 @@ motor regenerates (the road load is measured and stays). Their population
 prior comes from the other manufacturers' vehicles: each is calibrated on both
 of its tests, and a robust Gaussian is fitted to their (ln k, s). The vehicle's
 own UDDS result then updates that prior by Bayes' rule on a grid
-(``twinloop.twin.calibrate.calibrate_on_lab_test``; measurement sd 2%), and the
+(``twinloop.twin.calibrate.calibrate_on_lab_test``; the measurement sd is chosen
+from 1-6% on the training vehicles), and the
 posterior predicts the highway result with a standard deviation. Nothing of
 the vehicle's manufacturer enters the generic constants or the prior.
 
@@ -57,7 +58,8 @@ from twinloop.parameters.epa import read_epa_tests
 from twinloop.sim._layout import P
 from twinloop.twin.calibrate import lab
 
-MEASUREMENT_SD = 0.02
+#: Candidate measurement sds, one chosen per fold on the training vehicles.
+SD_GRID = (0.01, 0.02, 0.03, 0.04, 0.06)
 
 
 def pairs_of(tests: pd.DataFrame) -> pd.DataFrame:
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> dict:
     priors: dict[str, lab.LabPrior] = {}
     transfer_sd: dict[str, float] = {}
     transfer_bias: dict[str, float] = {}
+    measurement_sd: dict[str, float] = {}
     makes = sorted(set(pairs.make))
     for f, make in enumerate(makes):
         print(f"\r  fold {f + 1}/{len(makes)} ({make})".ljust(60), end="", file=sys.stderr, flush=True)
@@ -146,16 +149,24 @@ def main(argv: list[str] | None = None) -> dict:
         prior = lab.LabPrior.from_points(np.c_[lab.FINE_LOG_SCALE[ik], lab.FINE_SHARE[js]],
                                          f"{len(tu)} vehicles of the other manufacturers, both tests")
         priors[make] = prior
-        # How well UDDS transfers to highway under this prior, on the training vehicles
-        # themselves: the spread of ln(measured / predicted) adds to the posterior's own.
-        transfer = np.array([np.log(measured[th[i]] / np.sum(
-            lab.posterior_weights(eu[i], measured[tu[i]], prior, MEASUREMENT_SD) * eh[i])) for i in range(len(tu))])
-        transfer_bias[make] = float(np.median(transfer))
-        transfer_sd[make] = 1.4826 * float(np.median(np.abs(transfer - transfer_bias[make])))
+        # The measurement sd (test repeatability plus model error) is chosen on the training
+        # vehicles: the value whose UDDS -> highway transfer, bias-corrected, has the smallest
+        # 90th-percentile error. The spread and median of that transfer then correct the
+        # prediction and widen its sd. Nothing of the left-out manufacturer enters.
+        best: tuple[float, float, float, float] | None = None
+        for sd in SD_GRID:
+            transfer = np.array([np.log(measured[th[i]] / np.sum(
+                lab.posterior_weights(eu[i], measured[tu[i]], prior, sd) * eh[i])) for i in range(len(tu))])
+            bias = float(np.median(transfer))
+            score = float(np.percentile(np.abs(transfer - bias), 90))
+            if best is None or score < best[0]:
+                best = (score, sd, bias, 1.4826 * float(np.median(np.abs(transfer - bias))))
+        assert best is not None
+        _, measurement_sd[make], transfer_bias[make], transfer_sd[make] = best
         # the vehicle's own UDDS test updates the prior; the posterior predicts the highway
         gu, gh = grids(predictor, params, u, theta[4]), grids(predictor, params, h, theta[4])
         for i in range(len(sel)):
-            w = lab.posterior_weights(gu[i], measured[u[i]], prior, MEASUREMENT_SD)
+            w = lab.posterior_weights(gu[i], measured[u[i]], prior, measurement_sd[make])
             mean = float(np.sum(w * gh[i]))
             spread = float(np.sum(w * (gh[i] - mean) ** 2))
             out["myev_no_bias_correction"][sel[i]] = mean
@@ -190,7 +201,7 @@ def main(argv: list[str] | None = None) -> dict:
     result: dict = {"n_vehicles": int(pairs.vehicle.nunique()), "n_pairs": len(pairs),
                     "n_manufacturers": len(makes),
                     "calibrated": "loss scale k and regeneration share s; prior from other manufacturers",
-                    "measurement_sd": MEASUREMENT_SD,
+                    "measurement_sd_chosen": {m: measurement_sd[m] for m in makes},
                     "highway_inside_2sd_pct": 100 * float(np.mean(np.abs(z) <= 2)),
                     "highway_inside_1sd_pct": 100 * float(np.mean(np.abs(z) <= 1)),
                     "transfer_sd_median_pct": 100 * float(np.median(list(transfer_sd.values()))),

@@ -179,7 +179,7 @@ def import_fastsim_command(file: Path, name: str | None, output: Path | None) ->
               help="Cycle(s) to predict with the calibrated twin (repeat).")
 @click.option("--dynamometer/--road", default=True, show_default=True,
               help="Dynamometer: all braking at the driven axle (regeneration share free up to 1).")
-@click.option("--measurement-sd", type=float, default=0.02, show_default=True,
+@click.option("--measurement-sd", type=float, default=0.03, show_default=True,
               help="Test repeatability and model error, as a fraction.")
 @_CALIBRATED_OUT
 def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float | None,

@@ -28,9 +28,9 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Relative error of predicting one cycle from a calibration on another, beyond
 #: the parameters' spread: the spread (1.4826 MAD) of ln(measured / predicted)
-#: highway results of EPA 2022 vehicles calibrated on their UDDS results, 3.3%
+#: highway results of EPA 2022 vehicles calibrated on their UDDS results, 3.4%
 #: (``benchmarks/myev_epa.py``, ``transfer_sd_median_pct``).
-MODEL_TRANSFER_ERROR = 0.033
+MODEL_TRANSFER_ERROR = 0.034
 
 #: The model of a dynamometer test: climate control off, battery held at the soak temperature.
 DYNAMOMETER = VehicleModel({"cabin_climate": "off", "battery_thermal": "isothermal"})
@@ -193,7 +193,7 @@ def calibrate_on_lab_test(
     cycle: Cycle,
     wall_energy_per_distance: float,
     prior: LabPrior | None = None,
-    measurement_sd: float = 0.02,
+    measurement_sd: float = 0.03,
     charger_efficiency: float | None = None,
     model: VehicleModel = DYNAMOMETER,
 ) -> LabCalibration:
@@ -211,7 +211,8 @@ def calibrate_on_lab_test(
         Population prior over (ln k, s); default :class:`LabPrior`.
     measurement_sd : float
         Standard deviation of ln(measured / model) [1]: test repeatability and
-        model error (2% by default).
+        model error; 3% by default, the median of the values the MyEV
+        benchmark chooses on its training vehicles (1-6%).
     charger_efficiency : float, optional
         Default: the spec's.
 
