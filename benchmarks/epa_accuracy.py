@@ -88,10 +88,14 @@ def spec_of(row: pd.Series) -> VehicleSpec:
 class Predictor:
     """Simulates a set of EPA tests for a vector of generic constants."""
 
-    def __init__(self, tests: pd.DataFrame, cycles: dict[str, Cycle]) -> None:
+    def __init__(self, tests: pd.DataFrame, cycles: dict[str, Cycle], heating: dict[str, str] | None = None) -> None:
         self.tests = tests
         self.cycles = cycles
-        self.params, self.tables = stack_vehicles([spec_of(r) for r in tests.itertuples()])
+        specs = [spec_of(r) for r in tests.itertuples()]
+        if heating is not None:  # cabin heating by make (default resistive)
+            specs = [s.with_changes(hvac_heating=heating.get(r.make, "resistive"))
+                     for s, r in zip(specs, tests.itertuples(), strict=True)]
+        self.params, self.tables = stack_vehicles(specs)
         # On a dynamometer only the driven axle turns, so all braking passes through the
         # motored wheels whatever the drive: the road axle split does not apply.
         self.base_share = np.ones(len(tests))
@@ -99,15 +103,22 @@ class Predictor:
         # actuation drag that one-speed reductions do not: a constant power [W].
         self.multi_speed = (tests.gears.to_numpy() > 1).astype(float)
 
-    def wh_per_mile(self, theta: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    def with_constants(self, theta: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Parameter rows of the tests `rows` (default all) with the generic constants `theta` written in."""
         rows = np.arange(len(self.tests)) if rows is None else rows
         params = self.params[rows].copy()
-        copper, iron, constant, aux, charger, regen, drag = theta
+        copper, iron, constant, aux, _charger, regen, drag = theta
         params[:, P.copper_loss] = copper
         params[:, P.iron_loss] = iron
         params[:, P.constant_loss] = constant
         params[:, P.auxiliary_power] = aux + drag * self.multi_speed[rows]
         params[:, P.regen_axle_share] = np.minimum(self.base_share[rows] * regen, 1.0)
+        return params
+
+    def wh_per_mile(self, theta: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        rows = np.arange(len(self.tests)) if rows is None else rows
+        params = self.with_constants(theta, rows)
+        charger = theta[4]
         out = np.empty(len(rows))
         procedures = self.tests.test_procedure.to_numpy()[rows]
         for proc, cycle in self.cycles.items():
@@ -219,15 +230,9 @@ def main(argv: list[str] | None = None) -> dict:
     # cold FTP at 20 °F with heater on, constants from all 2-cycle tests
     cold = tests[(tests.test_procedure == "ftp_cold") & tests.wh_per_mile.notna()].reset_index(drop=True)
     if len(cold) and not args.sample:
-        cold_model = Predictor(cold.assign(test_procedure="ftp_cold"), {})
-        cold_specs = [spec_of(r).with_changes(hvac_heating=HEATING.get(r.make, "resistive"))
-                      for r in cold.itertuples()]
-        params, cold_model.tables = stack_vehicles(cold_specs)
-        for j, name in enumerate(names[:4]):
-            params[:, getattr(P, name)] = theta_all[j]
-        params[:, P.regen_axle_share] = np.minimum(cold_model.base_share * theta_all[5], 1.0)
+        cold_model = Predictor(cold.assign(test_procedure="ftp_cold"), {}, heating=HEATING)
         ftp = ftp_cycle()
-        r = VehicleModel().simulate_parameters(params, cold_model.tables,
+        r = VehicleModel().simulate_parameters(cold_model.with_constants(theta_all), cold_model.tables,
                                                Scenario(ftp, ambient_temperature=(20 - 32) / 1.8 + 273.15, hvac="on"),
                                                charger_efficiency=theta_all[4])
         cold["predicted_wh_per_mile"] = r.wall_energy / 3600 / (r.distance / MILE)

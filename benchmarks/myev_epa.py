@@ -55,7 +55,6 @@ from _common import dump_json, parity_lines
 from epa_accuracy import CYCLES, MILE, THETA, Baseline, Predictor, fit, stats
 from twinloop.cycles import load_cycle
 from twinloop.parameters.epa import read_epa_tests
-from twinloop.sim._layout import P
 from twinloop.twin.calibrate import lab
 
 #: Candidate measurement sds, one chosen per fold on the training vehicles.
@@ -71,15 +70,6 @@ def pairs_of(tests: pd.DataFrame) -> pd.DataFrame:
         for u, h in zip(udds, hwy, strict=False):  # in file order: repeated pairs are repeated tests
             rows.append({"make": key[0], "model": key[1], "vehicle": "/".join(map(str, key[2:])), "udds": u, "hwfet": h})
     return pd.DataFrame(rows)
-
-
-def generic_rows(predictor: Predictor, theta: np.ndarray) -> np.ndarray:
-    """Every test's parameter row with the generic constants `theta` written in."""
-    params = predictor.params.copy()
-    for j, (name, *_) in enumerate(THETA[:4]):
-        params[:, getattr(P, name)] = theta[j]
-    params[:, P.auxiliary_power] += theta[6] * predictor.multi_speed
-    return params
 
 
 def grids(predictor: Predictor, params: np.ndarray, rows: np.ndarray, charger: float) -> np.ndarray:
@@ -138,14 +128,14 @@ def main(argv: list[str] | None = None) -> dict:
         gen_h = predictor.wh_per_mile(theta, h)
         out["generic"][sel] = gen_h
         out["charger_only"][sel] = gen_h * measured[u] / gen_u
-        params = generic_rows(predictor, theta)
+        params = predictor.with_constants(theta)  # lab_grid overwrites the regeneration share
         # the prior: other manufacturers' vehicles calibrated on both of their tests
         train_pairs = pairs[pairs.make != make]
         tu, th = train_pairs.udds.to_numpy(), train_pairs.hwfet.to_numpy()
         eu, eh = grids(predictor, params, tu, theta[4]), grids(predictor, params, th, theta[4])
         sq = (np.log(measured[tu][:, None, None] / eu) ** 2 + np.log(measured[th][:, None, None] / eh) ** 2)
-        best = sq.reshape(len(tu), -1).argmin(axis=1)
-        ik, js = np.unravel_index(best, sq.shape[1:])
+        nearest = sq.reshape(len(tu), -1).argmin(axis=1)
+        ik, js = np.unravel_index(nearest, sq.shape[1:])
         prior = lab.LabPrior.from_points(np.c_[lab.FINE_LOG_SCALE[ik], lab.FINE_SHARE[js]],
                                          f"{len(tu)} vehicles of the other manufacturers, both tests")
         priors[make] = prior
@@ -155,8 +145,9 @@ def main(argv: list[str] | None = None) -> dict:
         # prediction and widen its sd. Nothing of the left-out manufacturer enters.
         best: tuple[float, float, float, float] | None = None
         for sd in SD_GRID:
-            transfer = np.array([np.log(measured[th[i]] / np.sum(
-                lab.posterior_weights(eu[i], measured[tu[i]], prior, sd) * eh[i])) for i in range(len(tu))])
+            transfer = np.log(measured[th] / np.array([
+                lab.posterior_mean_sd(lab.posterior_weights(eu[i], measured[tu[i]], prior, sd), eh[i])[0]
+                for i in range(len(tu))]))
             bias = float(np.median(transfer))
             score = float(np.percentile(np.abs(transfer - bias), 90))
             if best is None or score < best[0]:
@@ -167,19 +158,17 @@ def main(argv: list[str] | None = None) -> dict:
         gu, gh = grids(predictor, params, u, theta[4]), grids(predictor, params, h, theta[4])
         for i in range(len(sel)):
             w = lab.posterior_weights(gu[i], measured[u[i]], prior, measurement_sd[make])
-            mean = float(np.sum(w * gh[i]))
-            spread = float(np.sum(w * (gh[i] - mean) ** 2))
+            mean, spread = lab.posterior_mean_sd(w, gh[i])
             out["myev_no_bias_correction"][sel[i]] = mean
             mean *= np.exp(transfer_bias[make])  # the training vehicles' median transfer error, corrected
             out["myev"][sel[i]] = mean
-            sd_all[sel[i]] = float(np.sqrt(spread + (transfer_sd[make] * mean) ** 2))
-            k_all[sel[i]] = float(np.sum(w * np.exp(lab.FINE_LOG_SCALE)[:, None]))
-            s_all[sel[i]] = float(np.sum(w * lab.FINE_SHARE[None, :]))
-            # k alone, at the generic regeneration share, matched to the UDDS result
+            sd_all[sel[i]] = float(np.hypot(spread, transfer_sd[make] * mean))
+            k_all[sel[i]] = lab.posterior_mean_sd(w, np.exp(lab.FINE_LOG_SCALE)[:, None])[0]
+            s_all[sel[i]] = lab.posterior_mean_sd(w, lab.FINE_SHARE[None, :])[0]
+            # k alone, at the generic regeneration share, matched to the UDDS result (energy
+            # rises with k, so interpolating in ln(model/measured) finds it; clamped at the grid's ends)
             j = int(np.argmin(np.abs(lab.FINE_SHARE - min(theta[5], 1.0))))
-            curve = np.log(gu[i][:, j] / measured[u[i]])
-            kk = np.interp(0.0, curve, np.arange(len(curve))) if curve[0] < 0 < curve[-1] else (0 if curve[0] >= 0 else len(curve) - 1)
-            out["loss_scale_only"][sel[i]] = np.interp(kk, np.arange(len(curve)), gh[i][:, j])
+            out["loss_scale_only"][sel[i]] = np.interp(0.0, np.log(gu[i][:, j] / measured[u[i]]), gh[i][:, j])
         # baseline: regeneration share fitted leaving the manufacturer out, efficiency per vehicle on UDDS
         eta_share = fit(baseline.wh_per_mile, train, measured, np.array([0.85, 0.6]), np.array([0.5, 0.0]),
                         np.array([1.0, 1.0]))

@@ -2,48 +2,50 @@
 
 See ``docs/twins.md`` (record, registry, drift), ``docs/calibration.md`` and
 ``docs/battery.md``.
+
+The names below load on first use: importing a sub-package such as
+``twinloop.twin.battery`` (the battery command line) must not pay for the
+store drivers and scikit-learn that the twin registry needs.
 """
 
-from twinloop.twin.consumption import PhysicsConsumptionModel
-from twinloop.twin.drift import CusumResult, ResidualBand, cusum
-from twinloop.twin.record import TwinRecord, TwinState
-from twinloop.twin.registry import (
-    MODEL_TYPES,
-    ConsumptionModel,
-    ModelRegistry,
-    ModelVersion,
-    Provenance,
-)
-from twinloop.twin.repository import TwinRepository
-from twinloop.twin.service import (
-    Twin,
-    calibrate,
-    check_drift_and_recalibrate,
-    create_twin,
-    open_twin,
-)
-from twinloop.twin.telemetry import calibrate_from_store, sync_state, trip_table, update_from_store
+from __future__ import annotations
 
-__all__ = [
-    "MODEL_TYPES",
-    "ConsumptionModel",
-    "CusumResult",
-    "ModelRegistry",
-    "ModelVersion",
-    "PhysicsConsumptionModel",
-    "Provenance",
-    "ResidualBand",
-    "Twin",
-    "TwinRecord",
-    "TwinRepository",
-    "TwinState",
-    "calibrate",
-    "calibrate_from_store",
-    "check_drift_and_recalibrate",
-    "create_twin",
-    "cusum",
-    "open_twin",
-    "sync_state",
-    "trip_table",
-    "update_from_store",
-]
+import importlib
+from typing import Any
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "PhysicsConsumptionModel": "twinloop.twin.consumption",
+    "CusumResult": "twinloop.twin.drift",
+    "ResidualBand": "twinloop.twin.drift",
+    "cusum": "twinloop.twin.drift",
+    "TwinRecord": "twinloop.twin.record",
+    "TwinState": "twinloop.twin.record",
+    "MODEL_TYPES": "twinloop.twin.registry",
+    "ConsumptionModel": "twinloop.twin.registry",
+    "ModelRegistry": "twinloop.twin.registry",
+    "ModelVersion": "twinloop.twin.registry",
+    "Provenance": "twinloop.twin.registry",
+    "TwinRepository": "twinloop.twin.repository",
+    "Twin": "twinloop.twin.service",
+    "calibrate": "twinloop.twin.service",
+    "check_drift_and_recalibrate": "twinloop.twin.service",
+    "create_twin": "twinloop.twin.service",
+    "open_twin": "twinloop.twin.service",
+    "calibrate_from_store": "twinloop.twin.telemetry",
+    "sync_state": "twinloop.twin.telemetry",
+    "trip_table": "twinloop.twin.telemetry",
+    "update_from_store": "twinloop.twin.telemetry",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'twinloop.twin' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -22,7 +22,7 @@ from twinloop.parameters.spec import VehicleSpec
 from twinloop.sim import Scenario, VehicleModel, stack_vehicles
 from twinloop.sim._layout import P
 
-__all__ = ["DYNAMOMETER", "MODEL_TRANSFER_ERROR", "LabCalibration", "LabPrior", "calibrate_on_lab_test", "lab_grid", "posterior_weights", "refine"]
+__all__ = ["DYNAMOMETER", "MODEL_TRANSFER_ERROR", "LabCalibration", "LabPrior", "calibrate_on_lab_test", "lab_grid", "posterior_mean_sd", "posterior_weights", "refine"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -152,6 +152,12 @@ def posterior_weights(energy: FloatArray, measured: float, prior: LabPrior, meas
     return w / w.sum()
 
 
+def posterior_mean_sd(weights: FloatArray, values: FloatArray) -> tuple[float, float]:
+    """Posterior mean and standard deviation of a quantity given on the fine grid."""
+    mean = float(np.sum(weights * values))
+    return mean, float(np.sqrt(max(float(np.sum(weights * (values - mean) ** 2)), 0.0)))
+
+
 @dataclass(frozen=True)
 class LabCalibration:
     """A twin calibrated on one lab test: the posterior over (ln k, s) on the grid."""
@@ -166,12 +172,12 @@ class LabCalibration:
     @property
     def loss_scale(self) -> float:
         """Posterior mean of the loss scale k [1]."""
-        return float(np.sum(self.weights * np.exp(FINE_LOG_SCALE)[:, None]))
+        return posterior_mean_sd(self.weights, np.exp(FINE_LOG_SCALE)[:, None])[0]
 
     @property
     def regen_share(self) -> float:
         """Posterior mean of the regeneration share s [1]."""
-        return float(np.sum(self.weights * FINE_SHARE[None, :]))
+        return posterior_mean_sd(self.weights, FINE_SHARE[None, :])[0]
 
     def predict(self, cycle: Cycle, model: VehicleModel = DYNAMOMETER,
                 model_error: float = MODEL_TRANSFER_ERROR) -> tuple[float, float]:
@@ -183,9 +189,8 @@ class LabCalibration:
         for the parameter spread alone).
         """
         e = refine(lab_grid(self.params, self.ocv_table, cycle, self.charger_efficiency, model))
-        mean = float(np.sum(self.weights * e))
-        spread = max(float(np.sum(self.weights * (e - mean) ** 2)), 0.0)
-        return mean, float(np.sqrt(spread + (model_error * mean) ** 2))
+        mean, spread = posterior_mean_sd(self.weights, e)
+        return mean, float(np.hypot(spread, model_error * mean))
 
 
 def calibrate_on_lab_test(
@@ -241,12 +246,11 @@ def calibrate_on_lab_test(
     params, tables = stack_vehicles([spec])
     e = refine(lab_grid(params[0], tables[0], cycle, charger, model))
     w = posterior_weights(e, wall_energy_per_distance, prior, measurement_sd)
-    calibration = LabCalibration(spec, w, prior, charger, params[0], tables[0])
-    scale = calibration.loss_scale
+    scale = posterior_mean_sd(w, np.exp(FINE_LOG_SCALE)[:, None])[0]
     calibrated = spec.with_changes(
         copper_loss=spec.copper_loss * scale, iron_loss=spec.iron_loss * scale,
         windage_loss=spec.windage_loss * scale, constant_loss=spec.constant_loss * scale,
-        auxiliary_power=spec.auxiliary_power * scale, regen_axle_share=calibration.regen_share,
+        auxiliary_power=spec.auxiliary_power * scale, regen_axle_share=posterior_mean_sd(w, FINE_SHARE[None, :])[0],
         charger_efficiency=charger,
     )
     return LabCalibration(calibrated, w, prior, charger, params[0], tables[0])
