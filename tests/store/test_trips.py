@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from twinloop.errors import ValidationError
 from twinloop.ingest import Ingester
 from twinloop.store import SampleBatch
 from twinloop.store.trips import detect_trips, update_trips
@@ -155,3 +156,14 @@ def test_appending_reads_only_from_the_last_trip(store, tmp_path, monkeypatch):
     start_b = (T0.value // 1000) + 1000 * 1_000_000
     assert anchors == [None, 0 + T0.value // 1000, start_b]
     assert [x[3] for x in _trips(store, "CAR1")] == [99, 200]  # the key-off sample ends trip 1
+
+
+@pytest.mark.parametrize("gap", [0.0, -5.0, float("nan"), float("inf")])
+def test_a_gap_that_is_not_a_positive_pause_is_refused_and_keeps_the_stored_trips(store, tmp_path, gap):
+    Ingester(store).ingest(_key_file(tmp_path / "a.parquet", 0, 600, off_at=[599]), "CAR")
+    before = _trips(store, "CAR")
+    with pytest.raises(ValidationError, match=r"gap: expected a pause in seconds > 0"):
+        store.detect_trips("CAR", gap)
+    with pytest.raises(ValidationError, match="gap"):
+        detect_trips(np.arange(3, dtype=np.int64), None, gap)
+    assert _trips(store, "CAR") == before and before

@@ -7,6 +7,7 @@ from the last stored trip that starts at or before the new data.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,10 +16,12 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from twinloop.errors import ValidationError
+
 if TYPE_CHECKING:  # base imports this module
     from twinloop.store.base import SqlTelemetryStore
 
-__all__ = ["KEY_ON_CODES", "Trip", "detect_trips", "update_trips"]
+__all__ = ["KEY_ON_CODES", "Trip", "check_gap", "detect_trips", "update_trips"]
 
 #: Codes of Vehicle.LowVoltageSystemState that mean the drive is enabled (ON, START).
 KEY_ON_CODES = (4.0, 5.0)
@@ -32,6 +35,12 @@ class Trip:
     end: int
     samples: int
     method: str
+
+
+def check_gap(gap: float) -> None:
+    """Raise ValidationError unless `gap` is a finite pause > 0 s."""
+    if not (isinstance(gap, int | float) and math.isfinite(gap) and gap > 0):
+        raise ValidationError("gap", "a pause in seconds > 0, e.g. 300 (the default)", gap)
 
 
 def detect_trips(
@@ -66,6 +75,7 @@ def detect_trips(
     >>> [(x.start // 1_000_000, x.end // 1_000_000) for x in detect_trips(np.arange(5) * 1_000_000, on)]
     [(0, 2), (3, 4)]
     """
+    check_gap(gap)
     t = np.asarray(time, dtype=np.int64)
     if t.size == 0:
         return []
@@ -147,6 +157,7 @@ def update_trips(
     int
         Number of trips of the vehicle.
     """
+    check_gap(gap)  # before anything stored is touched
     vid = store.vehicle_id(vin)
     ids = dict(store._fetchall("SELECT path, signal_id FROM signals"))
     basis_sql, method = None, "gap"
