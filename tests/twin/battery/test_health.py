@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from twinloop.errors import CalibrationError, DataError, UnknownNameError
+from twinloop.errors import CalibrationError, DataError, UnknownNameError, ValidationError
 from twinloop.twin.battery import TimeSeries, simulate
 from twinloop.twin.battery.health import (
     capacity_from_charge,
     fit_fade,
     forecast_end_of_life,
+    forecast_end_of_life_state_space,
     resistance_from_steps,
     state_of_health,
 )
@@ -84,3 +85,66 @@ def test_probability_beyond_the_horizon_matches_the_distribution():
     f = forecast_end_of_life(k, q, 1.4, n_bootstrap=50)
     assert f.probability_beyond_horizon == 1.0 == f.probability_after(f.horizon)
     assert np.isinf(f.predicted_cycle)
+
+
+def _drifting_fade(seed: int, n: int = 200) -> np.ndarray:
+    """Capacity whose fade rate is a random walk (0.0002 Ah/cycle per cycle), noise 0.005 Ah."""
+    rng = np.random.default_rng(seed)
+    rate = -0.006 + np.cumsum(rng.normal(0, 2e-4, n))
+    return 2.0 + np.cumsum(rate) + rng.normal(0, 0.005, n)
+
+
+def test_state_space_interval_covers_drifting_fade_at_about_its_level():
+    k = np.arange(1.0, 201.0)
+    hits, widths = [], []
+    for seed in range(12):
+        q = _drifting_fade(seed)
+        below = np.flatnonzero(q < 1.6)
+        truth = k[below[0]] if below.size else np.inf
+        f = forecast_end_of_life_state_space(k[:40], q[:40], 1.6, models=("local_linear_trend",), n_paths=300, seed=seed)
+        hits.append(f.interval[0] <= truth <= f.interval[1] or (np.isinf(truth) and f.interval[1] > k[-1]))
+        widths.append(f.interval[1] - f.interval[0])
+    # nominal 90 %: 9 or more of 12 has probability 0.97; the intervals stay finite
+    assert sum(hits) >= 9
+    assert np.median(widths) < 80
+
+
+def test_state_space_widens_where_the_history_shows_a_changing_rate():
+    k = np.arange(1.0, 61.0)
+    rng = np.random.default_rng(1)
+    steady = 2.0 - 0.005 * k + rng.normal(0, 0.003, k.size)
+    # same net fade, but the rate swings between 0.002 and 0.008 Ah/cycle every 10 cycles
+    swings = 2.0 - np.cumsum(np.where((k // 10) % 2 == 0, 0.002, 0.008)) + rng.normal(0, 0.003, k.size)
+    a = forecast_end_of_life_state_space(k, steady, 1.4, n_paths=400)
+    b = forecast_end_of_life_state_space(k, swings, 1.4, n_paths=400)
+    assert a.interval[0] <= 120 <= a.interval[1]
+    assert b.interval[1] - b.interval[0] > 1.5 * (a.interval[1] - a.interval[0])
+
+
+def test_state_space_puts_a_slow_fade_beyond_the_record():
+    # B0007-like: 84 cycles fading 0.0015 Ah/cycle from 1.89 Ah, 1.4 Ah reached near cycle 330
+    k = np.arange(1.0, 85.0)
+    rng = np.random.default_rng(7)
+    q = 1.89 - 0.0015 * k + rng.normal(0, 0.004, k.size)
+    f = forecast_end_of_life_state_space(k, q, 1.4, horizon=400, n_paths=400)
+    assert f.predicted_cycle > 168 and f.interval[1] > 168
+    assert f.probability_after(168) > 0.9
+
+
+def test_state_space_mixture_carries_weights_and_a_plain_sample():
+    k = np.arange(1.0, 61.0)
+    q = 2.0 - 0.005 * k + 0.002 * np.sin(k)
+    f = forecast_end_of_life_state_space(k, q, 1.4, n_paths=301)
+    assert set(f.weights) == {"local_linear_trend", "local_linear_trend_regeneration"}
+    assert sum(f.weights.values()) == pytest.approx(1.0)
+    assert f.crossings.size == 301 and np.all(f.crossings[:-1] <= f.crossings[1:])
+    assert f.probability_after(f.interval[1]) <= 0.05
+
+
+def test_state_space_refuses_unknown_models_and_fractional_cycles():
+    k = np.arange(1.0, 31.0)
+    q = 2.0 - 0.01 * k
+    with pytest.raises(UnknownNameError, match="local_linear_trend"):
+        forecast_end_of_life_state_space(k, q, 1.4, models=("local_linear_trnd",))
+    with pytest.raises(ValidationError, match="whole cycle numbers"):
+        forecast_end_of_life_state_space(k + 0.5, q, 1.4)

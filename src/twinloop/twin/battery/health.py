@@ -9,6 +9,12 @@
   prediction interval from a residual block bootstrap (parameter
   uncertainty, observation noise and the capacity-regeneration jumps seen
   after rests are all resampled).
+* :func:`forecast_end_of_life_state_space`: the same question answered by
+  state-space models whose fade *rate* may drift (:data:`TREND_MODELS`: a
+  local linear trend, and one with a decaying capacity-regeneration state),
+  variances by maximum likelihood on the history, averaged with Akaike
+  weights; the interval holds the drift of the fade rate and the choice of
+  model as well as the noise around one curve.
 
 References
 ----------
@@ -18,6 +24,12 @@ References
 .. [2] Kuensch, H. R. (1989). The jackknife and the bootstrap for general
    stationary observations. Ann. Statist. 17(3), 1217-1241.
    doi:10.1214/aos/1176347265
+.. [3] Durbin, J. and Koopman, S. J. (2012). Time Series Analysis by State
+   Space Methods, 2nd ed. Oxford University Press.
+   doi:10.1093/acprof:oso/9780199641178.001.0001
+.. [4] Burnham, K. P. and Anderson, D. R. (2004). Multimodel inference:
+   understanding AIC and BIC in model selection. Sociological Methods &
+   Research 33(2), 261-304. doi:10.1177/0049124104268644
 """
 
 from __future__ import annotations
@@ -39,11 +51,14 @@ from twinloop.twin.battery.timeseries import TimeSeries
 
 __all__ = [
     "FADE_MODELS",
+    "TREND_MODELS",
     "FadeModel",
     "RulForecast",
+    "TrendModel",
     "capacity_from_charge",
     "fit_fade",
     "forecast_end_of_life",
+    "forecast_end_of_life_state_space",
     "resistance_from_steps",
     "state_of_health",
 ]
@@ -236,8 +251,10 @@ class RulForecast:
     noise : float
         Residual standard deviation on the history.
     crossings : ndarray
-        The bootstrap replicates' first crossings, sorted (``inf``: beyond
-        the horizon); the forecast distribution the interval is read from.
+        The replicates' first crossings, sorted (``inf``: beyond the
+        horizon); the forecast distribution the interval is read from.
+    weights : dict of str to float
+        Weight of each model in an ensemble forecast (empty for one model).
     """
 
     predicted_cycle: float
@@ -249,6 +266,7 @@ class RulForecast:
     parameters: tuple[float, ...]
     noise: float
     crossings: Array = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
+    weights: dict[str, float] = field(default_factory=dict, compare=False)
 
     def probability_after(self, cycle: float) -> float:
         """Forecast probability [1] that the first crossing comes after `cycle`.
@@ -265,6 +283,33 @@ class RulForecast:
         if self.crossings.size == 0:
             raise CalibrationError("this forecast carries no crossing distribution")
         return float(np.mean(self.crossings > cycle))
+
+
+def _checked_history(cycles: npt.ArrayLike, capacity: npt.ArrayLike, level: float) -> tuple[Array, Array]:
+    """The capacity history as float arrays, after the checks every forecast needs."""
+    k = np.asarray(cycles, dtype=float)
+    q = np.asarray(capacity, dtype=float)
+    if k.shape != q.shape or k.ndim != 1:
+        raise ValidationError("capacity", f"one value per cycle ({k.size})", q.shape)
+    good = np.isfinite(k) & np.isfinite(q)
+    if (~good).any():
+        raise DataError(
+            f"capacity history: {int((~good).sum())} missing value(s), the first at position {int(np.flatnonzero(~good)[0]) + 1}; "
+            "drop or fill them before forecasting"
+        )
+    if k.size < 10:
+        raise CalibrationError(f"capacity history has {k.size} cycles; a fade forecast needs at least 10")
+    if np.any(np.diff(k) <= 0):
+        raise ValidationError("cycles", "strictly increasing", k.tolist()[:10])
+    if not 0 < level < 1:
+        raise ValidationError("level", "a number in (0, 1)", level)
+    slope = np.polyfit(k, q, 1)[0]
+    if slope >= 0:
+        raise CalibrationError(
+            f"capacity history does not fade (trend {slope:+.3g} per cycle over {k.size} cycles); "
+            "the end of life is unobservable from it"
+        )
+    return k, q
 
 
 def forecast_end_of_life(
@@ -328,28 +373,7 @@ def forecast_end_of_life(
     >>> 110 < f.predicted_cycle < 130, f.interval[0] <= f.predicted_cycle <= f.interval[1]
     (True, True)
     """
-    k = np.asarray(cycles, dtype=float)
-    q = np.asarray(capacity, dtype=float)
-    if k.shape != q.shape or k.ndim != 1:
-        raise ValidationError("capacity", f"one value per cycle ({k.size})", q.shape)
-    good = np.isfinite(k) & np.isfinite(q)
-    if (~good).any():
-        raise DataError(
-            f"capacity history: {int((~good).sum())} missing value(s), the first at position {int(np.flatnonzero(~good)[0]) + 1}; "
-            "drop or fill them before forecasting"
-        )
-    if k.size < 10:
-        raise CalibrationError(f"capacity history has {k.size} cycles; a fade forecast needs at least 10")
-    if np.any(np.diff(k) <= 0):
-        raise ValidationError("cycles", "strictly increasing", k.tolist()[:10])
-    if not 0 < level < 1:
-        raise ValidationError("level", "a number in (0, 1)", level)
-    slope = np.polyfit(k, q, 1)[0]
-    if slope >= 0:
-        raise CalibrationError(
-            f"capacity history does not fade (trend {slope:+.3g} per cycle over {k.size} cycles); "
-            "the end of life is unobservable from it"
-        )
+    k, q = _checked_history(cycles, capacity, level)
     horizon = float(4 * k[-1]) if horizon is None else float(horizon)
     theta = fit_fade(k, q, model)
     f = FADE_MODELS[model].function
@@ -385,4 +409,249 @@ def forecast_end_of_life(
         parameters=tuple(float(x) for x in theta),
         noise=float(np.std(resid, ddof=len(theta))),
         crossings=np.sort(crossings),
+    )
+
+
+# ------------------------------------------------------- state-space forecasts
+@dataclass(frozen=True)
+class TrendModel:
+    """A linear Gaussian state-space model of capacity, one step per cycle.
+
+    State 0 is the underlying capacity, state 1 its change per cycle (the fade
+    rate); further states are the model's own.
+
+    Attributes
+    ----------
+    name : str
+    matrices : callable
+        Unconstrained parameters -> ``(F, q, h, r)``: transition matrix
+        (m, m), process-noise variances (m,) (a diagonal covariance),
+        observation vector (m,) and observation-noise variance.
+    starts : tuple of tuple of float
+        Starting points of the likelihood search (capacity scaled to 1 at
+        the start of the history).
+    reported : callable
+        Unconstrained parameters -> the parameters as reported (standard
+        deviations, in the capacity's unit after scaling back, and
+        coefficients).
+    """
+
+    name: str
+    matrices: Callable[[Array], tuple[Array, Array, Array, float]]
+    starts: tuple[tuple[float, ...], ...]
+    reported: Callable[[Array, float], tuple[float, ...]]
+
+
+def _llt_matrices(p: Array) -> tuple[Array, Array, Array, float]:
+    v = np.exp(p)
+    return np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([v[1], v[2]]), np.array([1.0, 0.0]), float(v[0])
+
+
+def _regeneration_matrices(p: Array) -> tuple[Array, Array, Array, float]:
+    v = np.exp(p[:4])
+    decay = 1.0 / (1.0 + math.exp(-float(p[4])))
+    f = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, decay]])
+    return f, np.array([v[1], v[2], v[3]]), np.array([1.0, 0.0, 1.0]), float(v[0])
+
+
+TREND_MODELS: dict[str, TrendModel] = {
+    m.name: m
+    for m in (
+        # level and fade rate both random walks: a regeneration is a lasting step
+        TrendModel(
+            "local_linear_trend",
+            _llt_matrices,
+            ((-11.4, -13.4, -17.4), (-10.4, -10.4, -15.4), (-13.4, -10.4, -13.4)),
+            lambda p, s: tuple(float(x) for x in s * np.sqrt(np.exp(p))),
+        ),
+        # plus a regeneration state that decays geometrically (AR(1)) back to the trend
+        TrendModel(
+            "local_linear_trend_regeneration",
+            _regeneration_matrices,
+            ((-11.4, -15.4, -17.4, -9.4, 1.0), (-10.4, -11.4, -15.4, -8.4, 0.0), (-13.4, -13.4, -13.4, -10.4, 2.0)),
+            lambda p, s: (*(float(x) for x in s * np.sqrt(np.exp(p[:4]))), float(1.0 / (1.0 + math.exp(-float(p[4]))))),
+        ),
+    )
+}
+
+
+def _kalman(model: TrendModel, p: Array, y: Array) -> tuple[float, Array, Array]:
+    """Log-likelihood of `y` (one value per cycle, NaN = not observed), final state mean and covariance."""
+    f, qv, h, r = model.matrices(p)
+    m = qv.size
+    x = np.zeros(m)
+    x[0], x[1] = y[0], y[1] - y[0]
+    # the first two observations set level and rate; their spread is that of the noise
+    p0 = np.zeros(m)
+    p0[0], p0[1] = 2 * r + 1e-6, 4 * r + 1e-4
+    diag = np.diag(f)[2:]
+    p0[2:] = qv[2:] / np.maximum(1.0 - diag**2, 1e-9) + 1e-12
+    cov = np.diag(p0)
+    q = np.diag(qv)
+    loglik = 0.0
+    for obs in y[2:]:
+        x = f @ x
+        cov = f @ cov @ f.T + q
+        if math.isnan(obs):
+            continue
+        ph = cov @ h
+        s = float(h @ ph) + r
+        v = float(obs - h @ x)
+        loglik -= 0.5 * (math.log(2 * math.pi * s) + v * v / s)
+        gain = ph / s
+        x = x + gain * v
+        cov = cov - np.outer(gain, ph)
+    return loglik, x, cov
+
+
+def _fit_trend(model: TrendModel, y: Array) -> tuple[Array, float]:
+    best: optimize.OptimizeResult | None = None
+    for start in model.starts:
+        sol = optimize.minimize(
+            lambda p: -_kalman(model, p, y)[0],
+            np.array(start, dtype=float),
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-4, "fatol": 1e-7},
+        )
+        if best is None or sol.fun < best.fun:
+            best = sol
+    assert best is not None
+    return np.asarray(best.x, dtype=float), -float(best.fun)
+
+
+def _simulate_crossings(
+    model: TrendModel, p: Array, x: Array, cov: Array, future: Array, threshold: float, n: int, rng: np.random.Generator
+) -> Array:
+    f, qv, h, r = model.matrices(p)
+    w, vec = np.linalg.eigh((cov + cov.T) / 2)
+    states = x + (rng.standard_normal((n, x.size)) * np.sqrt(np.clip(w, 0.0, None))) @ vec.T
+    crossings = np.full(n, np.inf)
+    alive = np.ones(n, dtype=bool)
+    for cycle in future:
+        states = states @ f.T + rng.standard_normal((n, x.size)) * np.sqrt(qv)
+        below = alive & (states @ h + rng.standard_normal(n) * math.sqrt(r) < threshold)
+        crossings[below] = cycle
+        alive &= ~below
+    return crossings
+
+
+def forecast_end_of_life_state_space(
+    cycles: npt.ArrayLike,
+    capacity: npt.ArrayLike,
+    threshold: float,
+    horizon: float | None = None,
+    models: tuple[str, ...] = ("local_linear_trend", "local_linear_trend_regeneration"),
+    level: float = 0.9,
+    n_paths: int = 2000,
+    seed: int = 0,
+) -> RulForecast:
+    r"""Forecast the first cycle capacity falls below `threshold`, with a fade rate that may drift.
+
+    Each model of :data:`TREND_MODELS` named in `models` is fitted to the
+    history by maximum likelihood (Kalman filter [3]_); the models are
+    weighted by their Akaike weights [4]_, and the forecast distribution is
+    the mixture of their simulated observed paths.
+
+    Parameters
+    ----------
+    cycles : array_like, shape (n,)
+        Cycle numbers of the history: integers, increasing (gaps are
+        unobserved cycles).
+    capacity : array_like, shape (n,)
+        Measured capacity per cycle (any unit, as `threshold`).
+    threshold : float
+        End-of-life capacity.
+    horizon : float, optional
+        Last cycle to forecast (default: four times the history).
+    models : tuple of str
+        Keys of :data:`TREND_MODELS`.
+    level : float, default 0.9
+        Probability of the prediction interval.
+    n_paths : int
+        Simulated future paths (shared among the models by their weights).
+    seed : int
+        Random seed (results are reproducible).
+
+    Returns
+    -------
+    RulForecast
+        `model` is ``"state_space_ensemble"``, `weights` the Akaike weights,
+        `parameters` and `noise` those of the heaviest model.
+
+    Notes
+    -----
+    The local linear trend is
+
+    .. math:: y_k = \ell_k + g_k + \epsilon_k,\quad
+              \ell_{k+1} = \ell_k + s_k + \eta_k,\quad
+              s_{k+1} = s_k + \zeta_k,\quad
+              g_{k+1} = \phi g_k + \xi_k
+
+    with :math:`g \equiv 0` in ``local_linear_trend``; the rate :math:`s`
+    drifts, so the interval widens with the horizon as far as the history's
+    own changes of rate warrant, and a regeneration :math:`g` after a rest
+    decays at the rate the history shows. With :math:`L_m` the maximised
+    likelihood and :math:`p_m` the number of variances and coefficients,
+    :math:`w_m \propto \exp(p_{\min} - p_m + \ln L_m - \ln L_{\max})`; the
+    mixture carries the spread within each model and between them. The
+    variances are plug-in estimates (their own uncertainty is not carried).
+
+    Raises
+    ------
+    CalibrationError
+        Fewer than 10 cycles, or a history that does not fade.
+
+    Examples
+    --------
+    >>> k = np.arange(1.0, 61.0)
+    >>> q = 2.0 - 0.005 * k + np.random.default_rng(0).normal(0, 0.004, k.size)
+    >>> f = forecast_end_of_life_state_space(k, q, 1.4, n_paths=200)
+    >>> 110 < f.predicted_cycle < 130, f.interval[0] <= f.predicted_cycle <= f.interval[1]
+    (True, True)
+    """
+    k, q = _checked_history(cycles, capacity, level)
+    if np.any(k != np.round(k)):
+        raise ValidationError("cycles", "whole cycle numbers", k[k != np.round(k)].tolist()[:10])
+    for name in models:
+        if name not in TREND_MODELS:
+            raise UnknownNameError("trend model", name, TREND_MODELS)
+    if not models:
+        raise ValidationError("models", "at least one key of TREND_MODELS", models)
+    horizon = float(4 * k[-1]) if horizon is None else float(horizon)
+    # capacity scaled to about 1, so that the likelihood search starts fit any unit
+    scale = float(abs(np.median(q[: max(3, q.size // 10)])))
+    y = np.full(int(k[-1] - k[0]) + 1, np.nan)
+    y[(k - k[0]).astype(int)] = q / scale
+    fits = [(TREND_MODELS[name], *_fit_trend(TREND_MODELS[name], y)) for name in models]
+    aic = np.array([2 * p.size - 2 * loglik for _, p, loglik in fits])
+    weights = np.exp(-0.5 * (aic - aic.min()))
+    weights /= weights.sum()
+    # paths shared by largest remainder, so that `crossings` is a plain sample of the mixture
+    counts = np.floor(weights * n_paths).astype(int)
+    counts[np.argsort(counts - weights * n_paths)[: n_paths - counts.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    future = np.arange(k[-1] + 1.0, math.floor(horizon) + 1.0)
+    parts = []
+    for (model, p, _), n in zip(fits, counts, strict=True):
+        if n:
+            _, x, cov = _kalman(model, p, y)
+            parts.append(_simulate_crossings(model, p, x, cov, future, threshold / scale, int(n), rng))
+    crossings = np.concatenate(parts)
+    already = np.flatnonzero(q < threshold)
+    if already.size:
+        crossings[:] = k[already[0]]
+    lo, mid, hi = np.quantile(crossings, [(1 - level) / 2, 0.5, (1 + level) / 2], method="inverted_cdf")
+    heaviest, p_best, _ = fits[int(np.argmax(weights))]
+    reported = heaviest.reported(p_best, scale)
+    return RulForecast(
+        predicted_cycle=float(mid),
+        interval=(float(lo), float(hi)),
+        level=level,
+        probability_beyond_horizon=float(np.mean(np.isinf(crossings))),
+        horizon=horizon,
+        model="state_space_ensemble",
+        parameters=reported,
+        noise=reported[0],
+        crossings=np.sort(crossings),
+        weights={name: float(w) for name, w in zip(models, weights, strict=True)},
     )
