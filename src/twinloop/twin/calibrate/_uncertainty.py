@@ -35,13 +35,6 @@ def _acf(residual: FloatArray, trip: IntArray, max_lag: int) -> FloatArray:
             acf[lag] += float(np.dot(seg[lag:], seg[:-lag]))
     acf[1:] /= var
     return acf
-    same = trip[1:] == trip[:-1]
-    for lag in range(1, max_lag + 1):
-        ok = np.ones(r.size - lag, dtype=bool)
-        for k in range(lag):  # a pair is valid if no trip boundary lies between
-            ok &= same[k: r.size - lag + k]
-        acf[lag] = float(np.dot(r[lag:][ok], r[:-lag][ok])) / var
-    return acf
 
 
 def autocorrelation_time(residual: FloatArray, trip: IntArray, max_lag: int) -> tuple[float, int]:
