@@ -266,7 +266,6 @@ def battery_power(theta: FloatArray, form: Form, x: Inputs, lim: Limits) -> Floa
     coefficients. :math:`\eta_d` is then the gearbox efficiency and
     :math:`\eta_r` the gearbox efficiency times the share of braking left to
     the motor.
-
     """
     eta_d, eta_r, aux = theta[-3], theta[-2], theta[-1]
     v = x.vehicle_speed
