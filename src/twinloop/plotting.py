@@ -1,8 +1,9 @@
-"""Figures for simulation results (matplotlib, written to files)."""
+"""Figures for simulation results and battery forecasts (matplotlib, written to files)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -14,7 +15,10 @@ import pandas as pd
 from twinloop.cycles import Cycle
 from twinloop.sim import BREAKDOWN_KEYS, SimulationResult
 
-__all__ = ["plot_breakdown_table", "plot_result"]
+if TYPE_CHECKING:
+    from twinloop.twin.battery.health import RulForecast
+
+__all__ = ["plot_breakdown_table", "plot_result", "plot_rul_forecast"]
 
 _COLOURS = {key: f"C{i}" for i, key in enumerate(BREAKDOWN_KEYS)}
 
@@ -76,3 +80,39 @@ def plot_breakdown_table(table: pd.DataFrame, path: str | Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def plot_rul_forecast(
+    cycles: np.ndarray, capacity: np.ndarray, forecast: RulForecast, threshold: float, path: str | Path
+) -> Path:
+    """Capacity history, end-of-life threshold and the forecast crossing with its interval.
+
+    The lower panel is the forecast distribution of the first crossing (the
+    share of forecasts beyond the horizon is written on it).
+    """
+    path = Path(path)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, height_ratios=[3, 1], constrained_layout=True)
+    top.plot(cycles, capacity, ".", ms=4, color="0.25", label="history")
+    top.axhline(threshold, color="tab:red", lw=1, label=f"end of life ({threshold:g})")
+    lo, hi = forecast.interval
+    finite_hi = hi if np.isfinite(hi) else forecast.horizon
+    for ax in (top, bottom):
+        ax.axvspan(lo, finite_hi, color="tab:blue", alpha=0.15, lw=0)
+        if np.isfinite(forecast.predicted_cycle):
+            ax.axvline(forecast.predicted_cycle, color="tab:blue", lw=1.5)
+    label = f"{forecast.level:.0%} interval {lo:g} to " + (f"{hi:g}" if np.isfinite(hi) else "beyond the horizon")
+    top.plot([], [], color="tab:blue", lw=6, alpha=0.3, label=label)
+    top.set_ylabel("capacity")
+    top.legend(loc="upper right", fontsize=8)
+    top.set_title(f"first crossing: cycle {forecast.predicted_cycle:g}" if np.isfinite(forecast.predicted_cycle)
+                  else "first crossing: beyond the horizon")
+    crossed = forecast.crossings[np.isfinite(forecast.crossings)]
+    if crossed.size:
+        bottom.hist(crossed, bins=40, color="tab:blue", alpha=0.6)
+    bottom.text(0.99, 0.9, f"beyond cycle {forecast.horizon:g}: {forecast.probability_beyond_horizon:.0%}",
+                transform=bottom.transAxes, ha="right", va="top", fontsize=8)
+    bottom.set_xlabel("cycle")
+    bottom.set_ylabel("forecasts")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,4 +1,4 @@
-"""``twinloop battery``: identify, simulate, estimate; bad input gives one line, no traceback."""
+"""``twinloop battery``: identify, simulate, estimate, rul; bad input gives one line, no traceback."""
 
 import json
 from pathlib import Path
@@ -11,6 +11,7 @@ from twinloop.cli import main
 DATA = Path(__file__).resolve().parents[1] / "data" / "battery"
 DST = str(DATA / "calce_a123_dst.csv")
 US06 = str(DATA / "calce_a123_us06_start.csv")
+B0005 = DATA / "nasa_b0005_capacity.csv"
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +76,53 @@ def test_missing_column_names_closest(tmp_path, cell_file):
     bad.write_text("time_s,current,voltage_v\n0,1,3.3\n1,1,3.3\n")
     r = CliRunner().invoke(main, ["battery", "estimate", "--cell", cell_file, "--measurements", str(bad), "--soc-start", "0.5"])
     assert r.exit_code == 2 and "current_a" in r.output and "did you mean 'current'" in r.output
+
+
+# ---- rul: NASA B0005's first half (84 cycles); its capacity first falls below 1.4 Ah at 125
+@pytest.fixture(scope="module")
+def first_half(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rul") / "b0005_half.csv"
+    lines = B0005.read_text().splitlines()
+    path.write_text("\n".join(lines[:85]) + "\n")
+    return str(path)
+
+
+def test_rul_forecasts_the_crossing_after_the_history_with_an_interval(first_half, tmp_path):
+    png = tmp_path / "rul.png"
+    args = ["battery", "rul", first_half, "--capacity-column", "y1", "--threshold-ah", "1.4"]
+    r = CliRunner().invoke(main, [*args, "--format", "json", "--plot", str(png)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout.strip().splitlines()[-1])
+    assert doc["cycles_in_history"] == 84 and doc["last_cycle"] == 84
+    low, high = doc["interval"]
+    assert 84 < low <= doc["predicted_cycle"] and (high == "beyond" or high >= doc["predicted_cycle"])
+    assert doc["remaining_cycles"] == doc["predicted_cycle"] - 84
+    assert sum(doc["model_weights"].values()) == pytest.approx(1.0, abs=0.01)
+    assert png.stat().st_size > 10_000
+    table = CliRunner().invoke(main, args)
+    assert table.exit_code == 0 and "first crossing" in table.output and "90% interval" in table.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--capacity-column", "y"], "did you mean 'y1'? pass --capacity-column y1"),
+        (["--capacity-column", "y1", "--threshold-ah", "1.9"], "already reaches it at cycle 1"),
+        (["--capacity-column", "y1", "--threshold-ah", "-1"], "--threshold-ah: expected a capacity > 0"),
+        (["--capacity-column", "y1", "--horizon", "50"], "--horizon: expected a cycle after the history's last (168)"),
+    ],
+)
+def test_rul_bad_input_is_one_line(extra, message):
+    args = ["battery", "rul", str(B0005), "--threshold-ah", "1.2", *extra]
+    if "--threshold-ah" in extra:
+        args = ["battery", "rul", str(B0005), *extra]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2, r.output
+    assert message in r.output and "Traceback" not in r.output
+
+
+def test_rul_refuses_a_capacity_that_is_not_a_number(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("cycle,capacity_ah\n1,2.0\n2,1.9 Ah\n")
+    r = CliRunner().invoke(main, ["battery", "rul", str(bad), "--threshold-ah", "1.4"])
+    assert r.exit_code == 2 and "capacity_ah in row 2 is not a number: '1.9 Ah'" in r.output

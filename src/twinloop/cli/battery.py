@@ -1,4 +1,4 @@
-"""``twinloop battery``: cell model from pulse tests, simulation and SoC estimation.
+"""``twinloop battery``: cell model from pulse tests, simulation, SoC estimation and end of life.
 
 Time series are CSV with columns ``time_s``, ``current_a`` (positive =
 discharge), ``voltage_v`` and optionally ``temperature_c``; ``--flip-current``
@@ -54,6 +54,7 @@ def battery() -> None:
       twinloop battery identify hppc10.csv hppc25.csv hppc40.csv --temperature-c 10,25,40 > cell.toml
       twinloop battery simulate --cell cell.toml --profile discharge.csv --soc-start 1 --format csv
       twinloop battery estimate --cell cell.toml --measurements drive.csv --soc-start 0.8
+      twinloop battery rul capacity.csv --threshold-ah 1.4 --plot rul.png
     """
 
 
@@ -196,6 +197,90 @@ def estimate_command(
         fmt,
         {"cell": cell.name, "soc_start": soc_start},
     )
+
+
+@battery.command("rul")
+@click.argument("history", type=click.Path(dir_okay=False))
+@click.option("--threshold-ah", type=float, required=True, help="End-of-life capacity, in the unit of the capacity column (e.g. 1.4, or 0.8 x rated).")
+@click.option("--cycle-column", default="cycle", show_default=True, help="Column of cycle numbers (integers, increasing).")
+@click.option("--capacity-column", default="capacity_ah", show_default=True, help="Column of measured capacity per cycle.")
+@click.option("--level", type=click.FloatRange(0.5, 0.99), default=0.9, show_default=True, help="Probability of the interval.")
+@click.option("--horizon", type=float, default=None, help="Last cycle to forecast; default four times the last cycle of the history.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a PNG of the history, the threshold and the forecast.")
+def rul_command(
+    history: str,
+    threshold_ah: float,
+    cycle_column: str,
+    capacity_column: str,
+    level: float,
+    horizon: float | None,
+    fmt: str,
+    plot: Path | None,
+) -> None:
+    """When capacity first falls below a threshold: remaining useful life with its interval.
+
+    HISTORY is a CSV with one row per cycle: a cycle number and the measured
+    capacity. Fade rate and capacity regeneration after rests are modelled
+    as drifting states (local linear trend models, mixed by Akaike weight),
+    so the interval widens as far as the history's own changes of rate warrant.
+
+    \b
+    Example:
+      twinloop battery rul B0005.csv --capacity-column y1 --threshold-ah 1.4 --plot rul.png
+    """
+    from twinloop.twin.battery.health import forecast_end_of_life_state_space, read_capacity_history
+
+    if not (np.isfinite(threshold_ah) and threshold_ah > 0):
+        raise ValidationError("--threshold-ah", "a capacity > 0", threshold_ah)
+    cycles, capacity = read_capacity_history(history, cycle_column, capacity_column)
+    if threshold_ah >= capacity.min():
+        first = int(np.argmax(capacity <= threshold_ah))
+        raise ValidationError(
+            "--threshold-ah", f"below every measured capacity (lowest {capacity.min():g})", threshold_ah,
+            hint=f"The history already reaches it at cycle {cycles[first]:g}; forecast from the cycles before it",
+        )
+    if horizon is not None and not horizon > cycles[-1]:
+        raise ValidationError("--horizon", f"a cycle after the history's last ({cycles[-1]:g})", horizon)
+    f = forecast_end_of_life_state_space(cycles, capacity, threshold_ah, horizon=horizon, level=level)
+    last = float(cycles[-1])
+
+    def cycle(x: float) -> float | str:
+        return round(x, 1) if np.isfinite(x) else "beyond"
+
+    doc = {
+        "history": history,
+        "cycles_in_history": int(cycles.size),
+        "last_cycle": last,
+        "threshold": threshold_ah,
+        "predicted_cycle": cycle(f.predicted_cycle),
+        "remaining_cycles": cycle(f.predicted_cycle - last),
+        "interval": [cycle(f.interval[0]), cycle(f.interval[1])],
+        "level": level,
+        "horizon": f.horizon,
+        "probability_beyond_horizon": round(f.probability_beyond_horizon, 3),
+        "model_weights": {k: round(v, 3) for k, v in f.weights.items()},
+    }
+    if fmt == "json":
+        click.echo(json.dumps(doc))
+    else:
+        hi = f"{f.interval[1]:g}" if np.isfinite(f.interval[1]) else f"beyond {f.horizon:g}"
+        rows = [
+            ("history", f"{cycles.size} cycles, last {last:g}, capacity {capacity[-1]:g}"),
+            ("threshold", f"{threshold_ah:g}"),
+            ("first crossing", f"cycle {f.predicted_cycle:g} ({f.predicted_cycle - last:g} to go)"
+             if np.isfinite(f.predicted_cycle) else f"beyond cycle {f.horizon:g}"),
+            (f"{level:.0%} interval", f"{f.interval[0]:g} to {hi}"),
+            ("beyond the horizon", f"{f.probability_beyond_horizon:.1%} of forecasts"),
+            ("model weights", ", ".join(f"{k} {v:.2f}" for k, v in f.weights.items())),
+        ]
+        click.echo("\n".join(f"{k:20s} {v}" for k, v in rows))
+    if plot:
+        from twinloop.plotting import plot_rul_forecast
+
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        plot_rul_forecast(cycles, capacity, f, threshold_ah, plot)
+        click.echo(f"plot written to {plot}", err=True)
 
 
 def register(group: click.Group) -> None:

@@ -38,12 +38,19 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
-from twinloop.errors import CalibrationError, DataError, UnknownNameError, ValidationError
+from twinloop.errors import (
+    CalibrationError,
+    DataError,
+    UnknownNameError,
+    ValidationError,
+    close_matches,
+)
 from twinloop.physics.battery import aging
 from twinloop.twin.battery import _tables
 from twinloop.twin.battery.model import CellModel
@@ -59,6 +66,7 @@ __all__ = [
     "fit_fade",
     "forecast_end_of_life",
     "forecast_end_of_life_state_space",
+    "read_capacity_history",
     "resistance_from_steps",
     "state_of_health",
 ]
@@ -655,3 +663,65 @@ def forecast_end_of_life_state_space(
         crossings=np.sort(crossings),
         weights={name: float(w) for name, w in zip(models, weights, strict=True)},
     )
+
+
+def read_capacity_history(
+    path: str | Path, cycle_column: str = "cycle", capacity_column: str = "capacity_ah"
+) -> tuple[Array, Array]:
+    """Read a capacity history: one row per cycle, a cycle number and a measured capacity.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file with a header row (a UTF-8 byte-order mark is accepted).
+    cycle_column, capacity_column : str
+        Column names; default ``cycle`` and ``capacity_ah``.
+
+    Returns
+    -------
+    cycles, capacity : ndarray
+        Rows with both values, in file order (the forecast checks the order).
+
+    Raises
+    ------
+    DataError
+        Unreadable file, a missing column (with the closest names), a value
+        that is not a number, or no row with both values.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False)
+    >>> _ = f.write("cycle,capacity_ah\\n1,2.0\\n2,1.99\\n3,\\n"); f.close()
+    >>> read_capacity_history(f.name)[1].tolist()
+    [2.0, 1.99]
+    """
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: file not found")
+    try:
+        frame = pd.read_csv(p, encoding="utf-8-sig")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{p}: not a readable CSV file ({exc})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for name, option in ((cycle_column, "--cycle-column"), (capacity_column, "--capacity-column")):
+        if name not in frame.columns:
+            matches = close_matches(name, frame.columns)
+            hint = f" (did you mean {matches[0]!r}? pass {option} {matches[0]})" if matches else ""
+            raise DataError(
+                f"{p}: column {name!r} is missing{hint}; found {', '.join(map(str, frame.columns))}"
+            )
+    values = frame[[cycle_column, capacity_column]].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna() & frame[[cycle_column, capacity_column]].notna()
+    if bad.to_numpy().any():
+        row, col = np.argwhere(bad.to_numpy())[0]
+        raise DataError(
+            f"{p}: {[cycle_column, capacity_column][col]} in row {row + 1} is not a number: "
+            f"{frame[[cycle_column, capacity_column]].iat[row, col]!r}"
+        )
+    values = values.dropna()
+    if values.empty:
+        raise DataError(f"{p}: no row has both {cycle_column!r} and {capacity_column!r}")
+    return values[cycle_column].to_numpy(float), values[capacity_column].to_numpy(float)
