@@ -156,8 +156,15 @@ def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
 
     synced = cli("sync", "CAR7").output
     assert synced.startswith("synced CAR7 to 2024-05-02T") and "state_of_charge 0." in synced
+    assert "state_of_health 1.0" in synced or "state_of_health 0.9" in synced  # tracked from the trips
     state = json.loads(cli("show", "CAR7", "--format", "json").output)["state"]
     assert 0 < state["state_of_charge"] < 1 and state["odometer"] > 100e3
+    # one cycle per trip swings the state of charge < 0.1, but consecutive trips without a
+    # charge between them add up: the pack's rated capacity comes back within 3 standard errors
+    health = json.loads(cli("show", "CAR7", "--health", "--format", "json").output)["health"]
+    assert health["stretches"] >= 1
+    assert abs(health["capacity"] - health["rated_capacity"]) < 3 * health["capacity_standard_error"]
+    assert state["state_of_health"] == pytest.approx(health["state_of_health"])
 
     # a month later the car carries 300 kg more
     ingest(telemetry_file(tmp_path / "june.parquet", 12, seed=1, start="2024-06-01T06:00Z", payload=300.0))

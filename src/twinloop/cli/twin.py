@@ -130,27 +130,48 @@ def list_cmd(store_url: str | None) -> None:
     click.echo(pd.DataFrame(rows).to_string(index=False) if rows else "(none)")
 
 
+def _health_lines(health: Any) -> list[str]:
+    r = health.resistance
+    fade, fade_se = health.fade_per_1000_km, health.fade_per_1000_km_standard_error
+    return [
+        f"health      from {health.stretches} discharge stretch(es) of the latest trips",
+        f"  capacity             {health.capacity / 3600:.1f} +- {health.capacity_standard_error / 3600:.1f} Ah"
+        f" (rated {health.rated_capacity / 3600:.1f} Ah)",
+        f"  state_of_health      {health.state_of_health:.3f} +- {health.state_of_health_standard_error:.3f}",
+        "  fade                 unknown" if fade is None
+        else f"  fade                 {100 * fade:.2f} +- {100 * fade_se:.2f} % per 1000 km",
+        "  resistance           unknown" if r is None
+        else f"  resistance           {1e3 * r.resistance:.1f} +- {1e3 * r.standard_error:.1f} mohm ({r.steps} steps)",
+    ]
+
+
 @twin_group.command("show")
 @click.argument("vin")
+@click.option("--health", is_flag=True, help="Also track battery capacity, state of health, fade and resistance from the stored trips.")
 @_FORMAT
 @_STORE
-def show_cmd(vin: str, fmt: str, store_url: str | None) -> None:
+def show_cmd(vin: str, health: bool, fmt: str, store_url: str | None) -> None:
     """Show a twin: record, state, champion model and version history.
 
     \b
     Examples:
       twinloop twin show 5YJ3E1EA7KF000001
       twinloop twin show 5YJ3E1EA7KF000001 --format json | jq .champion.parameters
+      twinloop twin show 5YJ3E1EA7KF000001 --health
     """
     from twinloop.twin.service import open_twin
+    from twinloop.twin.telemetry import health_from_store
 
     with _store(store_url) as store:
         twin = open_twin(store, vin)
         versions = twin.registry.history()
+        tracked = health_from_store(twin) if health else None
     champ = next((v for v in versions if v.status == "champion"), None)
     rec = twin.record
     if fmt == "json":
         doc = rec.to_dict()
+        if tracked is not None:
+            doc["health"] = tracked.to_dict()
         doc["champion"] = None if champ is None else champ.to_dict()
         doc["models"] = [v.to_dict() for v in versions]
         click.echo(json.dumps(doc, indent=2))
@@ -170,6 +191,8 @@ def show_cmd(vin: str, fmt: str, store_url: str | None) -> None:
         f"  odometer             {_num(None if s.odometer is None else s.odometer / 1000, '{:.1f} km')}",
         f"  updated_at           {s.updated_at.isoformat() if s.updated_at else 'unknown'}",
     ]
+    if tracked is not None:
+        lines += _health_lines(tracked)
     if champ is not None:
         lines.append(f"champion    v{champ.version} ({champ.kind}, {champ.model_type})")
         lines += [f"  {k:<22} {v}" for k, v in champ.parameters.items()]
@@ -250,7 +273,9 @@ def sync_cmd(vin: str, store_url: str | None) -> None:
     State of charge, state of health, battery and cabin temperature take the
     latest stored sample of their signal; the odometer takes the latest
     Vehicle.TraveledDistance or, without it, adds the distance driven since
-    the last sync.
+    the last sync. A vehicle that does not report its state of health gets
+    the one tracked from its trips (capacity counted against the state of
+    charge; see `twinloop twin show VIN --health`).
 
     \b
     Example:
@@ -266,6 +291,7 @@ def sync_cmd(vin: str, store_url: str | None) -> None:
     click.echo(
         f"synced {vin} to {s.updated_at.isoformat()}:"
         f" state_of_charge {_num(s.state_of_charge, '{:.3f}')},"
+        f" state_of_health {_num(s.state_of_health, '{:.3f}')},"
         f" battery_temperature {_num(s.battery_temperature, kelvin)},"
         f" odometer {_num(None if s.odometer is None else s.odometer / 1000, '{:.1f} km')}"
     )

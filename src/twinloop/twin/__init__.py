@@ -1,5 +1,8 @@
 """Digital twins: one vehicle's record, its versioned models, drift, calibration and battery state.
 
+``soh`` tracks a vehicle's battery capacity, state of health and resistance
+from its trips (``health_from_store`` reads them from the telemetry store).
+
 See ``docs/twins.md`` (record, registry, drift), ``docs/calibration.md`` and
 ``docs/battery.md``.
 
@@ -32,7 +35,15 @@ _EXPORTS = {
     "check_drift_and_recalibrate": "twinloop.twin.service",
     "create_twin": "twinloop.twin.service",
     "open_twin": "twinloop.twin.service",
+    "CapacityEstimate": "twinloop.twin.soh",
+    "HealthTrack": "twinloop.twin.soh",
+    "ResistanceEstimate": "twinloop.twin.soh",
+    "SensorNoise": "twinloop.twin.soh",
+    "health_track": "twinloop.twin.soh",
+    "pack_capacity": "twinloop.twin.soh",
+    "pack_resistance": "twinloop.twin.soh",
     "calibrate_from_store": "twinloop.twin.telemetry",
+    "health_from_store": "twinloop.twin.telemetry",
     "sync_state": "twinloop.twin.telemetry",
     "trip_table": "twinloop.twin.telemetry",
     "update_from_store": "twinloop.twin.telemetry",

@@ -4,8 +4,10 @@ The twin's consumption models learn from whole trips (one row of
 :data:`twinloop.learn.features.FEATURES` and the measured battery energy per
 distance each). This module builds that table from the samples in the
 telemetry store (:func:`trip_table`), keeps the twin's state current
-(:func:`sync_state`) and closes the loop through the twin service
-(:func:`calibrate_from_store`, :func:`update_from_store`).
+(:func:`sync_state`, with the battery's state of health tracked from the
+trips by :func:`health_from_store` when the vehicle does not report it) and
+closes the loop through the twin service (:func:`calibrate_from_store`,
+:func:`update_from_store`).
 
 Signals read (VSS paths, SI in the store):
 
@@ -16,6 +18,9 @@ Signals read (VSS paths, SI in the store):
 ``Vehicle.Exterior.AirTemperature``                        ambient temperature [K]      required
 ``Vehicle.Private.Twinloop.RoadGrade``                     road grade [1]               if stored
 =========================================================  ==========================  ========
+
+:func:`health_from_store` reads current, voltage and
+``Vehicle.Powertrain.TractionBattery.StateOfCharge.Current`` (state of charge [1]).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from twinloop.twin import service
 from twinloop.twin.record import TwinState, utc
 from twinloop.twin.registry import MIN_RECALIBRATION_TRIPS, ModelVersion
 from twinloop.twin.service import DriftOutcome, Twin
+from twinloop.twin.soh import HealthTrack, SensorNoise, health_track, pack_capacity, pack_resistance
 
 __all__ = [
     "REQUIRED_SIGNALS",
@@ -47,6 +53,7 @@ __all__ = [
     "StoreUpdate",
     "TripTableOptions",
     "calibrate_from_store",
+    "health_from_store",
     "sync_state",
     "trip_table",
     "update_from_store",
@@ -58,14 +65,16 @@ VOLTAGE = "Vehicle.Powertrain.TractionBattery.CurrentVoltage"
 AMBIENT = "Vehicle.Exterior.AirTemperature"
 GRADE = "Vehicle.Private.Twinloop.RoadGrade"
 ODOMETER = "Vehicle.TraveledDistance"
+SOC = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"
+SOH = "Vehicle.Powertrain.TractionBattery.StateOfHealth"
 
 #: Signals every usable trip needs (ambient can be replaced by a default, see TripTableOptions).
 REQUIRED_SIGNALS = (SPEED, CURRENT, VOLTAGE, AMBIENT)
 
 #: Twin state field -> the signal whose latest sample sets it.
 STATE_SIGNALS: dict[str, str] = {
-    "state_of_charge": "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current",
-    "state_of_health": "Vehicle.Powertrain.TractionBattery.StateOfHealth",
+    "state_of_charge": SOC,
+    "state_of_health": SOH,
     "battery_temperature": "Vehicle.Powertrain.TractionBattery.Temperature.Average",
     "cabin_temperature": "Vehicle.Cabin.HVAC.AmbientAirTemperature",
     "odometer": ODOMETER,
@@ -353,7 +362,194 @@ def _distance(
     return float(step[dt <= max_gap].sum())
 
 
-def sync_state(twin: Twin, *, max_gap: float = 60.0) -> Twin:
+#: Rise of the state of charge between two trips [1] above which the pack was charged in between.
+CHARGE_RISE = 0.005
+
+
+@dataclass(frozen=True)
+class _TripCharge:
+    """One usable trip: its state of charge, time window and where it ended [m]."""
+
+    soc: npt.NDArray[np.float64]
+    start: datetime
+    end: datetime
+    where: float
+
+
+def _trip_charge(frame: pd.DataFrame, start: datetime, end: datetime, max_gap: float, where: float) -> _TripCharge:
+    """The trip if its current covers its SoC samples without gaps; _Skip when unusable."""
+    ts, soc = _samples(frame, SOC, start)
+    if ts.size < 2:
+        raise _Skip("no soc", f"{ts.size} samples of {SOC}")
+    ti, _current = _samples(frame, CURRENT, start)
+    inside = (ti >= ts[0]) & (ti <= ts[-1])
+    if inside.sum() < 2:
+        raise _Skip("no current", f"{int(inside.sum())} samples of {CURRENT} between the first and last {SOC}")
+    edges = np.concatenate([[ts[0]], ti[inside], [ts[-1]]])
+    if np.diff(edges).max() > max_gap:
+        raise _Skip("gap", f"gap of {np.diff(edges).max():.0f} s in {CURRENT} (limit {max_gap:g} s)")
+    return _TripCharge(soc, start, end, where)
+
+
+def _stretches(trips: list[_TripCharge | None]) -> list[list[_TripCharge]]:
+    """Runs of consecutive usable trips with no charging between them (the SoC does not rise)."""
+    runs: list[list[_TripCharge]] = []
+    for trip in trips:
+        if trip is None:
+            runs.append([])
+            continue
+        if runs and runs[-1] and trip.soc[0] <= runs[-1][-1].soc[-1] + CHARGE_RISE:
+            runs[-1].append(trip)
+        else:
+            runs.append([trip])
+    return [r for r in runs if r]
+
+
+def _stretch_series(
+    frame: pd.DataFrame, origin: datetime, max_gap: float
+) -> list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]]:
+    """Time, current and SoC over a stretch, split where it cannot be counted through.
+
+    Every stored sample is used. Across a logging gap (no current sample for
+    longer than `max_gap`: the vehicle was off) no current flows, so the
+    series is cut there when the state of charge moved by more than
+    :data:`CHARGE_RISE` across it (charged, or corrected by the BMS, off the record).
+    """
+    ts, soc = _samples(frame, SOC, origin)
+    ti, current = _samples(frame, CURRENT, origin)
+    inside = (ti >= ts[0]) & (ti <= ts[-1])
+    ti, current = ti[inside], current[inside]
+    edges = np.concatenate([[ts[0]], ti, [ts[-1]]])
+    gaps = np.flatnonzero(np.diff(edges) > max_gap)
+    eps = 1e-3
+    t = np.union1d(np.union1d(ts, ti), np.concatenate([edges[gaps] + eps, edges[gaps + 1] - eps]))
+    i = np.interp(t, ti, current) if ti.size else np.zeros_like(t)
+    z = np.interp(t, ts, soc)
+    cuts = [0]
+    for g in gaps:
+        quiet = (t > edges[g]) & (t < edges[g + 1])
+        i[quiet] = 0.0
+        before, after = np.interp([edges[g], edges[g + 1]], ts, soc)
+        if abs(after - before) > CHARGE_RISE:
+            cuts += [int(np.searchsorted(t, edges[g], side="right")), int(np.searchsorted(t, edges[g + 1]))]
+    cuts.append(t.size)
+    return [(t[lo:hi], i[lo:hi], z[lo:hi]) for lo, hi in zip(cuts[::2], cuts[1::2], strict=True) if hi - lo >= 2]
+
+
+def health_from_store(
+    twin: Twin,
+    *,
+    last_trips: int = 50,
+    min_soc_swing: float = 0.1,
+    noise: SensorNoise | None = None,
+    max_gap: float = 10.0,
+    min_current_step: float = 20.0,
+) -> HealthTrack:
+    """Track the battery's capacity, state of health, fade and resistance from stored trips.
+
+    The vehicle's `last_trips` latest trips are joined into discharge
+    stretches: runs of consecutive trips with no charging between them (the
+    state of charge at a trip's start not above the previous trip's end by
+    more than :data:`CHARGE_RISE`; no current is assumed to flow with the
+    key off). Over each stretch the charge drawn is counted against the
+    state-of-charge swing (:func:`twinloop.twin.soh.pack_capacity`; current
+    interpolated onto the union of both signals' times), so that short trips
+    add up to a usable swing. Trips with a gap over `max_gap` [s] in the
+    current, and stretches whose swing is below `min_soc_swing` or whose
+    state of charge is stuck, are left out. The capacities over distance
+    (the stored odometer at each stretch's end, else the distance of the
+    speed samples summed over the trips read) give the capacity now
+    and its fade (:func:`twinloop.twin.soh.health_track`) against the twin's
+    rated capacity (``spec.battery_capacity``: rated energy / nominal
+    voltage). The resistance comes from the current steps of all those trips
+    at the times where current and voltage were both sampled
+    (:func:`twinloop.twin.soh.pack_resistance`); None when there are too few.
+
+    Returns
+    -------
+    HealthTrack
+
+    Raises
+    ------
+    DataError
+        No trips, or no trip with state-of-charge samples.
+    CalibrationError
+        No trip gives a capacity: the message counts the trips per reason
+        (swings too small, with the largest found; stuck; gaps).
+    UnknownNameError
+        If the store has no vehicle `vin`.
+    """
+    if isinstance(last_trips, bool) or not isinstance(last_trips, int) or last_trips < 1:
+        raise ValidationError("last_trips", "an integer >= 1", last_trips)
+    noise = noise or SensorNoise()
+    store, vin = twin.store, twin.vin
+    rated = twin.record.spec.battery_capacity
+    trips = _stored_trips(store, vin)[-last_trips:]
+    if not trips:
+        raise DataError(f"{vin} has no trips in the store; ingest telemetry with {SOC} and {CURRENT} first")
+    distance = 0.0
+    charges: list[_TripCharge | None] = []
+    steps: list[npt.NDArray[np.float64]] = []
+    kinds: Counter[str] = Counter()
+    origin = trips[0]["start_time"]
+    for trip in trips:
+        start, end = trip["start_time"], trip["end_time"]
+        frame = store.read_frame(vin, [CURRENT, VOLTAGE, SOC, SPEED, ODOMETER], start, end + _US)
+        if frame[SPEED].notna().sum() >= 2:
+            t, v = _samples(frame, SPEED, start)
+            dt = np.diff(t)
+            distance += float((0.5 * (v[1:] + v[:-1]) * dt)[dt <= max_gap].sum())
+        where = float(frame[ODOMETER].dropna().iloc[-1]) if frame[ODOMETER].notna().any() else distance
+        both = frame[[CURRENT, VOLTAGE]].dropna()
+        if len(both):
+            steps.append(np.column_stack([_seconds(both.index, origin), both.to_numpy(dtype=float)]))
+        try:
+            charges.append(_trip_charge(frame, start, end, max_gap, where))
+        except _Skip as skip:
+            kinds[skip.kind] += 1
+            charges.append(None)
+    if kinds["no soc"] == len(trips):
+        raise DataError(f"none of the {len(trips)} latest trips of {vin} has samples of {SOC}; the state of health needs it")
+    xs: list[float] = []
+    qs: list[float] = []
+    ses: list[float] = []
+    largest_swing = 0.0
+    for run in _stretches(charges):
+        frame = store.read_frame(vin, [CURRENT, SOC], run[0].start, run[-1].end + _US)
+        for t, current, soc in _stretch_series(frame, origin, max_gap):
+            try:
+                est = pack_capacity(t, current, soc, min_soc_swing=min_soc_swing, noise=noise, rated_capacity=rated)
+            except CalibrationError:
+                kinds["swing"] += 1
+                largest_swing = max(largest_swing, float(abs(soc[0] - soc[-1])))
+                continue
+            except DataError as exc:
+                kinds["stuck" if "stuck" in str(exc) else "invalid soc"] += 1
+                continue
+            xs.append(run[-1].where)
+            qs.append(est.capacity)
+            ses.append(est.standard_error)
+    if not qs:
+        texts = {
+            "swing": f"discharge stretch(es) with a state-of-charge swing below {min_soc_swing:g} (largest {largest_swing:.3g})",
+            "no soc": f"trip(s) without {SOC}", "no current": f"trip(s) without {CURRENT}",
+            "stuck": f"stretch(es) with {SOC} stuck",
+            "gap": f"trip(s) with gaps over {max_gap:g} s in {CURRENT}",
+            "invalid soc": f"stretch(es) with {SOC} against the current",
+        }
+        summary = ", ".join(f"{n} {texts[k]}" for k, n in sorted(kinds.items()))
+        raise CalibrationError(f"none of the {len(trips)} latest trips of {vin} gives the battery capacity ({summary})")
+    resistance = None
+    if steps:
+        pooled = np.concatenate(steps)
+        try:
+            resistance = pack_resistance(pooled[:, 0], pooled[:, 1], pooled[:, 2], min_current_step=min_current_step)
+        except (CalibrationError, ValidationError):
+            resistance = None  # too few steps, or samples not strictly increasing across trips
+    return health_track(xs, qs, ses, rated, resistance)
+
+
+def sync_state(twin: Twin, *, max_gap: float = 60.0, track_health: bool = True) -> Twin:
     """Set the twin's state from the latest telemetry of its vehicle and store it.
 
     Each field of :data:`STATE_SIGNALS` takes the latest stored sample of its
@@ -362,6 +558,11 @@ def sync_state(twin: Twin, *, max_gap: float = 60.0) -> Twin:
     the distance of the speed samples since the last sync (steps longer than
     `max_gap` [s] are pauses, not driving), starting from 0 when unknown, so
     it then counts the distance driven in the stored telemetry.
+    Without a reported state of health (``Vehicle.Powertrain.TractionBattery.StateOfHealth``)
+    and with `track_health`, ``state_of_health`` is the capacity tracked
+    from the trips by :func:`health_from_store` over the rated capacity;
+    when no trip gives a capacity (no state of charge, swings too small)
+    it keeps its value.
     ``updated_at`` becomes the time of the latest sample used.
 
     Returns
@@ -400,6 +601,13 @@ def sync_state(twin: Twin, *, max_gap: float = 60.0) -> Twin:
     if ODOMETER not in latest and SPEED in latest:
         driven = _distance(store, twin.vin, state.updated_at, latest[SPEED][0], max_gap)
         changes["odometer"] = (state.odometer or 0.0) + driven
+    if SOH not in latest and track_health:
+        try:
+            soh = health_from_store(twin).state_of_health
+        except (DataError, CalibrationError):
+            soh = None  # nothing to track it from yet: keep what the twin knew
+        if soh is not None and 0.0 < soh <= 1.2:  # outside: a broken SoC signal, not a battery
+            changes["state_of_health"] = soh
     new_state: TwinState = replace(state, **changes, updated_at=updated_at)  # validated again
     record = twin.repository.update_state(twin.vin, new_state)
     return replace(twin, record=record)
