@@ -60,7 +60,7 @@ def test_help_has_examples():
     ("args", "message"),
     [
         (["battery", "identify", US06, "--flip-current"], "does not discharge to a cut-off"),
-        (["battery", "identify", DST, "--temperature-c", "20,25"], "--temperature-c"),
+        (["battery", "identify", DST, "--flip-current", "--temperature-c", "20,25"], "--temperature-c"),
         (["battery", "identify", "missing.csv"], "file not found"),
         (["battery", "estimate", "--cell", DST, "--measurements", US06, "--soc-start", "0.5"], "cell model"),
     ],
@@ -95,20 +95,23 @@ def test_rul_forecasts_the_crossing_after_the_history_with_an_interval(first_hal
     doc = json.loads(r.stdout.strip().splitlines()[-1])
     assert doc["cycles_in_history"] == 84 and doc["last_cycle"] == 84
     low, high = doc["interval"]
-    assert 84 < low <= doc["predicted_cycle"] and (high == "beyond" or high >= doc["predicted_cycle"])
+    assert 84 < low <= doc["predicted_cycle"] and (high is None or high >= doc["predicted_cycle"])
+    assert doc["rows_skipped"] == 0
     assert doc["remaining_cycles"] == doc["predicted_cycle"] - 84
     assert sum(doc["model_weights"].values()) == pytest.approx(1.0, abs=0.01)
     assert png.stat().st_size > 10_000
     table = CliRunner().invoke(main, args)
-    assert table.exit_code == 0 and "first crossing" in table.output and "90% interval" in table.output
+    assert table.exit_code == 0 and "median crossing" in table.output and "90% interval" in table.output
 
 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--capacity-column", "y"], "did you mean 'y1'? pass --capacity-column y1"),
-        (["--capacity-column", "y1", "--threshold-ah", "1.9"], "already reaches it at cycle 1"),
-        (["--capacity-column", "y1", "--threshold-ah", "-1"], "--threshold-ah: expected a capacity > 0"),
+        (["--capacity-column", "y1", "--threshold-ah", "1.9"], "The first measured capacity is already at or below it"),
+        (["--capacity-column", "y1", "--threshold-ah", "1.4"], "already reaches it at cycle 125; choose a lower threshold"),
+        (["--capacity-column", "cycle"], "--capacity-column: expected a column other than --cycle-column 'cycle'"),
+        (["--capacity-column", "y1", "--threshold-ah", "-1"], "--threshold-ah: expected a finite capacity > 0"),
         (["--capacity-column", "y1", "--horizon", "50"], "--horizon: expected a cycle after the history's last (168)"),
     ],
 )
@@ -126,3 +129,53 @@ def test_rul_refuses_a_capacity_that_is_not_a_number(tmp_path):
     bad.write_text("cycle,capacity_ah\n1,2.0\n2,1.9 Ah\n")
     r = CliRunner().invoke(main, ["battery", "rul", str(bad), "--threshold-ah", "1.4"])
     assert r.exit_code == 2 and "capacity_ah in row 2 is not a number: '1.9 Ah'" in r.output
+
+
+def test_rul_reports_rows_without_a_value_and_refuses_a_capacity_that_is_not_positive(first_half, tmp_path):
+    lines = Path(first_half).read_text().splitlines()
+    gappy = tmp_path / "gappy.csv"
+    gappy.write_text("\n".join([*lines[:30], "30,", *lines[31:]]) + "\n")
+    r = CliRunner().invoke(main, ["battery", "rul", str(gappy), "--capacity-column", "y1", "--threshold-ah", "1.4"])
+    assert r.exit_code == 0 and "83 cycles" in r.output and "(1 row(s) without a value skipped)" in r.output
+    bad = tmp_path / "negative.csv"
+    bad.write_text("cycle,capacity_ah\n1,2.0\n2,-1\n")
+    r = CliRunner().invoke(main, ["battery", "rul", str(bad), "--threshold-ah", "1.4"])
+    assert r.exit_code == 2 and "capacity_ah (row 2)" in r.output and "expected a capacity > 0, received -1.0" in r.output
+
+
+def test_rul_names_the_first_cycle_out_of_order(tmp_path):
+    path = tmp_path / "unsorted.csv"
+    rows = [f"{k},{2.0 - 0.005 * k:.4f}" for k in range(1, 21)]
+    rows[12] = "5,1.94"  # position 13 goes back to cycle 5
+    path.write_text("cycle,capacity_ah\n" + "\n".join(rows) + "\n")
+    r = CliRunner().invoke(main, ["battery", "rul", str(path), "--threshold-ah", "1.4"])
+    assert r.exit_code == 2 and "cycles (position 13): expected strictly increasing, after 12, received 5.0" in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["battery", "identify", DST], "voltage_v rises when current_a rises"),
+        (["battery", "simulate", "--cell", "CELL", "--profile", US06], "voltage_v rises when current_a rises"),
+        (["battery", "estimate", "--cell", "CELL", "--measurements", US06, "--soc-start", "0.8"], "pass --flip-current"),
+    ],
+)
+def test_a_current_recorded_with_discharge_negative_is_caught_and_the_flag_named(cell_file, args, message):
+    r = CliRunner().invoke(main, [cell_file if a == "CELL" else a for a in args])
+    assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
+
+
+def test_a_profile_that_charges_a_full_cell_or_is_in_milliamps_is_refused(cell_file, tmp_path):
+    rows = Path(US06).read_text().splitlines()
+    header = rows[0].split(",")
+    t, i = header.index("time_s"), header.index("current_a")
+    charging = tmp_path / "charging.csv"  # discharge negative, and no voltage to tell the sign by
+    charging.write_text("time_s,current_a\n" + "\n".join(f"{r.split(',')[t]},{r.split(',')[i]}" for r in rows[1:]) + "\n")
+    r = CliRunner().invoke(main, ["battery", "simulate", "--cell", cell_file, "--profile", str(charging)])
+    assert r.exit_code == 2 and "the profile charges a full cell" in r.output and "--flip-current" in r.output
+    milliamps = tmp_path / "milliamps.csv"
+    milliamps.write_text(
+        "time_s,current_a\n" + "\n".join(f"{r.split(',')[t]},{-1000 * float(r.split(',')[i]):g}" for r in rows[1:]) + "\n"
+    )
+    r = CliRunner().invoke(main, ["battery", "simulate", "--cell", cell_file, "--profile", str(milliamps)])
+    assert r.exit_code == 2 and "must be in amperes" in r.output

@@ -91,8 +91,11 @@ def identify_command(
           --temperature-c 10,25,40 --thermal discharge_1c.csv > cell.toml
     """
     from twinloop.twin.battery import fit_thermal, identify_cell, read_timeseries
+    from twinloop.twin.battery.checks import check_current_sign
 
     series = [read_timeseries(f, flip_current) for f in files]
+    for s in series:
+        check_current_sign(s)
     temps = _temperatures(temperature_c)
     if temps and len(temps) != len(files):
         raise ValidationError("--temperature-c", f"one temperature per file ({len(files)})", temps)
@@ -128,11 +131,19 @@ def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: 
       twinloop battery simulate --cell cell.toml --profile us06_current.csv --soc-start 0.9 --format json
     """
     from twinloop.twin.battery import CellModel, read_timeseries, simulate
+    from twinloop.twin.battery.checks import (
+        check_current_scale,
+        check_current_sign,
+        check_state_of_charge,
+    )
 
     cell = CellModel.load(cell_file)
     s = read_timeseries(profile, flip_current, require_voltage=False)
+    check_current_sign(s)
+    check_current_scale(cell, s)
     ambient = ambient_c if ambient_c is not None else (float(s.temperature[0]) - 273.15 if s.temperature is not None else 25.0)
     r = simulate(cell, s.time, s.current, soc_start, ambient + 273.15)
+    check_state_of_charge(r)
     low = np.flatnonzero(r.voltage[0] < cell.voltage_min)
     if low.size:
         click.echo(
@@ -177,10 +188,13 @@ def estimate_command(
       twinloop battery estimate --cell cell.toml --measurements drive.csv --soc-start 0.8 --flip-current
     """
     from twinloop.twin.battery import CellModel, read_timeseries
+    from twinloop.twin.battery.checks import check_current_scale, check_current_sign
     from twinloop.twin.battery.estimate import estimate_soc
 
     cell = CellModel.load(cell_file)
     s = read_timeseries(measurements, flip_current)
+    check_current_sign(s)
+    check_current_scale(cell, s)
     if voltage_noise_mv is not None and not voltage_noise_mv > 0:
         raise ValidationError("--voltage-noise-mv", "> 0 mV", voltage_noise_mv)
     r = estimate_soc(
@@ -226,31 +240,43 @@ def rul_command(
     so the interval widens as far as the history's own changes of rate warrant.
 
     \b
-    Example:
-      twinloop battery rul B0005.csv --capacity-column y1 --threshold-ah 1.4 --plot rul.png
+    Example (NASA cell B0005, bundled with the tests):
+      twinloop battery rul tests/data/battery/nasa_b0005_capacity.csv --capacity-column y1 \\
+          --threshold-ah 1.2 --plot rul.png
     """
     from twinloop.twin.battery.health import forecast_end_of_life_state_space, read_capacity_history
 
+    if capacity_column == cycle_column:
+        raise ValidationError("--capacity-column", f"a column other than --cycle-column {cycle_column!r}", capacity_column)
     if not (np.isfinite(threshold_ah) and threshold_ah > 0):
-        raise ValidationError("--threshold-ah", "a capacity > 0", threshold_ah)
+        raise ValidationError("--threshold-ah", "a finite capacity > 0", threshold_ah)
     cycles, capacity = read_capacity_history(history, cycle_column, capacity_column)
+    import pandas as pd
+
+    skipped = len(pd.read_csv(history, encoding="utf-8-sig")) - cycles.size
     if threshold_ah >= capacity.min():
         first = int(np.argmax(capacity <= threshold_ah))
+        hint = (
+            f"The history already reaches it at cycle {cycles[first]:g}; choose a lower threshold, "
+            f"or forecast from a copy of the file cut before that cycle"
+            if first > 0
+            else "The first measured capacity is already at or below it; choose a lower threshold"
+        )
         raise ValidationError(
-            "--threshold-ah", f"below every measured capacity (lowest {capacity.min():g})", threshold_ah,
-            hint=f"The history already reaches it at cycle {cycles[first]:g}; forecast from the cycles before it",
+            "--threshold-ah", f"below every measured capacity (lowest {capacity.min():g})", threshold_ah, hint=hint
         )
     if horizon is not None and not horizon > cycles[-1]:
         raise ValidationError("--horizon", f"a cycle after the history's last ({cycles[-1]:g})", horizon)
     f = forecast_end_of_life_state_space(cycles, capacity, threshold_ah, horizon=horizon, level=level)
     last = float(cycles[-1])
 
-    def cycle(x: float) -> float | str:
-        return round(x, 1) if np.isfinite(x) else "beyond"
+    def cycle(x: float) -> float | None:
+        return round(x, 1) if np.isfinite(x) else None  # null: beyond the horizon
 
     doc = {
         "history": history,
         "cycles_in_history": int(cycles.size),
+        "rows_skipped": skipped,
         "last_cycle": last,
         "threshold": threshold_ah,
         "predicted_cycle": cycle(f.predicted_cycle),
@@ -266,9 +292,10 @@ def rul_command(
     else:
         hi = f"{f.interval[1]:g}" if np.isfinite(f.interval[1]) else f"beyond {f.horizon:g}"
         rows = [
-            ("history", f"{cycles.size} cycles, last {last:g}, capacity {capacity[-1]:g}"),
+            ("history", f"{cycles.size} cycles, last {last:g}, capacity {capacity[-1]:g}"
+             + (f" ({skipped} row(s) without a value skipped)" if skipped else "")),
             ("threshold", f"{threshold_ah:g}"),
-            ("first crossing", f"cycle {f.predicted_cycle:g} ({f.predicted_cycle - last:g} to go)"
+            ("median crossing", f"cycle {f.predicted_cycle:g} ({f.predicted_cycle - last:g} to go)"
              if np.isfinite(f.predicted_cycle) else f"beyond cycle {f.horizon:g}"),
             (f"{level:.0%} interval", f"{f.interval[0]:g} to {hi}"),
             ("beyond the horizon", f"{f.probability_beyond_horizon:.1%} of forecasts"),

@@ -51,7 +51,7 @@ def test_constant_current_without_pulses_is_unobservable():
 def test_record_without_full_charge_is_refused_with_hint():
     # the least-discharged point (start, 3.6 V) is far below the record maximum (4.0 V)
     s = TimeSeries([0.0, 1.0, 2.0, 3.0], [1.0, -0.5, 0.0, 0.0], [3.6, 3.5, 4.0, 3.55])
-    with pytest.raises(CalibrationError, match=r"no full charge.*initial state of charge"):
+    with pytest.raises(CalibrationError, match=r"no full charge.*--flip-current"):
         coulomb_state_of_charge(s)
 
 

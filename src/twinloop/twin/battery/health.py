@@ -308,7 +308,8 @@ def _checked_history(cycles: npt.ArrayLike, capacity: npt.ArrayLike, level: floa
     if k.size < 10:
         raise CalibrationError(f"capacity history has {k.size} cycles; a fade forecast needs at least 10")
     if np.any(np.diff(k) <= 0):
-        raise ValidationError("cycles", "strictly increasing", k.tolist()[:10])
+        j = int(np.flatnonzero(np.diff(k) <= 0)[0]) + 1
+        raise ValidationError(f"cycles (position {j + 1})", f"strictly increasing, after {k[j - 1]:g}", float(k[j]))
     if not 0 < level < 1:
         raise ValidationError("level", "a number in (0, 1)", level)
     slope = np.polyfit(k, q, 1)[0]
@@ -680,7 +681,9 @@ def read_capacity_history(
     Returns
     -------
     cycles, capacity : ndarray
-        Rows with both values, in file order (the forecast checks the order).
+        Rows with both values, in file order (the forecast checks the order);
+        rows missing either value are left out (compare the length with the
+        file's to report them).
 
     Raises
     ------
@@ -698,6 +701,8 @@ def read_capacity_history(
     """
     import pandas as pd
 
+    if cycle_column == capacity_column:
+        raise ValidationError("capacity_column", f"a column other than the cycle column {cycle_column!r}", capacity_column)
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{p}: file not found")
@@ -724,4 +729,8 @@ def read_capacity_history(
     values = values.dropna()
     if values.empty:
         raise DataError(f"{p}: no row has both {cycle_column!r} and {capacity_column!r}")
-    return values[cycle_column].to_numpy(float), values[capacity_column].to_numpy(float)
+    capacity = values[capacity_column].to_numpy(float)
+    if np.any(capacity <= 0):
+        row = int(values.index[np.flatnonzero(capacity <= 0)[0]]) + 1
+        raise ValidationError(f"{capacity_column} (row {row})", "a capacity > 0", float(capacity[capacity <= 0][0]), str(p))
+    return values[cycle_column].to_numpy(float), capacity

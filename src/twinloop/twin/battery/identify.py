@@ -115,7 +115,7 @@ def coulomb_state_of_charge(
             raise CalibrationError(
                 f"{where}: the record has no full charge (the least-discharged point, time_s={series.time[anchor]:g}, "
                 f"is at {v[anchor]:.3f} V, below the record maximum {v.max():.3f} V); charge to the upper limit "
-                "before the pulses or give the initial state of charge"
+                "before the pulses, or check the current's sign (positive discharging; --flip-current)"
             )
         soc_anchor, q_anchor = 1.0, float(q[anchor])
     else:
