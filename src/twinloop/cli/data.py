@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -277,8 +276,9 @@ def vehicles_cmd(store_url: str | None) -> None:
     "--gap",
     type=float,
     default=None,
-    help="Recompute the trips, splitting where speed data pauses longer than this [s, > 0],"
-    " and store them in place of the current ones (later ingests update with 300 s).",
+    help="Recompute the trips, splitting where the data pauses longer than this [s, >= 1],"
+    " and store them in place of the current ones (later ingests update with 300 s)."
+    " With key state, key-off still ends a trip; the gap only splits key-on runs.",
 )
 @click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
 def trips_cmd(vehicle: str, gap: float | None, store_url: str | None) -> None:
@@ -295,12 +295,21 @@ def trips_cmd(vehicle: str, gap: float | None, store_url: str | None) -> None:
       twinloop trips --vehicle car1
       twinloop trips --vehicle car1 --gap 600     recompute and store with a 10 min gap
     """
-    if gap is not None and not (math.isfinite(gap) and gap > 0):
-        raise ValidationError("--gap", "a pause in seconds > 0, e.g. 300 (the default)", gap)
+    from twinloop.store.trips import check_gap
+
+    if gap is not None:
+        check_gap(gap, "--gap")
     with _store(store_url, create=False) as store:
         if gap is not None:
             store.detect_trips(vehicle, gap)
-        _print_table(store.trips(vehicle))
+        trips = store.trips(vehicle)
+        _print_table(trips)
+    if gap is not None and trips.num_rows and "key" in set(trips.column("method").to_pylist()):
+        click.echo(
+            f"note: {vehicle} reports its key state, so key-off ends each trip; --gap {gap:g} only splits "
+            "key-on runs where the data pauses longer than that",
+            err=True,
+        )
 
 
 def _print_table(table: pa.Table) -> None:

@@ -21,7 +21,7 @@ from twinloop.errors import ValidationError
 if TYPE_CHECKING:  # base imports this module
     from twinloop.store.base import SqlTelemetryStore
 
-__all__ = ["KEY_ON_CODES", "Trip", "check_gap", "detect_trips", "update_trips"]
+__all__ = ["KEY_ON_CODES", "MIN_GAP", "Trip", "check_gap", "detect_trips", "update_trips"]
 
 #: Codes of Vehicle.LowVoltageSystemState that mean the drive is enabled (ON, START).
 KEY_ON_CODES = (4.0, 5.0)
@@ -37,10 +37,14 @@ class Trip:
     method: str
 
 
-def check_gap(gap: float) -> None:
-    """Raise ValidationError unless `gap` is a finite pause > 0 s."""
-    if not (isinstance(gap, int | float) and math.isfinite(gap) and gap > 0):
-        raise ValidationError("gap", "a pause in seconds > 0, e.g. 300 (the default)", gap)
+#: Shortest pause [s] that may end a trip: below it every sample of 1 Hz data would be its own trip.
+MIN_GAP = 1.0
+
+
+def check_gap(gap: float, field: str = "gap") -> None:
+    """Raise ValidationError unless `gap` is a finite pause of at least :data:`MIN_GAP` seconds."""
+    if not (isinstance(gap, int | float) and math.isfinite(gap) and gap >= MIN_GAP):
+        raise ValidationError(field, f"a pause in seconds >= {MIN_GAP:g}, e.g. 300 (the default)", gap)
 
 
 def detect_trips(
