@@ -208,3 +208,5 @@ def test_telemetry_errors_are_one_line(cli):
     assert "no telemetry of CAR9 in the store" in cli("sync", "CAR9", code=2).output
     bad = cli("calibrate", "CAR9", "--since", "last week", code=2).output
     assert "--since: expected an ISO 8601 time" in bad and "Traceback" not in bad
+    inverted = cli("calibrate", "CAR9", "--since", "2007-09-01", "--until", "2007-08-01", code=2).output
+    assert "--until: expected a time after --since 2007-09-01, received '2007-08-01'. The window is empty" in inverted

@@ -195,7 +195,7 @@ def show_cmd(vin: str, health: bool, fmt: str, store_url: str | None) -> None:
         lines += _health_lines(tracked)
     if champ is not None:
         lines.append(f"champion    v{champ.version} ({champ.kind}, {champ.model_type})")
-        lines += [f"  {k:<22} {v}" for k, v in champ.parameters.items()]
+        lines += [f"  {k:<22} {v:.6g}" if isinstance(v, float) else f"  {k:<22} {v}" for k, v in champ.parameters.items()]
     lines += ["models", _versions_table(versions)]
     click.echo("\n".join(lines))
 
@@ -316,10 +316,13 @@ def calibrate_cmd(vin: str, since: str | None, until: str | None, store_url: str
       twinloop twin calibrate 5YJ3E1EA7KF000001
       twinloop twin calibrate 5YJ3E1EA7KF000001 --since 2024-05-01 --store fleet.duckdb
     """
+    from twinloop.errors import ValidationError
     from twinloop.twin.service import open_twin
     from twinloop.twin.telemetry import calibrate_from_store
 
     start, end = _when(since, "--since"), _when(until, "--until")
+    if start is not None and end is not None and end <= start:
+        raise ValidationError("--until", f"a time after --since {since}", until, hint="The window is empty")
     with _store(store_url) as store:
         result = calibrate_from_store(open_twin(store, vin), start, end, created_by="twinloop twin calibrate")
     v, trips = result.version, result.trips

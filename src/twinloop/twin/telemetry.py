@@ -272,6 +272,8 @@ def trip_table(
     options = options or TripTableOptions()
     lo = None if since is None else utc(since)
     hi = None if until is None else utc(until)
+    if lo is not None and hi is not None and hi <= lo:
+        raise ValidationError("until", f"a time after since ({lo.isoformat()})", hi.isoformat(), hint="The window is empty")
     trips = [
         r for r in _stored_trips(store, vin)
         if (lo is None or r["start_time"] >= lo) and (hi is None or r["start_time"] < hi)
