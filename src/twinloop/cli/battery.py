@@ -112,6 +112,8 @@ def identify_command(
     text = cell.to_toml()
     if output:
         Path(output).write_text(text, encoding="utf-8")
+        fits = ", ".join(f"{t.temperature - 273.15:g} degC {t.fit.rmse * 1e3:.1f} mV" for t in cell.tables if t.fit)
+        click.echo(f"wrote {output}: {cell.name}, {cell.capacity / 3600:.3g} Ah, fit RMSE {fits}", err=True)
     else:
         click.echo(text, nl=False)
 

@@ -493,7 +493,7 @@ def epa_vehicle_spec(
     spec = _spec_from_row(row)
     if len(order) > 1:
         spec = spec.with_changes(description=spec.description + (
-            f" Chosen among {len(order)} matching configurations: "
+            f" Chosen among {len(order)} matching configurations; the other{'s' if len(order) > 2 else ''}: "
             + ", ".join(order.name.iloc[1:6]) + (" ..." if len(order) > 6 else "") + "."))
     return spec
 
