@@ -177,3 +177,22 @@ def test_the_table_prints_no_negative_zero(runner: CliRunner) -> None:
     for cycle in ("udds", "hwfet", "us06"):
         result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", cycle])
         assert result.exit_code == 0 and "-0.0" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulat"], "error: No such command 'simulat'. Did you mean 'simulate'? (see `main --help`)"),  # CliRunner names the program main
+        (["simulate", "--vehicel", "x"], "'--vehicle'?) (see `main simulate --help`)"),
+        (["battery", "rul", "x.csv", "--threshold-ah", "abc"], "error: Invalid value for '--threshold-ah': 'abc' is not a valid float."),
+    ],
+)
+def test_click_usage_errors_are_one_line_like_every_other_user_error(args, message):
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2 and message in r.output
+    assert r.output.count("\n") == 1 and "Usage:" not in r.output
+
+
+def test_a_bare_group_still_shows_its_help():
+    r = CliRunner().invoke(main, ["battery"])
+    assert "Usage: main battery" in r.output and "Commands:" in r.output

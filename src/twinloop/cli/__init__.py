@@ -1,7 +1,8 @@
 """The ``twinloop`` command: a thin adapter over the library.
 
 Subcommands live in sibling modules; each exposes ``register(group)``. A user
-error (any :class:`twinloop.errors.TwinloopError`) prints one line and exits
+error (any :class:`twinloop.errors.TwinloopError`, or a usage error click
+finds: an unknown option, a value out of range) prints one line and exits
 with status 2, never a traceback.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -29,7 +31,34 @@ _COMMAND_MODULES = [
 
 
 class _Group(click.Group):
-    """A group that turns twinloop errors into one-line messages."""
+    """A group that turns twinloop errors and click's usage errors into one-line messages."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # a bare group: its help
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:  # unknown option or command, bad or missing value
+            where = f"`{exc.ctx.command_path} --help`" if exc.ctx is not None else "`twinloop --help`"
+            click.secho(f"error: {exc.format_message()} (see {where})", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
