@@ -112,7 +112,8 @@ def test_rul_forecasts_the_crossing_after_the_history_with_an_interval(first_hal
         (["--capacity-column", "y1", "--threshold-ah", "1.4"], "already reaches it at cycle 125; choose a lower threshold"),
         (["--capacity-column", "cycle"], "--capacity-column: expected a column other than --cycle-column 'cycle'"),
         (["--capacity-column", "y1", "--threshold-ah", "-1"], "--threshold-ah: expected a finite capacity > 0"),
-        (["--capacity-column", "y1", "--horizon", "50"], "--horizon: expected a cycle after the history's last (168)"),
+        (["--capacity-column", "y1", "--horizon", "50"], "--horizon: expected a finite cycle after the history's last (168)"),
+        (["--capacity-column", "y1", "--horizon", "inf"], "--horizon: expected a finite cycle after the history's last (168)"),
     ],
 )
 def test_rul_bad_input_is_one_line(extra, message):
@@ -179,3 +180,14 @@ def test_a_profile_that_charges_a_full_cell_or_is_in_milliamps_is_refused(cell_f
     )
     r = CliRunner().invoke(main, ["battery", "simulate", "--cell", cell_file, "--profile", str(milliamps)])
     assert r.exit_code == 2 and "must be in amperes" in r.output
+
+
+def test_rul_on_a_history_measured_every_fifth_cycle(tmp_path):
+    # check-ups every few cycles are the usual case outside the lab: gaps must not break the filter
+    lines = B0005.read_text().splitlines()
+    sparse = tmp_path / "every5.csv"
+    sparse.write_text("\n".join([lines[0], *lines[1:85:5]]) + "\n")
+    r = CliRunner().invoke(main, ["battery", "rul", str(sparse), "--capacity-column", "y1", "--threshold-ah", "1.4", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout.strip().splitlines()[-1])
+    assert doc["cycles_in_history"] == 17 and 81 < doc["predicted_cycle"] < 200

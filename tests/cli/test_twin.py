@@ -41,6 +41,9 @@ def test_create_list_show_models_restore(cli):
     show = cli("show", "5YJ3E1EA7KF000001").output
     assert "champion    v1 (physics, PhysicsConsumptionModel)" in show
     assert "state_of_charge      unknown" in show and "initial" in show
+    # no telemetry yet: the health is unknown, with the reason, and the rest of the twin still shows
+    show = cli("show", "5YJ3E1EA7KF000001", "--health").output
+    assert "health      unknown: 5YJ3E1EA7KF000001 has no trips in the store" in show and "champion    v1" in show
     assert "restored v1 of 5YJ3E1EA7KF000001 as v2 (champion)" in cli("restore", "5YJ3E1EA7KF000001", "1").output
     doc = json.loads(cli("show", "5YJ3E1EA7KF000001", "--format", "json").output)
     assert doc["vin"] == "5YJ3E1EA7KF000001" and doc["vehicle"]["name"] == LEAF

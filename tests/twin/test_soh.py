@@ -332,3 +332,32 @@ def test_a_state_of_charge_that_moves_while_nothing_is_logged_cuts_the_stretch(s
     twin = create_twin(store, VIN, LEAF)
     with pytest.raises(CalibrationError, match=r"2 discharge stretch\(es\) with a state-of-charge swing below 0\.07"):
         health_from_store(twin, noise=NOISE, min_soc_swing=0.07)
+
+
+def test_a_logged_charging_session_is_its_own_stretch_not_merged_with_the_drives(store):
+    # drive 0.80 -> ~0.55, a logged 40 A charge for an hour, drive again: three stretches,
+    # each counting the same pack (merged, only their small net swing would be left)
+    spec = aged(capacity=0.9)
+    drive = measured(long_trip(spec, soc_start=0.8), seed=0)
+    t = np.arange(0.0, 3600.0)
+    current = np.full(t.size, -40.0)
+    soc = np.round((drive["soc"][-1] - np.cumsum(np.r_[0.0, current[1:]]) / spec.battery_capacity) / SOC_STEP) * SOC_STEP
+    charge = {"time": t, "current": current, "voltage": np.full(t.size, 380.0), "soc": soc, "speed": np.zeros(t.size)}
+    again = measured(long_trip(spec, soc_start=float(soc[-1])), seed=1)
+    write(store, [drive, charge, again])
+    h = health_from_store(create_twin(store, VIN, LEAF), noise=NOISE)
+    assert h.stretches == 3
+    assert abs(h.capacity - spec.battery_capacity) < 3 * h.capacity_standard_error
+
+
+def test_a_trip_without_an_odometer_reading_is_placed_by_the_distance_driven_since_the_last_one(store):
+    fractions = [0.95, 0.93, 0.91, 0.89, 0.87]
+    trips = [measured(long_trip(aged(capacity=f)), seed=k) for k, f in enumerate(fractions)]
+    odometers = [20e6 + 5e6 * k for k in range(len(fractions))]
+    write(store, trips[:2], odometers[:2])
+    write(store, trips[2:3], None, first=2)  # its odometer was not logged
+    write(store, trips[3:], odometers[3:], first=3)
+    h = health_from_store(create_twin(store, VIN, LEAF), noise=NOISE)
+    # mixed with the raw distance driven (a few km) the middle trip would sit 25,000 km early
+    assert h.stretches == 5 and abs(h.state_of_health - 0.87) < 3 * h.state_of_health_standard_error
+    assert h.state_of_health_standard_error < 0.015

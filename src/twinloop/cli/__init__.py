@@ -30,6 +30,10 @@ _COMMAND_MODULES = [
 ]
 
 
+#: click >= 8.2 raises this (a UsageError) for a group run without a command; older click shows help itself.
+_NO_ARGS_IS_HELP: type[click.UsageError] | tuple[()] = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _Group(click.Group):
     """A group that turns twinloop errors and click's usage errors into one-line messages."""
 
@@ -45,7 +49,7 @@ class _Group(click.Group):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             rv = super().main(args, prog_name, complete_var, False, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:  # a bare group: its help
+        except _NO_ARGS_IS_HELP as exc:  # a bare group: its help
             exc.show()
             sys.exit(exc.exit_code)
         except click.UsageError as exc:  # unknown option or command, bad or missing value
@@ -58,7 +62,8 @@ class _Group(click.Group):
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
-        sys.exit(rv if isinstance(rv, int) else 0)
+        # an int here is a ctx.exit(code); commands themselves return nothing
+        sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

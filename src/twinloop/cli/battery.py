@@ -267,8 +267,8 @@ def rul_command(
         raise ValidationError(
             "--threshold-ah", f"below every measured capacity (lowest {capacity.min():g})", threshold_ah, hint=hint
         )
-    if horizon is not None and not horizon > cycles[-1]:
-        raise ValidationError("--horizon", f"a cycle after the history's last ({cycles[-1]:g})", horizon)
+    if horizon is not None and not (np.isfinite(horizon) and horizon > cycles[-1]):
+        raise ValidationError("--horizon", f"a finite cycle after the history's last ({cycles[-1]:g})", horizon)
     f = forecast_end_of_life_state_space(cycles, capacity, threshold_ah, horizon=horizon, level=level)
     last = float(cycles[-1])
 

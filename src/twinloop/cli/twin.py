@@ -159,19 +159,25 @@ def show_cmd(vin: str, health: bool, fmt: str, store_url: str | None) -> None:
       twinloop twin show 5YJ3E1EA7KF000001 --format json | jq .champion.parameters
       twinloop twin show 5YJ3E1EA7KF000001 --health
     """
+    from twinloop.errors import CalibrationError, DataError
     from twinloop.twin.service import open_twin
     from twinloop.twin.telemetry import health_from_store
 
     with _store(store_url) as store:
         twin = open_twin(store, vin)
         versions = twin.registry.history()
-        tracked = health_from_store(twin) if health else None
+        tracked: Any = None
+        if health:
+            try:
+                tracked = health_from_store(twin)
+            except (CalibrationError, DataError) as exc:  # the rest of the twin still shows
+                tracked = str(exc)
     champ = next((v for v in versions if v.status == "champion"), None)
     rec = twin.record
     if fmt == "json":
         doc = rec.to_dict()
         if tracked is not None:
-            doc["health"] = tracked.to_dict()
+            doc["health"] = {"unknown": tracked} if isinstance(tracked, str) else tracked.to_dict()
         doc["champion"] = None if champ is None else champ.to_dict()
         doc["models"] = [v.to_dict() for v in versions]
         click.echo(json.dumps(doc, indent=2))
@@ -191,7 +197,9 @@ def show_cmd(vin: str, health: bool, fmt: str, store_url: str | None) -> None:
         f"  odometer             {_num(None if s.odometer is None else s.odometer / 1000, '{:.1f} km')}",
         f"  updated_at           {s.updated_at.isoformat() if s.updated_at else 'unknown'}",
     ]
-    if tracked is not None:
+    if isinstance(tracked, str):
+        lines.append(f"health      unknown: {tracked}")
+    elif tracked is not None:
         lines += _health_lines(tracked)
     if champ is not None:
         lines.append(f"champion    v{champ.version} ({champ.kind}, {champ.model_type})")

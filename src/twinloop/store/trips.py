@@ -8,6 +8,7 @@ from the last stored trip that starts at or before the new data.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -43,7 +44,7 @@ MIN_GAP = 1.0
 
 def check_gap(gap: float, field: str = "gap") -> None:
     """Raise ValidationError unless `gap` is a finite pause of at least :data:`MIN_GAP` seconds."""
-    if not (isinstance(gap, int | float) and math.isfinite(gap) and gap >= MIN_GAP):
+    if isinstance(gap, bool) or not isinstance(gap, numbers.Real) or not (math.isfinite(gap) and gap >= MIN_GAP):
         raise ValidationError(field, f"a pause in seconds >= {MIN_GAP:g}, e.g. 300 (the default)", gap)
 
 

@@ -367,6 +367,9 @@ def _distance(
 #: Rise of the state of charge between two trips [1] above which the pack was charged in between.
 CHARGE_RISE = 0.005
 
+#: Float slack on comparisons with CHARGE_RISE, so that one 0.5 % step is never "more than" it.
+_RISE_SLACK = 1e-9
+
 
 @dataclass(frozen=True)
 class _TripCharge:
@@ -393,14 +396,45 @@ def _trip_charge(frame: pd.DataFrame, start: datetime, end: datetime, max_gap: f
     return _TripCharge(soc, start, end, where)
 
 
+def _positions(odometer: npt.NDArray[np.float64], driven: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Where each trip ended on one axis [m]: the odometer, carried over trips without one by the distance driven.
+
+    A trip without an odometer reading takes the last reading before it plus
+    the distance driven since (or the first reading after it minus the
+    distance driven until then); with no reading at all, the distance driven.
+
+    Examples
+    --------
+    >>> _positions(np.array([1000.0, np.nan, 1500.0]), np.array([10.0, 110.0, 510.0])).tolist()
+    [1000.0, 1100.0, 1500.0]
+    >>> _positions(np.array([np.nan, 2000.0]), np.array([5.0, 25.0])).tolist()
+    [1980.0, 2000.0]
+    """
+    known = np.flatnonzero(np.isfinite(odometer))
+    if known.size == 0:
+        return driven.copy()
+    idx = np.arange(odometer.size)
+    before = np.searchsorted(known, idx, side="right") - 1  # last reading at or before each trip
+    anchor = known[np.where(before >= 0, before, 0)]
+    return odometer[anchor] + driven - driven[anchor]
+
+
 def _stretches(trips: list[_TripCharge | None]) -> list[list[_TripCharge]]:
-    """Runs of consecutive usable trips with no charging between them (the SoC does not rise)."""
+    """Runs of consecutive usable trips with no charging between them (the SoC does not rise).
+
+    A trip that itself charges (a logged charging session) is a stretch of
+    its own: coulomb counting works on charges too, and merging it with the
+    drives around it would leave only their net swing.
+    """
     runs: list[list[_TripCharge]] = []
     for trip in trips:
         if trip is None:
             runs.append([])
             continue
-        if runs and runs[-1] and trip.soc[0] <= runs[-1][-1].soc[-1] + CHARGE_RISE:
+        charging = trip.soc[-1] > trip.soc[0] + CHARGE_RISE + _RISE_SLACK
+        if charging:  # a logged charge: a stretch of its own, and the next trip starts afresh
+            runs += [[trip], []]
+        elif runs and runs[-1] and trip.soc[0] <= runs[-1][-1].soc[-1] + CHARGE_RISE + _RISE_SLACK:
             runs[-1].append(trip)
         else:
             runs.append([trip])
@@ -432,7 +466,7 @@ def _stretch_series(
         quiet = (t > edges[g]) & (t < edges[g + 1])
         i[quiet] = 0.0
         before, after = np.interp([edges[g], edges[g + 1]], ts, soc)
-        if abs(after - before) > CHARGE_RISE:
+        if abs(after - before) > CHARGE_RISE + _RISE_SLACK:
             cuts += [int(np.searchsorted(t, edges[g], side="right")), int(np.searchsorted(t, edges[g + 1]))]
     cuts.append(t.size)
     return [(t[lo:hi], i[lo:hi], z[lo:hi]) for lo, hi in zip(cuts[::2], cuts[1::2], strict=True) if hi - lo >= 2]
@@ -490,6 +524,8 @@ def health_from_store(
     if not trips:
         raise DataError(f"{vin} has no trips in the store; ingest telemetry with {SOC} and {CURRENT} first")
     distance = 0.0
+    driven: list[float] = []  # distance driven from the first trip read to each trip's end [m]
+    odometer: list[float] = []  # the odometer at each trip's end [m], NaN when not reported
     charges: list[_TripCharge | None] = []
     steps: list[npt.NDArray[np.float64]] = []
     kinds: Counter[str] = Counter()
@@ -501,15 +537,18 @@ def health_from_store(
             t, v = _samples(frame, SPEED, start)
             dt = np.diff(t)
             distance += float((0.5 * (v[1:] + v[:-1]) * dt)[dt <= max_gap].sum())
-        where = float(frame[ODOMETER].dropna().iloc[-1]) if frame[ODOMETER].notna().any() else distance
+        driven.append(distance)
+        odometer.append(float(frame[ODOMETER].dropna().iloc[-1]) if frame[ODOMETER].notna().any() else math.nan)
         both = frame[[CURRENT, VOLTAGE]].dropna()
         if len(both):
             steps.append(np.column_stack([_seconds(both.index, origin), both.to_numpy(dtype=float)]))
         try:
-            charges.append(_trip_charge(frame, start, end, max_gap, where))
+            charges.append(_trip_charge(frame, start, end, max_gap, math.nan))
         except _Skip as skip:
             kinds[skip.kind] += 1
             charges.append(None)
+    position = _positions(np.array(odometer), np.array(driven))
+    charges = [None if c is None else replace(c, where=float(x)) for c, x in zip(charges, position, strict=True)]
     if kinds["no soc"] == len(trips):
         raise DataError(f"none of the {len(trips)} latest trips of {vin} has samples of {SOC}; the state of health needs it")
     xs: list[float] = []

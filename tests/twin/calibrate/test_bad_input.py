@@ -96,3 +96,12 @@ def test_options_relax_the_driving_limit(prior, trips):
     options = CalibrationOptions(min_driving_time=60.0)
     result = calibrate_from_trips([trips[0].iloc[:600]], prior, options=options)
     assert result.n_samples == 599  # the first sample only opens the averaging window
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"speed_noise": float("nan")}, "speed_noise"), ({"speed_noise": -0.1}, "speed_noise"), ({"simex_replicates": -1}, "simex_replicates")],
+)
+def test_options_that_would_silently_switch_the_noise_correction_off_are_refused(options, field):
+    with pytest.raises(ValidationError, match=rf"^{field} in CalibrationOptions: expected"):
+        CalibrationOptions(**options)

@@ -384,6 +384,8 @@ def forecast_end_of_life(
     """
     k, q = _checked_history(cycles, capacity, level)
     horizon = float(4 * k[-1]) if horizon is None else float(horizon)
+    if not (math.isfinite(horizon) and horizon > k[-1]):
+        raise ValidationError("horizon", f"a finite cycle after the history's last ({k[-1]:g})", horizon)
     theta = fit_fade(k, q, model)
     f = FADE_MODELS[model].function
     fitted = f(k, *theta)
@@ -488,17 +490,20 @@ def _kalman(model: TrendModel, p: Array, y: Array) -> tuple[float, Array, Array]
     """Log-likelihood of `y` (one value per cycle, NaN = not observed), final state mean and covariance."""
     f, qv, h, r = model.matrices(p)
     m = qv.size
+    # the first two observations (cycles apart by `gap`) set level and rate at the second;
+    # their spread is that of the noise
+    i0, i1 = np.flatnonzero(~np.isnan(y))[:2]
+    gap = float(i1 - i0)
     x = np.zeros(m)
-    x[0], x[1] = y[0], y[1] - y[0]
-    # the first two observations set level and rate; their spread is that of the noise
+    x[0], x[1] = y[i1], (y[i1] - y[i0]) / gap
     p0 = np.zeros(m)
-    p0[0], p0[1] = 2 * r + 1e-6, 4 * r + 1e-4
+    p0[0], p0[1] = r + 1e-6, 2 * r / gap**2 + 1e-4
     diag = np.diag(f)[2:]
     p0[2:] = qv[2:] / np.maximum(1.0 - diag**2, 1e-9) + 1e-12
     cov = np.diag(p0)
     q = np.diag(qv)
     loglik = 0.0
-    for obs in y[2:]:
+    for obs in y[i1 + 1 :]:
         x = f @ x
         cov = f @ cov @ f.T + q
         if math.isnan(obs):
@@ -627,6 +632,8 @@ def forecast_end_of_life_state_space(
     if not models:
         raise ValidationError("models", "at least one key of TREND_MODELS", models)
     horizon = float(4 * k[-1]) if horizon is None else float(horizon)
+    if not (math.isfinite(horizon) and horizon > k[-1]):
+        raise ValidationError("horizon", f"a finite cycle after the history's last ({k[-1]:g})", horizon)
     # capacity scaled to about 1, so that the likelihood search starts fit any unit
     scale = float(abs(np.median(q[: max(3, q.size // 10)])))
     y = np.full(int(k[-1] - k[0]) + 1, np.nan)

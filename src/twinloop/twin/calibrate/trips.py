@@ -84,6 +84,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -170,6 +171,14 @@ class CalibrationOptions:
     speed_noise: float | None = None
     power_averaging: float | None = None
     checks: TelemetryChecks = field(default_factory=TelemetryChecks)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.simex_replicates, bool) or not isinstance(self.simex_replicates, int) or self.simex_replicates < 0:
+            raise ValidationError("simex_replicates", "an integer >= 0 (0 turns SIMEX off)", self.simex_replicates,
+                                  "CalibrationOptions")
+        if self.speed_noise is not None and not (math.isfinite(self.speed_noise) and self.speed_noise >= 0):
+            raise ValidationError("speed_noise", "a standard deviation >= 0 m s-1, or None to estimate it",
+                                  self.speed_noise, "CalibrationOptions")
 
 
 @dataclass(frozen=True)
