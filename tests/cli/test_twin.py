@@ -154,7 +154,7 @@ def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
     cli("create", "CAR7", "--vehicle", LEAF)
     ingest(telemetry_file(tmp_path / "may.parquet", 12, seed=0, start="2024-05-01T06:00Z"))
     out = cli("calibrate", "CAR7").output
-    assert out.startswith("calibrated CAR7 on 12 trips (2024-05-01T06:00:00+00:00 to 2024-05-02T15:00:00+00:00): v2 physics, champion, validation RMSE ")
+    assert out.startswith("calibrated CAR7 on 12 trips (2024-05-01T06:00:00+00:00 to 2024-05-02T15:30:00+00:00): v2 physics, champion, validation RMSE ")
     assert "skipped" not in out
 
     synced = cli("sync", "CAR7").output

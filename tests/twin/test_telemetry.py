@@ -227,7 +227,9 @@ def test_calibrate_from_store_makes_a_champion_trained_on_the_trips(store):
     result = calibrate_from_store(twin)
     v = result.version
     assert (v.version, v.status, v.provenance.reason) == (2, "champion", "calibration")
-    assert v.training_start == drives[0].start and v.training_end == drives[-1].start
+    # the window runs from the first trip's start to the last trip's end (its last sample)
+    last_end = drives[-1].start + timedelta(seconds=float(drives[-1].time[-1]))
+    assert v.training_start == drives[0].start and v.training_end == last_end
     assert v.residual_band is not None and v.validation_error is not None
     assert v.validation_error < 0.03 * np.mean([d.energy_per_distance for d in drives])
     assert result.trips["used"].sum() == 24

@@ -46,6 +46,8 @@ def _versions_table(versions: list[Any]) -> str:
             "parent": "" if v.provenance.parent_version is None else v.provenance.parent_version,
             "created_by": v.provenance.created_by,
             "rmse_wh_per_km": "" if v.validation_error is None else f"{v.validation_error / 3.6:.2f}",
+            "data_from": "" if v.training_start is None else v.training_start.strftime("%Y-%m-%d %H:%M"),
+            "data_to": "" if v.training_end is None else v.training_end.strftime("%Y-%m-%d %H:%M"),
             "created": v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         }
         for v in versions

@@ -119,8 +119,13 @@ def calibrate(
     *,
     created_by: str = "twinloop",
     min_trips: int = MIN_RECALIBRATION_TRIPS,
+    training_end: datetime | None = None,
 ) -> ModelVersion:
     """Calibrate the champion on trips and make the result the champion (reason ``"calibration"``).
+
+    The version's training window runs from the first trip's start (the
+    earliest time in ``X.index``) to `training_end`, default the last
+    trip's start; give the last trip's end when it is known.
 
     This is how a twin built from a specification learns its residual band,
     which drift detection needs.
@@ -132,7 +137,8 @@ def calibrate(
     """
     with twin.repository.transaction():
         version = twin.registry.recalibrate(
-            X, y, reason="calibration", created_by=created_by, promote="always", min_trips=min_trips
+            X, y, reason="calibration", created_by=created_by, promote="always", min_trips=min_trips,
+            training_end=training_end,
         )
         twin.store.add_events(twin.vin, [_model_event(version, _event_time(X))])
     return version

@@ -712,7 +712,8 @@ def calibrate_from_store(
 
     Builds :func:`trip_table` for trips starting in ``[since, until)`` and
     calls :func:`twinloop.twin.service.calibrate`. The new version's
-    training window runs from the first to the last used trip's start.
+    training window runs from the first used trip's start to the last used
+    trip's end.
 
     Raises
     ------
@@ -723,7 +724,9 @@ def calibrate_from_store(
         the champion is kept.
     """
     X, y, meta = trip_table(twin.store, twin.vin, since, until, options)
-    version = service.calibrate(twin, X, y, created_by=created_by, min_trips=min_trips)
+    used = meta[meta["used"]]
+    end = utc(used["end"].max().to_pydatetime()) if len(used) else None
+    version = service.calibrate(twin, X, y, created_by=created_by, min_trips=min_trips, training_end=end)
     return StoreCalibration(version, meta)
 
 
