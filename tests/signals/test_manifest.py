@@ -20,6 +20,22 @@ def test_starter_manifest_for_tesla_parses_and_checks(tmp_path):
     assert "# DI_torque.DI_axleSpeed  [RPM]" in text  # unmapped signals are listed as comments
 
 
+def test_starter_manifest_for_ford_maps_the_battery_actuals_not_its_limits(tmp_path):
+    ford = Path(__file__).parents[2] / "examples" / "data" / "opendbc" / "ford_lincoln_base_pt_excerpt.dbc"
+    db = load_dbc(ford)
+    text = starter_manifest(db, default_catalog(), ford.name)
+    f = tmp_path / "m.toml"
+    f.write_text(text)
+    man = DecoderManifest.load(f)
+    man.check(db, default_catalog())
+    pairs = dict(zip([e.signal for e in man.entries], [e.vss for e in man.entries], strict=True))
+    assert pairs["BattTrac_I_Actl"] == "Vehicle.Powertrain.TractionBattery.CurrentCurrent"  # [Amps]
+    assert pairs["BattTrac_U_Actl"] == "Vehicle.Powertrain.TractionBattery.CurrentVoltage"  # [Volts]
+    assert pairs["BattTrac_Te_Actl"] == "Vehicle.Powertrain.TractionBattery.Temperature.Average"
+    assert "BattTrac_U_LimHi" not in pairs and "# Battery_Traction_1_FD1.BattTrac_U_LimHi  [volt]" in text
+    assert "set scale = -1.0" in text  # the current's sign convention is flagged for review
+
+
 def test_bundled_example_manifest_is_valid():
     data = resources.files("twinloop.signals") / "data"
     db = load_dbc(str(data / "twinloop_ev.dbc"))

@@ -217,7 +217,14 @@ _GUESSES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
     ),
     (("torqueactual", "motortorque"), ("nm",), "Vehicle.Powertrain.ElectricMotor.Torque"),
     (("odometer",), ("km", "m"), "Vehicle.TraveledDistance"),
+    # the traction battery's actual current, voltage and temperature (e.g. Ford's BattTrac_I_Actl)
+    (("batt",), ("a", "amps", "amp"), "Vehicle.Powertrain.TractionBattery.CurrentCurrent"),
+    (("batt",), ("v", "volts", "volt"), "Vehicle.Powertrain.TractionBattery.CurrentVoltage"),
+    (("batt",), ("degc", "°c", "celsius"), "Vehicle.Powertrain.TractionBattery.Temperature.Average"),
 ]
+
+#: Words in a signal name that mark a limit, request or target, never the actual value.
+_NOT_ACTUAL = ("lim", "max", "min", "rq", "req", "target", "tgt", "cmd")
 
 
 def _linear(dbc_unit: str, vss_unit: str | None) -> tuple[float, float] | None:
@@ -260,13 +267,18 @@ def starter_manifest(
                 (
                     vss
                     for words, units, vss in _GUESSES
-                    if any(w in key for w in words) and unit.lower() in units and vss in catalog
+                    if any(w in key for w in words)
+                    and not any(w in key for w in _NOT_ACTUAL)
+                    and unit.lower() in units
+                    and vss in catalog
                 ),
                 None,
             )
             lin = _linear(unit, catalog[target].unit) if target else None
             if target and target not in mapped and lin is not None:
                 mapped.add(target)
+                if target == "Vehicle.Powertrain.TractionBattery.CurrentCurrent":
+                    lines.append("# sign: VSS counts charging current positive; if this DBC counts discharge positive, set scale = -1.0")
                 lines += [
                     "[[map]]",
                     f'message = "{msg.name}"   # id 0x{msg.frame_id:x}',

@@ -96,6 +96,10 @@ UNITS: dict[str, UnitConversion] = {
         _U("%", "1", 0.01),
         _U("RPM", "rad s-1", _RPM),
         _U("N.m", "N m"),
+        _U("Amps", "A"),  # Ford's opendbc files
+        _U("amp", "A"),
+        _U("Volts", "V"),
+        _U("volt", "V"),
     ]
 }
 
