@@ -169,6 +169,11 @@ def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
     assert abs(health["capacity"] - health["rated_capacity"]) < 3 * health["capacity_standard_error"]
     assert state["state_of_health"] == pytest.approx(health["state_of_health"])
 
+    # scoring trips the champion was fitted to is allowed, and said
+    overlap = cli("update", "CAR7", "--since", "2024-05-01").output.splitlines()
+    assert overlap[0].startswith("scored v2 on 12 trips: RMSE ")
+    assert overlap[1].startswith("note: 12 of them lie in v2's training window (to 2024-05-02T15:30:00+00:00)")
+
     # a month later the car carries 300 kg more
     ingest(telemetry_file(tmp_path / "june.parquet", 12, seed=1, start="2024-06-01T06:00Z", payload=300.0))
     lines = cli("update", "CAR7").output.splitlines()

@@ -363,11 +363,15 @@ def update_cmd(vin: str, since: str | None, store_url: str | None) -> None:
     Example:
       twinloop twin update 5YJ3E1EA7KF000001 --store fleet.duckdb
     """
+    import pandas as pd
+
     from twinloop.twin.service import open_twin
     from twinloop.twin.telemetry import update_from_store
 
     with _store(store_url) as store:
-        result = update_from_store(open_twin(store, vin), _when(since, "--since"), created_by="twinloop twin update")
+        twin = open_twin(store, vin)
+        scored = twin.registry.champion()
+        result = update_from_store(twin, _when(since, "--since"), created_by="twinloop twin update")
     out, trips = result.outcome, result.trips
     if out is None:
         after = "" if result.since is None else f" starting from {result.since.isoformat(timespec='seconds')}"
@@ -376,7 +380,17 @@ def update_cmd(vin: str, since: str | None, store_url: str | None) -> None:
         for line in _skipped(trips):
             click.echo(line)
         return
-    lines = [f"scored v{out.champion} on {len(trips[trips['used']])} new trips: RMSE {_wh_per_km(out.error)}"]
+    used = trips[trips["used"]]
+    seen = 0
+    if scored is not None and scored.training_end is not None:
+        seen = int((pd.DatetimeIndex(used.index) <= pd.Timestamp(scored.training_end)).sum())
+    lines = [f"scored v{out.champion} on {len(used)} {'' if seen else 'new '}trips: RMSE {_wh_per_km(out.error)}"]
+    if seen:
+        assert scored is not None and scored.training_end is not None
+        lines.append(
+            f"note: {seen} of them lie in v{scored.version}'s training window (to"
+            f" {scored.training_end.isoformat(timespec='seconds')}), so drift is judged partly on data it was fitted to"
+        )
     if out.drift:
         chart = out.cusum
         assert chart.change_start is not None and chart.alarm is not None
