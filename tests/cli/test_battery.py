@@ -112,8 +112,9 @@ def test_rul_forecasts_the_crossing_after_the_history_with_an_interval(first_hal
         (["--capacity-column", "y1", "--threshold-ah", "1.4"], "already reaches it at cycle 125; choose a lower threshold"),
         (["--capacity-column", "cycle"], "--capacity-column: expected a column other than --cycle-column 'cycle'"),
         (["--capacity-column", "y1", "--threshold-ah", "-1"], "--threshold-ah: expected a finite capacity > 0"),
-        (["--capacity-column", "y1", "--horizon", "50"], "--horizon: expected a finite cycle after the history's last (168)"),
-        (["--capacity-column", "y1", "--horizon", "inf"], "--horizon: expected a finite cycle after the history's last (168)"),
+        (["--capacity-column", "y1", "--horizon", "50"], "--horizon: expected a cycle after the history's last, at most 20000 later: (168, 20168]"),
+        (["--capacity-column", "y1", "--horizon", "inf"], "--horizon: expected a cycle after the history's last"),
+        (["--capacity-column", "y1", "--horizon", "1e9"], "received 1000000000.0"),
     ],
 )
 def test_rul_bad_input_is_one_line(extra, message):
@@ -191,3 +192,7 @@ def test_rul_on_a_history_measured_every_fifth_cycle(tmp_path):
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout.strip().splitlines()[-1])
     assert doc["cycles_in_history"] == 17 and 81 < doc["predicted_cycle"] < 200
+    # the whole record every fifth cycle: the likelihood search once overflowed here
+    sparse.write_text("\n".join([lines[0], *lines[1::5]]) + "\n")
+    r = CliRunner().invoke(main, ["battery", "rul", str(sparse), "--capacity-column", "y1", "--threshold-ah", "1.2"])
+    assert r.exit_code == 0, r.output

@@ -174,6 +174,9 @@ def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
     assert overlap[0].startswith("scored v2 on 12 trips: RMSE ")
     assert overlap[1].startswith("note: 12 of them lie in v2's training window (to 2024-05-02T15:30:00+00:00)")
 
+    outside = cli("calibrate", "CAR7", "--since", "2030-01-01", code=2).output
+    assert "CAR7 has no trips starting from 2030-01-01T00:00:00+00:00; its 12 stored trips start from 2024-05-01" in outside
+
     # a month later the car carries 300 kg more
     ingest(telemetry_file(tmp_path / "june.parquet", 12, seed=1, start="2024-06-01T06:00Z", payload=300.0))
     lines = cli("update", "CAR7").output.splitlines()

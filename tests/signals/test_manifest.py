@@ -34,6 +34,7 @@ def test_starter_manifest_for_ford_maps_the_battery_actuals_not_its_limits(tmp_p
     assert pairs["BattTrac_Te_Actl"] == "Vehicle.Powertrain.TractionBattery.Temperature.Average"
     assert "BattTrac_U_LimHi" not in pairs and "# Battery_Traction_1_FD1.BattTrac_U_LimHi  [volt]" in text
     assert "set scale = -1.0" in text  # the current's sign convention is flagged for review
+    assert pairs["Veh_V_ActlBrk"] == "Vehicle.Speed"
 
 
 def test_bundled_example_manifest_is_valid():

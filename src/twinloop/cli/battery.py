@@ -20,15 +20,22 @@ from twinloop.errors import ValidationError
 __all__ = ["battery", "register"]
 
 
+#: Cell and ambient temperatures the tools accept [degC]: beyond them no cell test is run.
+CELL_TEMPERATURE_C = click.FloatRange(-60.0, 100.0)
+
+
 def _temperatures(values: tuple[str, ...]) -> list[float]:
     out: list[float] = []
     for v in values:
         for part in v.replace(";", ",").split(","):
             if part.strip():
                 try:
-                    out.append(float(part))
+                    value = float(part)
                 except ValueError:
                     raise ValidationError("--temperature-c", "numbers in degC, e.g. 10,25,40", part) from None
+                if not CELL_TEMPERATURE_C.min <= value <= CELL_TEMPERATURE_C.max:  # type: ignore[operator]
+                    raise ValidationError("--temperature-c", "temperatures in [-60, 100] degC", value)
+                out.append(value)
     return out
 
 
@@ -64,7 +71,7 @@ def battery() -> None:
 @click.option("--capacity-ah", type=float, default=None, help="Cell capacity [Ah]; default: from the discharge to the cut-off in each test.")
 @click.option("--rc-pairs", type=click.IntRange(1, 2), default=2, show_default=True, help="Number of RC pairs.")
 @click.option("--thermal", "thermal_file", type=click.Path(dir_okay=False), default=None, help="A discharge from full with temperature_c (cell surface) to fit the lumped thermal model.")
-@click.option("--ambient-c", type=float, default=None, help="Ambient temperature of the --thermal test [degC]; default: its first temperature.")
+@click.option("--ambient-c", type=CELL_TEMPERATURE_C, default=None, help="Ambient temperature of the --thermal test [degC]; default: its first temperature.")
 @click.option("--flip-current", is_flag=True, help="Data recorded with discharge negative.")
 @click.option("--name", default="cell", show_default=True, help="Model name written to the file.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the TOML here instead of standard output.")
@@ -122,7 +129,7 @@ def identify_command(
 @click.option("--cell", "cell_file", required=True, type=click.Path(dir_okay=False), help="Cell model TOML from 'battery identify'.")
 @click.option("--profile", required=True, type=click.Path(dir_okay=False), help="CSV with time_s and current_a (voltage_v not needed).")
 @click.option("--soc-start", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Initial state of charge [0-1].")
-@click.option("--ambient-c", type=float, default=None, help="Ambient temperature [degC]; default: the profile's first temperature_c, else 25.")
+@click.option("--ambient-c", type=CELL_TEMPERATURE_C, default=None, help="Ambient temperature [degC]; default: the profile's first temperature_c, else 25.")
 @click.option("--flip-current", is_flag=True, help="Profile recorded with discharge negative.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: float | None, flip_current: bool, fmt: str) -> None:
@@ -169,7 +176,7 @@ def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: 
 @click.option("--measurements", required=True, type=click.Path(dir_okay=False), help="CSV with time_s, current_a, voltage_v[, temperature_c].")
 @click.option("--soc-start", type=click.FloatRange(0, 1), required=True, help="Initial SoC guess [0-1].")
 @click.option("--soc-std", type=click.FloatRange(0.001, 1), default=0.2, show_default=True, help="Standard deviation of the initial guess.")
-@click.option("--temperature-c", type=float, default=25.0, show_default=True, help="Cell temperature when the file has no temperature_c.")
+@click.option("--temperature-c", type=CELL_TEMPERATURE_C, default=25.0, show_default=True, help="Cell temperature when the file has no temperature_c [degC].")
 @click.option("--voltage-noise-mv", type=float, default=None, help="Voltage noise for the filter [mV]; default 3x the identification RMSE.")
 @click.option("--flip-current", is_flag=True, help="Data recorded with discharge negative.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
@@ -246,7 +253,11 @@ def rul_command(
       twinloop battery rul tests/data/battery/nasa_b0005_capacity.csv --capacity-column y1 \\
           --threshold-ah 1.2 --plot rul.png
     """
-    from twinloop.twin.battery.health import forecast_end_of_life_state_space, read_capacity_history
+    from twinloop.twin.battery.health import (
+        MAX_HORIZON_CYCLES,
+        forecast_end_of_life_state_space,
+        read_capacity_history,
+    )
 
     if capacity_column == cycle_column:
         raise ValidationError("--capacity-column", f"a column other than --cycle-column {cycle_column!r}", capacity_column)
@@ -267,8 +278,11 @@ def rul_command(
         raise ValidationError(
             "--threshold-ah", f"below every measured capacity (lowest {capacity.min():g})", threshold_ah, hint=hint
         )
-    if horizon is not None and not (np.isfinite(horizon) and horizon > cycles[-1]):
-        raise ValidationError("--horizon", f"a finite cycle after the history's last ({cycles[-1]:g})", horizon)
+    if horizon is not None and not (np.isfinite(horizon) and cycles[-1] < horizon <= cycles[-1] + MAX_HORIZON_CYCLES):
+        raise ValidationError(
+            "--horizon", f"a cycle after the history's last, at most {MAX_HORIZON_CYCLES} later: "
+            f"({cycles[-1]:g}, {cycles[-1] + MAX_HORIZON_CYCLES:g}]", horizon,
+        )
     f = forecast_end_of_life_state_space(cycles, capacity, threshold_ah, horizon=horizon, level=level)
     last = float(cycles[-1])
 

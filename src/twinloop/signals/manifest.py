@@ -205,7 +205,7 @@ class DecoderManifest:
 
 # (words in the lower-cased DBC signal name, DBC units, VSS path) for first guesses
 _GUESSES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
-    (("vehiclespeed",), ("kph", "km/h", "mph"), "Vehicle.Speed"),
+    (("vehiclespeed", "vehv"), ("kph", "km/h", "mph"), "Vehicle.Speed"),  # vehv: Ford's Veh_V_Actl*
     (("soc",), ("%", "percent"), "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"),
     (("packcurrent",), ("a",), "Vehicle.Powertrain.TractionBattery.CurrentCurrent"),
     (("packvoltage",), ("v",), "Vehicle.Powertrain.TractionBattery.CurrentVoltage"),

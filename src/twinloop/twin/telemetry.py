@@ -274,10 +274,13 @@ def trip_table(
     hi = None if until is None else utc(until)
     if lo is not None and hi is not None and hi <= lo:
         raise ValidationError("until", f"a time after since ({lo.isoformat()})", hi.isoformat(), hint="The window is empty")
-    trips = [
-        r for r in _stored_trips(store, vin)
-        if (lo is None or r["start_time"] >= lo) and (hi is None or r["start_time"] < hi)
-    ]
+    stored = _stored_trips(store, vin)
+    trips = [r for r in stored if (lo is None or r["start_time"] >= lo) and (hi is None or r["start_time"] < hi)]
+    if not trips and stored:
+        raise DataError(
+            f"{vin} has no trips{_window_text(lo, hi)}; its {len(stored)} stored trips start from"
+            f" {stored[0]['start_time'].isoformat()} to {stored[-1]['start_time'].isoformat()}"
+        )
     if not trips:
         raise DataError(
             f"{vin} has no trips{_window_text(lo, hi)} in the store; ingest telemetry with"

@@ -58,6 +58,7 @@ from twinloop.twin.battery.timeseries import TimeSeries
 
 __all__ = [
     "FADE_MODELS",
+    "MAX_HORIZON_CYCLES",
     "TREND_MODELS",
     "FadeModel",
     "RulForecast",
@@ -293,6 +294,10 @@ class RulForecast:
         return float(np.mean(self.crossings > cycle))
 
 
+#: Longest forecast beyond the history [cycles]; paths are simulated cycle by cycle.
+MAX_HORIZON_CYCLES = 20_000
+
+
 def _checked_history(cycles: npt.ArrayLike, capacity: npt.ArrayLike, level: float) -> tuple[Array, Array]:
     """The capacity history as float arrays, after the checks every forecast needs."""
     k = np.asarray(cycles, dtype=float)
@@ -384,8 +389,11 @@ def forecast_end_of_life(
     """
     k, q = _checked_history(cycles, capacity, level)
     horizon = float(4 * k[-1]) if horizon is None else float(horizon)
-    if not (math.isfinite(horizon) and horizon > k[-1]):
-        raise ValidationError("horizon", f"a finite cycle after the history's last ({k[-1]:g})", horizon)
+    if not (math.isfinite(horizon) and k[-1] < horizon <= k[-1] + MAX_HORIZON_CYCLES):
+        raise ValidationError(
+            "horizon", f"a cycle after the history's last, at most {MAX_HORIZON_CYCLES} later: "
+            f"({k[-1]:g}, {k[-1] + MAX_HORIZON_CYCLES:g}]", horizon,
+        )
     theta = fit_fade(k, q, model)
     f = FADE_MODELS[model].function
     fitted = f(k, *theta)
@@ -453,14 +461,22 @@ class TrendModel:
     reported: Callable[[Array, float], tuple[float, ...]]
 
 
+#: Bound on the unconstrained parameters (log variances, decay logit): the likelihood search may wander far.
+_P_BOUND = 40.0
+
+
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-min(max(x, -_P_BOUND), _P_BOUND)))
+
+
 def _llt_matrices(p: Array) -> tuple[Array, Array, Array, float]:
-    v = np.exp(p)
+    v = np.exp(np.clip(p, -_P_BOUND, _P_BOUND))
     return np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([v[1], v[2]]), np.array([1.0, 0.0]), float(v[0])
 
 
 def _regeneration_matrices(p: Array) -> tuple[Array, Array, Array, float]:
-    v = np.exp(p[:4])
-    decay = 1.0 / (1.0 + math.exp(-float(p[4])))
+    v = np.exp(np.clip(p[:4], -_P_BOUND, _P_BOUND))
+    decay = _logistic(float(p[4]))
     f = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, decay]])
     return f, np.array([v[1], v[2], v[3]]), np.array([1.0, 0.0, 1.0]), float(v[0])
 
@@ -473,14 +489,14 @@ TREND_MODELS: dict[str, TrendModel] = {
             "local_linear_trend",
             _llt_matrices,
             ((-11.4, -13.4, -17.4), (-10.4, -10.4, -15.4), (-13.4, -10.4, -13.4)),
-            lambda p, s: tuple(float(x) for x in s * np.sqrt(np.exp(p))),
+            lambda p, s: tuple(float(x) for x in s * np.sqrt(np.exp(np.clip(p, -_P_BOUND, _P_BOUND)))),
         ),
         # plus a regeneration state that decays geometrically (AR(1)) back to the trend
         TrendModel(
             "local_linear_trend_regeneration",
             _regeneration_matrices,
             ((-11.4, -15.4, -17.4, -9.4, 1.0), (-10.4, -11.4, -15.4, -8.4, 0.0), (-13.4, -13.4, -13.4, -10.4, 2.0)),
-            lambda p, s: (*(float(x) for x in s * np.sqrt(np.exp(p[:4]))), float(1.0 / (1.0 + math.exp(-float(p[4]))))),
+            lambda p, s: (*(float(x) for x in s * np.sqrt(np.exp(np.clip(p[:4], -_P_BOUND, _P_BOUND)))), _logistic(float(p[4]))),
         ),
     )
 }
@@ -632,8 +648,11 @@ def forecast_end_of_life_state_space(
     if not models:
         raise ValidationError("models", "at least one key of TREND_MODELS", models)
     horizon = float(4 * k[-1]) if horizon is None else float(horizon)
-    if not (math.isfinite(horizon) and horizon > k[-1]):
-        raise ValidationError("horizon", f"a finite cycle after the history's last ({k[-1]:g})", horizon)
+    if not (math.isfinite(horizon) and k[-1] < horizon <= k[-1] + MAX_HORIZON_CYCLES):
+        raise ValidationError(
+            "horizon", f"a cycle after the history's last, at most {MAX_HORIZON_CYCLES} later: "
+            f"({k[-1]:g}, {k[-1] + MAX_HORIZON_CYCLES:g}]", horizon,
+        )
     # capacity scaled to about 1, so that the likelihood search starts fit any unit
     scale = float(abs(np.median(q[: max(3, q.size // 10)])))
     y = np.full(int(k[-1] - k[0]) + 1, np.nan)

@@ -200,8 +200,9 @@ def read_timeseries(path: str | Path, flip_current: bool = False, require_voltag
             matches = close_matches(name, frame.columns)
             hint = f"; did you mean {', '.join(repr(m) for m in matches)}?" if matches else ""
             raise DataError(
-                f"{p}: column {name!r} is missing (found {', '.join(map(str, frame.columns))}){hint} "
-                f"Expected columns: {', '.join(_COLUMNS)} (temperature_c optional)"
+                f"{p}: column {name!r} is missing (found {', '.join(map(str, frame.columns))}){hint}; "
+                f"expected columns: {', '.join(needed)}, optionally "
+                f"{', '.join(c for c in _COLUMNS if c not in needed)} (current in A, voltage in V, temperature in degC)"
             )
 
     def column(name: str) -> Array | None:
