@@ -121,6 +121,16 @@ def _ev_frames(n=20):
     )
 
 
+@pytest.fixture
+def ev_log(tmp_path):
+    """A CAN log of 20 frames of the bundled example EV, written through its DBC."""
+    from twinloop.ingest import write_can_log
+
+    log = tmp_path / "d.log"
+    write_can_log(log, _ev_frames())
+    return log
+
+
 def test_cli_truncated_parquet_is_one_line_error(twinloop, tmp_path):
     f = tmp_path / "t.parquet"
     pd.DataFrame({"time": np.arange(1000.0) + T0, "Vehicle.Speed": 1.0}).to_parquet(f)
@@ -221,28 +231,20 @@ def test_cli_unknown_frame_ids_and_wrong_payload_lengths_are_counted(twinloop, t
     [b"garbage\n", b"", bytes(range(256)) * 2],
     ids=["text", "empty", "binary"],
 )
-def test_cli_dbc_that_does_not_parse_is_one_line_error(twinloop, tmp_path, content):
-    from twinloop.ingest import write_can_log
-
-    log = tmp_path / "d.log"
-    write_can_log(log, _ev_frames())
+def test_cli_dbc_that_does_not_parse_is_one_line_error(twinloop, tmp_path, content, ev_log):
     dbc = tmp_path / "bad.dbc"
     dbc.write_bytes(content)
-    out = twinloop("ingest", log, "-v", "CAR1", "--dbc", dbc, "--manifest", EV_MANIFEST, code=2)
+    out = twinloop("ingest", ev_log, "-v", "CAR1", "--dbc", dbc, "--manifest", EV_MANIFEST, code=2)
     assert "not a valid DBC file" in out
     assert len(out.strip().splitlines()) == 1
 
 
-def test_cli_truncated_dbc_names_the_messages_it_lacks(twinloop, tmp_path):
+def test_cli_truncated_dbc_names_the_messages_it_lacks(twinloop, tmp_path, ev_log):
     # cantools reads a DBC cut between definitions as the messages before the cut
-    from twinloop.ingest import write_can_log
-
-    log = tmp_path / "d.log"
-    write_can_log(log, _ev_frames())
     dbc = tmp_path / "cut.dbc"
     text = EV_DBC.read_text()
     dbc.write_text(text[: text.index("BO_ ", text.index("BO_ ") + 1)])
-    out = twinloop("ingest", log, "-v", "CAR1", "--dbc", dbc, "--manifest", EV_MANIFEST, code=2)
+    out = twinloop("ingest", ev_log, "-v", "CAR1", "--dbc", dbc, "--manifest", EV_MANIFEST, code=2)
     assert out.startswith("error: unknown DBC message") and len(out.strip().splitlines()) == 1
 
 
@@ -289,67 +291,51 @@ def _tesla_manifest(tmp_path):
     return dbc, f
 
 
-def test_cli_vehicle_spec_passed_as_manifest_is_refused_naming_the_key(twinloop, tmp_path):
-    from twinloop.ingest import write_can_log
-
-    log = tmp_path / "d.log"
-    write_can_log(log, _ev_frames())
+def test_cli_vehicle_spec_passed_as_manifest_is_refused_naming_the_key(twinloop, tmp_path, ev_log):
     spec = tmp_path / "leaf.toml"
     spec.write_text('name = "leaf"\ntest_mass = 1700.0\n')
-    out = twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", spec, code=2)
+    out = twinloop("ingest", ev_log, "-v", "car11", "--dbc", EV_DBC, "--manifest", spec, code=2)
     line = _one_line_error(out)
     assert "key" in line and "'name'" in line and "dbc, map" in line
     assert "Is this a decoder manifest?" in line
 
 
-def test_cli_manifest_without_map_entries_is_refused(twinloop, tmp_path):
-    from twinloop.ingest import write_can_log
-
-    log = tmp_path / "d.log"
-    write_can_log(log, _ev_frames())
+def test_cli_manifest_without_map_entries_is_refused(twinloop, tmp_path, ev_log):
     only_dbc = tmp_path / "m.toml"
     only_dbc.write_text('dbc = "x.dbc"\n')
-    out = twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", only_dbc, code=2)
+    out = twinloop("ingest", ev_log, "-v", "car11", "--dbc", EV_DBC, "--manifest", only_dbc, code=2)
     line = _one_line_error(out)
     assert "[[map]]" in line and "no [[map]] entries" in line and str(only_dbc) in line
 
 
-def test_cli_misspelt_manifest_key_suggests_the_right_one(twinloop, tmp_path):
-    from twinloop.ingest import write_can_log
-
-    log = tmp_path / "d.log"
-    write_can_log(log, _ev_frames())
+def test_cli_misspelt_manifest_key_suggests_the_right_one(twinloop, tmp_path, ev_log):
     man = tmp_path / "m.toml"
     man.write_text(EV_MANIFEST.read_text().replace("scale =", "scael =", 1))
-    out = twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", man, code=2)
+    out = twinloop("ingest", ev_log, "-v", "car11", "--dbc", EV_DBC, "--manifest", man, code=2)
     assert "'scael'" in _one_line_error(out) and "Did you mean 'scale'" in out
 
 
 def test_cli_log_decoded_with_the_wrong_dbc_warns_and_a_rerun_with_the_right_one_ingests(
-    twinloop, tmp_path
+    twinloop, tmp_path, ev_log
 ):
-    from twinloop.ingest import write_can_log
-
-    log = tmp_path / "d.log"
-    write_can_log(log, _ev_frames())
     tesla_dbc, tesla_manifest = _tesla_manifest(tmp_path)
     out = twinloop(
-        "ingest", log, "-v", "car11", "--dbc", tesla_dbc, "--manifest", tesla_manifest, code=1
+        "ingest", ev_log, "-v", "car11", "--dbc", tesla_dbc, "--manifest", tesla_manifest, code=1
     )
     assert "warning: no samples were decoded from the 20 frames" in out and "--dbc" in out
     # the same log with the right DBC and manifest is a new ingest, not "already ingested"
     r = _report(
-        twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", EV_MANIFEST, "--json")
+        twinloop("ingest", ev_log, "-v", "car11", "--dbc", EV_DBC, "--manifest", EV_MANIFEST, "--json")
     )
     assert not r["already_ingested"] and r["inserted"] > 0 and r["problem"] is None
     stored = r["inserted"]
     # and then it is recognised; another manifest text decodes again, storing nothing twice
-    again = twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", EV_MANIFEST)
+    again = twinloop("ingest", ev_log, "-v", "car11", "--dbc", EV_DBC, "--manifest", EV_MANIFEST)
     assert "already ingested" in again
     other = tmp_path / "other.toml"
     other.write_text(EV_MANIFEST.read_text() + "\n# reviewed\n")
     r = _report(
-        twinloop("ingest", log, "-v", "car11", "--dbc", EV_DBC, "--manifest", other, "--json")
+        twinloop("ingest", ev_log, "-v", "car11", "--dbc", EV_DBC, "--manifest", other, "--json")
     )
     assert not r["already_ingested"] and (r["inserted"], r["duplicates"]) == (0, stored)
 

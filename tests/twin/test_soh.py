@@ -25,18 +25,21 @@ from twinloop.sim import Scenario, simulate
 from twinloop.store import DuckDBStore, SampleBatch, SqlTelemetryStore
 from twinloop.twin.service import create_twin, open_twin
 from twinloop.twin.soh import SensorNoise, health_track, pack_capacity, pack_resistance
-from twinloop.twin.telemetry import health_from_store, sync_state
+from twinloop.twin.telemetry import (
+    CURRENT,
+    ODOMETER,
+    SOC,
+    SOH,
+    SPEED,
+    VOLTAGE,
+    health_from_store,
+    sync_state,
+)
 
 LEAF = resolve_vehicle("nissan_leaf_40kwh_2018")
 VIN = "1N4AZ1CP0JC000001"
 T0 = datetime(2024, 5, 1, 6, tzinfo=UTC)
-SPEED = "Vehicle.Speed"
-CURRENT = "Vehicle.Powertrain.TractionBattery.CurrentCurrent"
-VOLTAGE = "Vehicle.Powertrain.TractionBattery.CurrentVoltage"
-SOC = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"
-SOH = "Vehicle.Powertrain.TractionBattery.StateOfHealth"
 KEY = "Vehicle.LowVoltageSystemState"
-ODOMETER = "Vehicle.TraveledDistance"
 
 # A production BMS on CAN: current 0.05 A per bit with 1 A of white noise, voltage
 # 0.5 V per bit (Ford's BattTrac_U_Actl) with 0.2 V of noise, state of charge in

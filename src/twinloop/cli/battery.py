@@ -21,7 +21,8 @@ __all__ = ["battery", "register"]
 
 
 #: Cell and ambient temperatures the tools accept [degC]: beyond them no cell test is run.
-CELL_TEMPERATURE_C = click.FloatRange(-60.0, 100.0)
+TEMPERATURE_RANGE_C = (-60.0, 100.0)
+CELL_TEMPERATURE_C = click.FloatRange(*TEMPERATURE_RANGE_C)
 
 
 def _temperatures(values: tuple[str, ...]) -> list[float]:
@@ -33,8 +34,9 @@ def _temperatures(values: tuple[str, ...]) -> list[float]:
                     value = float(part)
                 except ValueError:
                     raise ValidationError("--temperature-c", "numbers in degC, e.g. 10,25,40", part) from None
-                if not CELL_TEMPERATURE_C.min <= value <= CELL_TEMPERATURE_C.max:  # type: ignore[operator]
-                    raise ValidationError("--temperature-c", "temperatures in [-60, 100] degC", value)
+                lo, hi = TEMPERATURE_RANGE_C
+                if not lo <= value <= hi:
+                    raise ValidationError("--temperature-c", f"temperatures in [{lo:g}, {hi:g}] degC", value)
                 out.append(value)
     return out
 
@@ -263,10 +265,7 @@ def rul_command(
         raise ValidationError("--capacity-column", f"a column other than --cycle-column {cycle_column!r}", capacity_column)
     if not (np.isfinite(threshold_ah) and threshold_ah > 0):
         raise ValidationError("--threshold-ah", "a finite capacity > 0", threshold_ah)
-    cycles, capacity = read_capacity_history(history, cycle_column, capacity_column)
-    import pandas as pd
-
-    skipped = len(pd.read_csv(history, encoding="utf-8-sig")) - cycles.size
+    cycles, capacity, skipped = read_capacity_history(history, cycle_column, capacity_column)
     if threshold_ah >= capacity.min():
         first = int(np.argmax(capacity <= threshold_ah))
         hint = (

@@ -376,15 +376,15 @@ _RISE_SLACK = 1e-9
 
 @dataclass(frozen=True)
 class _TripCharge:
-    """One usable trip: its state of charge, time window and where it ended [m]."""
+    """One usable trip: its state of charge, time window and its position among the trips read."""
 
     soc: npt.NDArray[np.float64]
     start: datetime
     end: datetime
-    where: float
+    index: int
 
 
-def _trip_charge(frame: pd.DataFrame, start: datetime, end: datetime, max_gap: float, where: float) -> _TripCharge:
+def _trip_charge(frame: pd.DataFrame, start: datetime, end: datetime, max_gap: float, index: int) -> _TripCharge:
     """The trip if its current covers its SoC samples without gaps; _Skip when unusable."""
     ts, soc = _samples(frame, SOC, start)
     if ts.size < 2:
@@ -396,7 +396,7 @@ def _trip_charge(frame: pd.DataFrame, start: datetime, end: datetime, max_gap: f
     edges = np.concatenate([[ts[0]], ti[inside], [ts[-1]]])
     if np.diff(edges).max() > max_gap:
         raise _Skip("gap", f"gap of {np.diff(edges).max():.0f} s in {CURRENT} (limit {max_gap:g} s)")
-    return _TripCharge(soc, start, end, where)
+    return _TripCharge(soc, start, end, index)
 
 
 def _positions(odometer: npt.NDArray[np.float64], driven: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -546,12 +546,11 @@ def health_from_store(
         if len(both):
             steps.append(np.column_stack([_seconds(both.index, origin), both.to_numpy(dtype=float)]))
         try:
-            charges.append(_trip_charge(frame, start, end, max_gap, math.nan))
+            charges.append(_trip_charge(frame, start, end, max_gap, len(charges)))
         except _Skip as skip:
             kinds[skip.kind] += 1
             charges.append(None)
     position = _positions(np.array(odometer), np.array(driven))
-    charges = [None if c is None else replace(c, where=float(x)) for c, x in zip(charges, position, strict=True)]
     if kinds["no soc"] == len(trips):
         raise DataError(f"none of the {len(trips)} latest trips of {vin} has samples of {SOC}; the state of health needs it")
     xs: list[float] = []
@@ -570,7 +569,7 @@ def health_from_store(
             except DataError as exc:
                 kinds["stuck" if "stuck" in str(exc) else "invalid soc"] += 1
                 continue
-            xs.append(run[-1].where)
+            xs.append(float(position[run[-1].index]))
             qs.append(est.capacity)
             ses.append(est.standard_error)
     if not qs:
@@ -753,15 +752,16 @@ def update_from_store(
     trips since the shift, registered with reason ``"drift"`` (champion if it
     beats the old one on held-out trips, else challenger).
 
+    No new trips, or new trips that cannot be used (too short, gaps), are
+    not an error: the result's `outcome` is None and its `trips` say why
+    each was skipped, so a daily run does not fail on idle days.
+
     Raises
     ------
     CalibrationError
         If the champion was never calibrated on data (run
         :func:`calibrate_from_store` first), or if the refit after an alarm
         fails: the drift event is written and the champion is kept.
-    Trips that started after the window but cannot be used (too short, gaps)
-    are not an error either: the result's `outcome` is None and its `trips`
-    say why each was skipped, so a daily run does not fail on idle days.
     """
     champ = twin.registry.champion()
     if champ is None:

@@ -694,7 +694,7 @@ def forecast_end_of_life_state_space(
 
 def read_capacity_history(
     path: str | Path, cycle_column: str = "cycle", capacity_column: str = "capacity_ah"
-) -> tuple[Array, Array]:
+) -> tuple[Array, Array, int]:
     """Read a capacity history: one row per cycle, a cycle number and a measured capacity.
 
     Parameters
@@ -707,9 +707,9 @@ def read_capacity_history(
     Returns
     -------
     cycles, capacity : ndarray
-        Rows with both values, in file order (the forecast checks the order);
-        rows missing either value are left out (compare the length with the
-        file's to report them).
+        Rows with both values, in file order (the forecast checks the order).
+    skipped : int
+        Rows left out because either value was missing.
 
     Raises
     ------
@@ -752,6 +752,7 @@ def read_capacity_history(
             f"{p}: {[cycle_column, capacity_column][col]} in row {row + 1} is not a number: "
             f"{frame[[cycle_column, capacity_column]].iat[row, col]!r}"
         )
+    rows = len(values)
     values = values.dropna()
     if values.empty:
         raise DataError(f"{p}: no row has both {cycle_column!r} and {capacity_column!r}")
@@ -759,4 +760,4 @@ def read_capacity_history(
     if np.any(capacity <= 0):
         row = int(values.index[np.flatnonzero(capacity <= 0)[0]]) + 1
         raise ValidationError(f"{capacity_column} (row {row})", "a capacity > 0", float(capacity[capacity <= 0][0]), str(p))
-    return values[cycle_column].to_numpy(float), capacity
+    return values[cycle_column].to_numpy(float), capacity, rows - len(values)
