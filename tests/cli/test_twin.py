@@ -44,16 +44,16 @@ def test_create_list_show_models_restore(cli):
     # no telemetry yet: the health is unknown, with the reason, and the rest of the twin still shows
     show = cli("show", "5YJ3E1EA7KF000001", "--health").output
     assert "health      unknown: 5YJ3E1EA7KF000001 has no trips in the store" in show and "champion    v1" in show
-    assert "restored v1 of 5YJ3E1EA7KF000001 as v2 (champion)" in cli("restore", "5YJ3E1EA7KF000001", "1").output
+    # restoring the serving champion adds no redundant version
+    assert cli("restore", "5YJ3E1EA7KF000001", "1").output == "v1 is already the champion of 5YJ3E1EA7KF000001; nothing changed\n"
     doc = json.loads(cli("show", "5YJ3E1EA7KF000001", "--format", "json").output)
     assert doc["vin"] == "5YJ3E1EA7KF000001" and doc["vehicle"]["name"] == LEAF
-    assert doc["champion"]["version"] == 2 and doc["champion"]["reason"] == "restore of v1"
-    assert [m["status"] for m in doc["models"]] == ["retired", "champion"]
-    assert doc["models"][0]["parameters"] == doc["champion"]["parameters"]
+    assert doc["champion"]["version"] == 1 and doc["champion"]["reason"] == "initial"
+    assert [m["status"] for m in doc["models"]] == ["champion"]
     models = cli("models", "5YJ3E1EA7KF000001").output.splitlines()
-    assert len(models) == 3 and "restore of v1" in models[2]
+    assert len(models) == 2 and "initial" in models[1]
     as_json = json.loads(cli("models", "5YJ3E1EA7KF000001", "--format", "json").output)
-    assert [m["version"] for m in as_json] == [1, 2]
+    assert [m["version"] for m in as_json] == [1]
 
 
 def test_create_from_a_toml_file_keeps_the_vehicle(cli, tmp_path):
@@ -191,6 +191,14 @@ def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
     assert cli("update", "CAR7").output.splitlines() == [
         "no new trips of CAR7 starting from 2024-06-02T15:00:00+00:00", "serving: v3 (physics)",
     ]
+
+    # the drift turns out to be a one-off load: go back to the calibration of May
+    assert cli("restore", "CAR7", "2").output == "restored v2 of CAR7 as v4 (champion)\n"
+    models = json.loads(cli("models", "CAR7", "--format", "json").output)
+    assert [(m["version"], m["status"], m["reason"]) for m in models][2:] == [
+        (3, "retired", "drift"), (4, "champion", "restore of v2"),
+    ]
+    assert models[3]["parameters"] == models[1]["parameters"]
 
 
 def test_calibrate_lists_the_trips_it_skipped(cli, tmp_path):

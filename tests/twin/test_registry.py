@@ -129,6 +129,13 @@ def test_restore_creates_a_new_version_equal_in_parameters(registry, mean_model_
     assert [v.status for v in after] == ["retired", "retired", "champion"]
 
 
+def test_restoring_the_champion_adds_no_version(registry, mean_model_type):
+    registry.register(MeanPerMetre(500.0), reason="experiment", created_by="a", status="champion")
+    before = registry.history()
+    assert registry.restore(2, created_by="ops") == before[1]
+    assert registry.history() == before
+
+
 def test_unknown_version_lists_the_known_ones(registry):
     with pytest.raises(UnknownNameError, match=r"unknown model version of VIN1 '9'.*Known versions: 1"):
         registry.restore(9, created_by="ops")

@@ -246,7 +246,10 @@ def restore_cmd(vin: str, version: int, store_url: str | None) -> None:
 
     with _store(store_url) as store:
         new = open_twin(store, vin).registry.restore(version, created_by="twinloop twin restore")
-    click.echo(f"restored v{version} of {vin} as v{new.version} (champion)")
+    if new.version == version:
+        click.echo(f"v{version} is already the champion of {vin}; nothing changed")
+    else:
+        click.echo(f"restored v{version} of {vin} as v{new.version} (champion)")
 
 
 def _when(value: str | None, option: str) -> datetime | None:

@@ -559,9 +559,14 @@ class ModelRegistry:
         return replace(target, status="retired")
 
     def restore(self, version: int, *, created_by: str) -> ModelVersion:
-        """Make a copy of `version` the champion, as a new version (history is never rewritten)."""
+        """Make a copy of `version` the champion, as a new version (history is never rewritten).
+
+        Restoring the serving champion changes nothing and returns it as it is.
+        """
         versions = self.history()
         old = self.get(version)
+        if old.status == "champion":
+            return old
         new = replace(
             old,
             version=versions[-1].version + 1,
