@@ -451,10 +451,12 @@ class ModelRegistry:
     >>> model = PhysicsConsumptionModel.from_spec(resolve_vehicle("nissan_leaf_40kwh_2018"))
     >>> reg.register(model, reason="initial", created_by="doctest", status="champion").version
     1
+    >>> reg.register(model, reason="experiment", created_by="doctest", status="champion").version
+    2
     >>> reg.restore(1, created_by="doctest").provenance.reason
     'restore of v1'
     >>> [(v.version, v.status) for v in reg.history()]
-    [(1, 'retired'), (2, 'champion')]
+    [(1, 'retired'), (2, 'retired'), (3, 'champion')]
     """
 
     def __init__(self, vin: str, ledger: VersionLedger) -> None:
