@@ -84,7 +84,8 @@ def test_a_failure_inside_a_transaction_leaves_the_previous_state(store, compact
         pass
 
     with pytest.raises(EventWriterDied), twin.repository.transaction():
-        twin.registry.restore(1, created_by="t")
+        twin.registry.register(PhysicsConsumptionModel.from_spec(compact_car), reason="c", created_by="t",
+                               status="champion")
         assert len(twin.registry.history()) == 2  # visible inside the transaction
         raise EventWriterDied
     assert twin.registry.history() == before
@@ -95,7 +96,8 @@ def test_a_stale_writer_is_refused_and_the_champion_survives(store, compact_car)
     create_twin(store, "VIN1", compact_car)
     ours, theirs = open_twin(store, "VIN1"), open_twin(store, "VIN1")
     stale_latest = ours.registry.history()[-1].version
-    theirs.registry.restore(1, created_by="other process")
+    theirs.registry.register(PhysicsConsumptionModel.from_spec(compact_car), reason="c",
+                             created_by="other process", status="champion")
     with pytest.raises(StoreError, match=r"changed meanwhile"):
         ours.repository.commit_versions("VIN1", stale_latest, [], {1: "champion"})
     assert [(v.version, v.status) for v in ours.registry.history()] == [(1, "retired"), (2, "champion")]
