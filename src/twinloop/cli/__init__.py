@@ -71,8 +71,15 @@ class _Group(click.Group):
         except TwinloopError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(2)
+        except IsADirectoryError as exc:
+            click.secho(f"error: {exc.filename} is a folder; give a file", fg="red", err=True)
+            sys.exit(2)
         except FileNotFoundError as exc:
-            click.secho(f"error: file not found: {exc.filename}", fg="red", err=True)
+            where = exc.filename if exc.filename is not None else "(no file name given)"
+            click.secho(f"error: file not found: {where}", fg="red", err=True)
+            sys.exit(2)
+        except PermissionError as exc:
+            click.secho(f"error: no permission to use {exc.filename}: {exc.strerror}", fg="red", err=True)
             sys.exit(2)
 
 
