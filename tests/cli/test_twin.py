@@ -199,6 +199,9 @@ def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
         (3, "retired", "drift"), (4, "champion", "restore of v2"),
     ]
     assert models[3]["parameters"] == models[1]["parameters"]
+    # restoring it again (or the copy's source) adds nothing: the champion already serves that model
+    assert cli("restore", "CAR7", "2").output == "v4, the champion of CAR7, already serves v2's model; nothing changed\n"
+    assert len(json.loads(cli("models", "CAR7", "--format", "json").output)) == 4
 
 
 def test_calibrate_lists_the_trips_it_skipped(cli, tmp_path):

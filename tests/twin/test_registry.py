@@ -134,6 +134,10 @@ def test_restoring_the_champion_adds_no_version(registry, mean_model_type):
     before = registry.history()
     assert registry.restore(2, created_by="ops") == before[1]
     assert registry.history() == before
+    v3 = registry.restore(1, created_by="ops")
+    assert v3.version == 3
+    assert registry.restore(1, created_by="ops") == v3  # the champion already serves v1's model
+    assert len(registry.history()) == 3
 
 
 def test_unknown_version_lists_the_known_ones(registry):

@@ -245,9 +245,13 @@ def restore_cmd(vin: str, version: int, store_url: str | None) -> None:
     from twinloop.twin.service import open_twin
 
     with _store(store_url) as store:
-        new = open_twin(store, vin).registry.restore(version, created_by="twinloop twin restore")
+        registry = open_twin(store, vin).registry
+        latest = registry.history()[-1].version
+        new = registry.restore(version, created_by="twinloop twin restore")
     if new.version == version:
         click.echo(f"v{version} is already the champion of {vin}; nothing changed")
+    elif new.version <= latest:
+        click.echo(f"v{new.version}, the champion of {vin}, already serves v{version}'s model; nothing changed")
     else:
         click.echo(f"restored v{version} of {vin} as v{new.version} (champion)")
 

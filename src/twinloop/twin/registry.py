@@ -563,12 +563,15 @@ class ModelRegistry:
     def restore(self, version: int, *, created_by: str) -> ModelVersion:
         """Make a copy of `version` the champion, as a new version (history is never rewritten).
 
-        Restoring the serving champion changes nothing and returns it as it is.
+        Restoring the serving champion, or a version whose model the champion
+        already serves (same type and parameters), changes nothing and returns
+        the champion as it is.
         """
         versions = self.history()
         old = self.get(version)
-        if old.status == "champion":
-            return old
+        champion = self.champion()
+        if champion is not None and (champion.model_type, champion.parameters) == (old.model_type, old.parameters):
+            return champion
         new = replace(
             old,
             version=versions[-1].version + 1,
