@@ -204,6 +204,24 @@ def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
     assert len(json.loads(cli("models", "CAR7", "--format", "json").output)) == 4
 
 
+def test_update_reports_a_drift_it_cannot_act_on_yet(cli, tmp_path):
+    runner = CliRunner()
+    cli("create", "CAR6", "--vehicle", LEAF)
+    for path, n, seed, start, payload in (("may.parquet", 12, 0, "2024-05-01T06:00Z", 0.0),
+                                          ("june.parquet", 6, 1, "2024-06-01T06:00Z", 300.0)):
+        if path == "june.parquet":
+            cli("calibrate", "CAR6")
+        file = telemetry_file(tmp_path / path, n, seed=seed, start=start, payload=payload)
+        result = runner.invoke(main, ["ingest", str(file), "--vehicle", "CAR6"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    lines = cli("update", "CAR6").output.splitlines()
+    assert lines[0].startswith("scored v2 on 6 new trips: RMSE ")
+    assert lines[1].startswith("drift: detected at trip ")
+    assert lines[2] == ("not recalibrated: recalibrating v2 of CAR6 needs at least 10 trips of new data, got 6;"
+                        " the champion is kept")
+    assert lines[3] == "serving: v2 (physics)"
+
+
 def test_calibrate_lists_the_trips_it_skipped(cli, tmp_path):
     path = telemetry_file(tmp_path / "t.parquet", 11, seed=2, start="2024-05-01T06:00Z")
     short = pd.read_parquet(path)

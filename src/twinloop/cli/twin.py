@@ -407,10 +407,12 @@ def update_cmd(vin: str, since: str | None, store_url: str | None) -> None:
             f" since trip {chart.change_start + 1})"
         )
         new = out.new_version
-        assert new is not None
-        lines.append(
-            f"recalibrated: v{new.version} ({new.status}), validation RMSE {_wh_per_km(new.validation_error)}"
-        )
+        if new is None:
+            lines.append(f"not recalibrated: {out.recalibration_error}")
+        else:
+            lines.append(
+                f"recalibrated: v{new.version} ({new.status}), validation RMSE {_wh_per_km(new.validation_error)}"
+            )
     else:
         lines.append("drift: none")
     lines.append(f"serving: v{result.serving.version} ({result.serving.kind})")

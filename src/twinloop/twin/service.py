@@ -173,12 +173,18 @@ class DriftOutcome:
         The chart of its standardised residuals.
     new_version : ModelVersion or None
         The version fitted after an alarm (champion if it beat the old one).
+    recalibration_error : str or None
+        After an alarm, why no version could be fitted (the champion is
+        kept): too few trips since the shift, data that cannot identify the
+        model. A drift that could not be acted on yet is an outcome, not an
+        error: the next update retries with more trips.
     """
 
     champion: int
     error: float
     cusum: CusumResult
     new_version: ModelVersion | None
+    recalibration_error: str | None = None
 
     @property
     def drift(self) -> bool:
@@ -221,13 +227,17 @@ def check_drift_and_recalibrate(
     min_trips : int
         Fewest trips after the shift needed to refit.
 
+    Returns
+    -------
+    DriftOutcome
+        When the trips since the shift cannot refit the model, its
+        `recalibration_error` says why; the drift event is written with the
+        reason and the champion is kept.
+
     Raises
     ------
     CalibrationError
-        If the champion has no residual band (calibrate it first), or
-        after an alarm, if the trips since the shift cannot refit the
-        model. In the latter case the drift event is still written, with
-        the reason, and the champion is kept.
+        If the champion has no residual band (calibrate it first).
     """
     F = feature_matrix(X)
     target = target_vector(y, len(F))
@@ -277,5 +287,5 @@ def check_drift_and_recalibrate(
     except CalibrationError as exc:
         payload.update(new_version=None, promoted=False, recalibration_error=str(exc))
         twin.store.add_events(twin.vin, [Event(time, DRIFT_EVENT, payload)])
-        raise
+        return DriftOutcome(champ.version, error, chart, None, str(exc))
     return DriftOutcome(champ.version, error, chart, new)

@@ -756,12 +756,15 @@ def update_from_store(
     not an error: the result's `outcome` is None and its `trips` say why
     each was skipped, so a daily run does not fail on idle days.
 
+    A refit after an alarm that fails (too few trips since the shift) is
+    not an error either: the outcome's `recalibration_error` says why, the
+    drift event is written and the champion is kept.
+
     Raises
     ------
     CalibrationError
         If the champion was never calibrated on data (run
-        :func:`calibrate_from_store` first), or if the refit after an alarm
-        fails: the drift event is written and the champion is kept.
+        :func:`calibrate_from_store` first).
     """
     champ = twin.registry.champion()
     if champ is None:
