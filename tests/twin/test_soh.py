@@ -275,6 +275,15 @@ def test_sync_state_tracks_state_of_health_and_fade_from_stored_trips(store):
     assert s.odometer == pytest.approx(odometers[-1] + trips[-1]["speed"][1:].sum())
 
 
+def test_without_pack_voltage_the_resistance_is_unknown_and_says_why(store):
+    write(store, [measured(long_trip(aged(capacity=0.9)), seed=0)], drop=(VOLTAGE,))
+    h = health_from_store(create_twin(store, VIN, LEAF), noise=NOISE)
+    assert abs(h.state_of_health - 0.9) < 3 * h.state_of_health_standard_error  # the capacity still counts
+    assert h.resistance is None
+    assert h.resistance_note == f"no trip has {VOLTAGE} sampled with {CURRENT}"
+    assert h.to_dict()["resistance_note"] == h.resistance_note
+
+
 def test_a_reported_state_of_health_is_kept(store):
     write(store, [measured(long_trip(aged(capacity=0.9)), seed=0)], extra={SOH: 0.97})
     assert sync_state(create_twin(store, VIN, LEAF)).record.state.state_of_health == pytest.approx(0.97)

@@ -142,7 +142,7 @@ def _health_lines(health: Any) -> list[str]:
         f"  state_of_health      {health.state_of_health:.3f} +- {health.state_of_health_standard_error:.3f}",
         "  fade                 unknown" if fade is None
         else f"  fade                 {100 * fade:.2f} +- {100 * fade_se:.2f} % per 1000 km",
-        "  resistance           unknown" if r is None
+        f"  resistance           unknown: {health.resistance_note}" if r is None
         else f"  resistance           {1e3 * r.resistance:.1f} +- {1e3 * r.standard_error:.1f} mohm ({r.steps} steps)",
     ]
 

@@ -158,6 +158,8 @@ class HealthTrack:
         Distance [m] of the latest stretch (odometer or distance driven).
     resistance : ResistanceEstimate or None
         None when not estimated.
+    resistance_note : str or None
+        Why the resistance was not estimated, when it was not.
     """
 
     rated_capacity: float
@@ -168,6 +170,7 @@ class HealthTrack:
     stretches: int
     distance: float
     resistance: ResistanceEstimate | None = None
+    resistance_note: str | None = None
 
     @property
     def state_of_health(self) -> float:
@@ -210,6 +213,7 @@ class HealthTrack:
                 "resistance": r.resistance, "standard_error": r.standard_error,
                 "spread": r.spread, "steps": r.steps,
             },
+            "resistance_note": self.resistance_note,
         }
 
 

@@ -25,6 +25,7 @@ Signals read (VSS paths, SI in the store):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -582,14 +583,15 @@ def health_from_store(
         }
         summary = ", ".join(f"{n} {texts[k]}" for k, n in sorted(kinds.items()))
         raise CalibrationError(f"none of the {len(trips)} latest trips of {vin} gives the battery capacity ({summary})")
-    resistance = None
+    resistance, note = None, f"no trip has {VOLTAGE} sampled with {CURRENT}"
     if steps:
         pooled = np.concatenate(steps)
         try:
             resistance = pack_resistance(pooled[:, 0], pooled[:, 1], pooled[:, 2], min_current_step=min_current_step)
-        except (CalibrationError, ValidationError):
-            resistance = None  # too few steps, or samples not strictly increasing across trips
-    return health_track(xs, qs, ses, rated, resistance)
+        except (CalibrationError, ValidationError) as exc:  # too few steps, or samples out of order across trips
+            note = str(exc)
+    track = health_track(xs, qs, ses, rated, resistance)
+    return track if resistance is not None else dataclasses.replace(track, resistance_note=note)
 
 
 def sync_state(twin: Twin, *, max_gap: float = 60.0, track_health: bool = True) -> Twin:
