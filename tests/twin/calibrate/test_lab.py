@@ -93,3 +93,12 @@ def test_bad_input_is_named(leaf):
         LabPrior(cov=((1.0, 2.0), (2.0, 1.0)))
     with pytest.raises(CalibrationError, match="at least 5"):
         LabPrior.from_points([[0.0, 0.9]], "too few")
+
+
+def test_a_measurement_out_of_the_twins_reach_is_refused_not_pinned_to_the_grid_edge(leaf):
+    # kWh/100 mi typed as Wh/mi x 10 (1920 for 192): no loss scale up to 6 gets there
+    with pytest.raises(CalibrationError, match=r"measured 1920 Wh/mi on udds is out of reach of .*: .* it uses "
+                                               r"\d+-\d+ Wh/mi; check the unit"):
+        calibrate_on_lab_test(leaf, UDDS, 1920.0 * 3600 / 1609.344)
+    with pytest.raises(CalibrationError, match=r"measured 100 Wh/mi on udds is out of reach"):
+        calibrate_on_lab_test(leaf, UDDS, 100.0 * 3600 / 1609.344)

@@ -226,6 +226,14 @@ def calibrate_on_lab_test(
     LabCalibration
         ``spec`` carries the posterior-mean loss scale and regeneration share.
 
+    Raises
+    ------
+    CalibrationError
+        If no loss scale and regeneration share on the grid comes within 3
+        measurement standard deviations of the measured value: a unit slip
+        (kWh/100 mi for Wh/mi) or the wrong vehicle, which a calibration at
+        the grid's edge would hide.
+
     Notes
     -----
     The model is simulated on :data:`LOG_SCALE_GRID` x :data:`SHARE_GRID`
@@ -245,6 +253,7 @@ def calibrate_on_lab_test(
     charger = spec.charger_efficiency if charger_efficiency is None else charger_efficiency
     params, tables = stack_vehicles([spec])
     e = refine(lab_grid(params[0], tables[0], cycle, charger, model))
+    _check_reachable(e, wall_energy_per_distance, measurement_sd, spec.name, cycle.name)
     w = posterior_weights(e, wall_energy_per_distance, prior, measurement_sd)
     scale = posterior_mean_sd(w, np.exp(FINE_LOG_SCALE)[:, None])[0]
     calibrated = spec.with_changes(
@@ -254,3 +263,22 @@ def calibrate_on_lab_test(
         charger_efficiency=charger,
     )
     return LabCalibration(calibrated, w, prior, charger, params[0], tables[0])
+
+
+_J_PER_M_PER_WH_PER_MILE = 3600.0 / 1609.344
+
+
+def _check_reachable(energy: FloatArray, measured: float, measurement_sd: float, vehicle: str, cycle: str) -> None:
+    """Refuse a measurement the twin cannot reproduce with any grid parameters (3 sd margin)."""
+    low, high = float(energy.min()), float(energy.max())
+    margin = float(np.exp(3.0 * measurement_sd))
+    if low / margin <= measured <= high * margin:
+        return
+    def wh(x: float) -> str:
+        return f"{x / _J_PER_M_PER_WH_PER_MILE:.0f}"
+    raise CalibrationError(
+        f"measured {wh(measured)} Wh/mi on {cycle} is out of reach of {vehicle}: with any loss scale in"
+        f" [{np.exp(LOG_SCALE_GRID[0]):g}, {np.exp(LOG_SCALE_GRID[-1]):g}] and regeneration share in"
+        f" [{SHARE_GRID[0]:g}, {SHARE_GRID[-1]:g}] it uses {wh(low)}-{wh(high)} Wh/mi; check the unit"
+        " (Wh per mile at the wall, not kWh/100 mi or MPGe), the cycle and the vehicle"
+    )
