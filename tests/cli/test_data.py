@@ -514,3 +514,64 @@ def test_cli_can_group_help_has_examples(twinloop):
     out = twinloop("can", "--help")
     assert "Examples:" in out and "twinloop can manifest --dbc" in out
     assert "twinloop ingest drive.log" in out
+
+
+# ---- new-user review: outputs checked before any work, --every and --batch-samples ranges ----
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--format", "parquet"], "error: --format parquet writes a binary file and needs -o FILE.parquet "
+         "(received no -o); use --format csv or json for standard output"),
+        (["--format", "parquet", "-o", "-"], "error: --format parquet writes a binary file and needs -o "
+         "FILE.parquet (received -o -)"),
+        (["--format", "parquet", "-o", "/proc/x.parquet"], "error: Invalid value for '--output' / '-o': "
+         "cannot write /proc/x.parquet: /proc does not accept new files"),
+        (["-o", "/proc/x.csv"], "error: Invalid value for '--output' / '-o': cannot write /proc/x.csv"),
+    ],
+    ids=["parquet-without-o", "parquet-to-stdout", "parquet-to-proc", "csv-to-proc"],
+)
+def test_cli_query_output_is_checked_before_the_store_is_read(twinloop, tmp_path, args, says):
+    # The store does not exist: the output is refused first, in one line.
+    out = twinloop("query", "-v", "VEH", "-s", "Vehicle.Speed", *args, code=2)
+    assert _one_line_error(out).startswith(says)
+
+
+def test_cli_query_output_dash_is_stdout(twinloop, data, tmp_path):
+    twinloop("ingest", data, "-v", "car1")
+    code, stdout, _ = _run_split(tmp_path, "query", "-v", "car1", "-s", "Vehicle.Speed", "-o", "-")
+    assert code == 0 and len(stdout.splitlines()) == 61
+    assert not (Path.cwd() / "-").exists()
+
+
+@pytest.mark.parametrize("every", ["nan", "inf", "-inf", "1e300s", "0.0001ms", "0", "87601h"])
+def test_cli_query_every_must_be_a_finite_duration_in_range(twinloop, data, every):
+    twinloop("ingest", data, "-v", "car1")
+    out = twinloop("query", "-v", "car1", "-s", "Vehicle.Speed", "--every", every, code=2)
+    assert _one_line_error(out) == (
+        "error: --every: expected a duration from 0.001ms (the store's resolution) to 87600h (10 years), "
+        f"such as 1s, 500ms, 5min, 1h, received '{every}'"
+    )
+
+
+def test_cli_can_manifest_output_that_cannot_be_written_fails_at_once(twinloop):
+    out = twinloop("can", "manifest", "--dbc", EV_DBC, "-o", "/proc/m.toml", code=2)
+    assert _one_line_error(out).startswith(
+        "error: Invalid value for '--output' / '-o': cannot write /proc/m.toml: /proc does not accept new files"
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_cli_ingest_batch_samples_must_be_positive(twinloop, data, value):
+    out = twinloop("ingest", data, "-v", "car1", "--batch-samples", value, code=2)
+    assert _one_line_error(out).startswith(
+        f"error: Invalid value for '--batch-samples': {value} is not in the range x>=1."
+    )
+
+
+def test_cli_trips_gap_nan_and_inf_are_refused(twinloop, data):
+    twinloop("ingest", data, "-v", "car1")
+    for gap in ("nan", "inf"):
+        out = twinloop("trips", "-v", "car1", "--gap", gap, code=2)
+        assert _one_line_error(out) == f"error: --gap: expected a pause in seconds >= 1, e.g. 300 (the default), received {gap}"

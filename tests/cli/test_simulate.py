@@ -197,3 +197,80 @@ def test_a_bare_group_still_shows_its_help():
     r = CliRunner().invoke(main, ["battery"])
     assert "Usage: main battery" in r.output and "Commands:" in r.output
     assert r.exit_code in (0, 2)  # 2 from click 8.2 on, 0 before
+
+
+# -- new-user review: gaps, folders, plot paths --------------------------------------------
+
+def _trace_with_an_hour_gap(tmp_path: Path, stopped: bool) -> Path:
+    """The review's 300 s trace (2.35 km while moving at 10 m/s) with one hour missing after row 151."""
+    rows = []
+    for t in range(300):
+        v = 10.0 if 10 < t < 290 and not (stopped and 140 <= t < 160) else 0.0
+        rows.append(f"{t + (3600 if t >= 150 else 0)},{v:g}")
+    path = tmp_path / "gap.csv"
+    path.write_text("time_s,speed_mps\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_a_gap_in_a_user_trace_while_moving_is_refused_not_driven(runner: CliRunner, tmp_path: Path) -> None:
+    trace = _trace_with_an_hour_gap(tmp_path, stopped=False)
+    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+                f"error: {trace}: a 3601 s gap in 'time_s' between row 151 (149 s, 10 m/s) and row 152 "
+                "(3750 s, 10 m/s) while moving; at most 10 s is allowed unless the speed is 0 at both ends",
+                "split the trace into two files at this gap")
+
+
+def test_a_gap_at_standstill_is_a_stop(runner: CliRunner, tmp_path: Path) -> None:
+    trace = _trace_with_an_hour_gap(tmp_path, stopped=True)
+    result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)])
+    assert result.exit_code == 0, result.output
+    km = float(result.stdout.split(" on gap: ")[1].split(" km in 3899 s")[0])
+    assert 2.5 < km < 2.6  # the trace's 2.59 km (not 38 km driven through the hour)
+
+
+def test_help_of_cycle_states_the_gap_rule(runner: CliRunner) -> None:
+    text = " ".join(runner.invoke(main, ["cycle", "--help"]).output.split())
+    assert "a time step longer than 10 s (twinloop.cycles.MAX_GAP) is refused" in text
+
+
+@pytest.mark.parametrize("command", [
+    ["simulate", "-v", LEAF, "-c", "{folder}"],
+    ["vehicle", "calibrate-lab", "-v", LEAF, "-c", "{folder}", "--measured-wh-per-mile", "250"],
+])
+def test_a_folder_given_as_cycle_is_named_a_folder(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
+    args = [a.format(folder=tmp_path) for a in command]
+    _user_error(runner.invoke(main, args),
+                f"error: cycle '{tmp_path}' is a folder, not a trace: give a bundled cycle name "
+                "(`twinloop cycle list`) or a CSV file with time_s and speed columns")
+
+
+@pytest.mark.parametrize("command", [
+    ["simulate", "-v", "{folder}", "-c", "udds"],
+    ["twin", "create", "X", "--vehicle", "{folder}", "--store", "{folder}/s.duckdb"],
+])
+def test_a_folder_given_as_vehicle_is_named_a_folder(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
+    args = [a.format(folder=tmp_path) for a in command]
+    _user_error(runner.invoke(main, args),
+                f"error: vehicle '{tmp_path}' is a folder, not a vehicle file: give a library name "
+                "(`twinloop vehicle list`) or a vehicle TOML file")
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+@pytest.mark.parametrize("command", [["simulate", "-v", LEAF, "-c", "udds"], ["demo"]])
+def test_a_plot_path_is_checked_before_any_work(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
+    result = runner.invoke(main, [*command, "--plot", str(tmp_path / "x.xyz")])
+    _user_error(result, f"error: Invalid value for '--plot': {tmp_path / 'x.xyz'} has '.xyz'; "
+                        "a plot is written as one of .png, .pdf, .svg")
+    assert result.stdout == ""
+    result = runner.invoke(main, [*command, "--plot", "/proc/x.png"])
+    _user_error(result, "error: Invalid value for '--plot': cannot write /proc/x.png: "
+                        "/proc does not accept new files")
+    assert result.stdout == ""  # nothing simulated
+    _user_error(runner.invoke(main, [*command, "--plot", str(tmp_path)]),
+                f"error: Invalid value for '--plot': File '{tmp_path}' is a directory.")
+
+
+def test_a_plot_may_be_a_pdf(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", "us06", "--plot", str(tmp_path / "a" / "p.pdf")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "a" / "p.pdf").read_bytes().startswith(b"%PDF")

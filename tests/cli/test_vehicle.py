@@ -188,3 +188,55 @@ def test_an_unusable_battery_is_refused_by_validate(runner: CliRunner, tmp_path:
     bad.write_text(text.replace("energy_kwh = 39.0", "energy_kwh = 0"))
     _one_line_error(runner.invoke(main, ["vehicle", "validate", str(bad)]),
                     f"battery.energy_kwh in {bad}: expected a number in [1, 1000] kWh, received 0")
+
+
+# -- new-user review: unreadable EPA files, outputs that cannot be written ------------------
+
+def _error_line(result: Result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+_GIVE_EPA = ("give the EPA's \"Data on Cars Used for Testing Fuel Economy\" CSV (e.g. 23-tstcar.csv) "
+             "or leave out CSV for the bundled 2022 list")
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (b"", "{path}: the file is empty, not an EPA test car list; " + _GIVE_EPA),
+    (b"   \n\n", "{path}: the file is empty, not an EPA test car list; " + _GIVE_EPA),
+    (b"make,model\nkia,ev6\n", "{path}: not an EPA test car list; missing columns Represented Test Veh Make, "
+                               "Represented Test Veh Model, Test Vehicle ID ...; found make, model; " + _GIVE_EPA),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\x00", "{path}: cannot read as CSV (not UTF-8 text), not an EPA test car list; "
+                                               + _GIVE_EPA),
+    (bytes(range(256)) * 4, "{path}: cannot read as CSV (Error tokenizing data."),
+], ids=["empty", "blank", "wrong-columns", "binary", "binary-latin1"])
+def test_from_epa_refuses_a_file_that_is_not_a_test_car_list(runner: CliRunner, tmp_path: Path,
+                                                             content: bytes, says: str) -> None:
+    path = tmp_path / "EMPTY.csv"
+    path.write_bytes(content)
+    line = _error_line(runner.invoke(main, ["vehicle", "from-epa", str(path), "--make", "kia", "--model", "ev6"]))
+    assert line.startswith("error: " + says.format(path=path)), line
+
+
+@pytest.mark.parametrize("command", [
+    ["vehicle", "from-epa", "--make", "nissan", "--model", "leaf"],
+    ["vehicle", "import-fastsim", str(FASTSIM)],
+    ["vehicle", "calibrate-lab", "-v", "nissan_leaf_40kwh_2018", "--measured-wh-per-mile", "250"],
+], ids=["from-epa", "import-fastsim", "calibrate-lab"])
+def test_an_output_that_cannot_be_written_fails_at_once(runner: CliRunner, tmp_path: Path,
+                                                        command: list[str]) -> None:
+    line = _error_line(runner.invoke(main, [*command, "-o", "/proc/x.toml"]))
+    assert line.startswith("error: Invalid value for '-o' / '--output': cannot write /proc/x.toml: "
+                           "/proc does not accept new files"), line
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    line = _error_line(runner.invoke(main, [*command, "-o", str(blocker / "x.toml")]))
+    assert f"cannot write {blocker / 'x.toml'}: {blocker} is a file, not a folder" in line
+
+
+def test_output_dash_is_standard_output(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["vehicle", "from-epa", "--make", "nissan", "--model", "leaf", "-o", "-"])
+    assert result.exit_code == 0 and result.stdout.startswith("name = ")

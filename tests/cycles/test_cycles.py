@@ -78,3 +78,59 @@ def test_a_file_that_is_not_utf8_is_one_clear_error(tmp_path):
     f.write_bytes("time_s,speed_mps\n0,0\n1,\xe9\n".encode("latin-1"))
     with pytest.raises(TraceError, match="not UTF-8"):
         load_cycle(f)
+
+
+# -- a gap in a user trace is not driven ---------------------------------------------------
+
+def _gappy_trace(tmp_path, speed_at_gap):
+    """300 samples at 1 Hz with a one-hour jump in time after t = 149 s."""
+    t = np.arange(300.0)
+    v = np.where((t > 10) & (t < 290), 10.0, 0.0)
+    if speed_at_gap == 0:
+        v[140:160] = 0.0
+    t[150:] += 3600.0
+    f = tmp_path / "gap.csv"
+    f.write_text("time_s,speed_mps\n" + "".join(f"{a:g},{b:g}\n" for a, b in zip(t, v, strict=True)))
+    return f
+
+
+def test_a_gap_while_moving_is_refused_naming_the_rows_and_the_gap(tmp_path):
+    f = _gappy_trace(tmp_path, speed_at_gap=10)
+    with pytest.raises(TraceError) as info:
+        load_cycle(f)
+    assert str(info.value) == (
+        f"{f}: a 3601 s gap in 'time_s' between row 151 (149 s, 10 m/s) and row 152 (3750 s, 10 m/s) "
+        "while moving; at most 10 s is allowed unless the speed is 0 at both ends, because the speed "
+        "would be interpolated across the gap; split the trace into two files at this gap"
+    )
+
+
+def test_a_gap_at_standstill_is_a_stop_and_is_kept(tmp_path):
+    c = load_cycle(_gappy_trace(tmp_path, speed_at_gap=0))
+    assert c.duration == 3899.0
+    assert c.distance == pytest.approx(10.0 * (279 - 20), rel=1e-9)  # 2.59 km, nothing invented
+
+
+def test_max_gap_is_a_keyword_of_the_loader(tmp_path):
+    import math
+
+    from twinloop.cycles import MAX_GAP, read_trace
+    from twinloop.errors import ValidationError
+
+    assert MAX_GAP == 10.0
+    f = tmp_path / "sparse.csv"
+    f.write_text("time_s,speed_mps\n0,0\n15,5\n30,0\n")
+    with pytest.raises(TraceError, match=r"a 15 s gap in 'time_s' between row 2 .* at most 10 s"):
+        load_cycle(f)
+    assert load_cycle(f, max_gap=20).distance == pytest.approx(75.0)
+    assert read_trace(f, max_gap=math.inf).duration == 30.0
+    for bad in (0, -1, float("nan")):
+        with pytest.raises(ValidationError, match="max_gap"):
+            load_cycle(f, max_gap=bad)
+
+
+def test_a_folder_is_not_a_cycle(tmp_path):
+    with pytest.raises(TraceError, match=r"is a folder, not a trace: give a bundled cycle name"):
+        load_cycle(tmp_path)
+    with pytest.raises(UnknownNameError, match="unknown cycle ''"):
+        load_cycle("")

@@ -190,3 +190,14 @@ def test_not_an_epa_file_is_refused(tmp_path: Path) -> None:
     path.write_text("a,b\n1,2\n")
     with pytest.raises(DataError, match="missing columns"):
         read_epa_tests(path)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "the file is empty, not an EPA test car list"),
+    (b"\x00\xff\xfe\x89", r"cannot read as CSV \(not UTF-8 text\)"),
+])
+def test_an_empty_or_binary_file_is_a_data_error(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_epa_tests(path)

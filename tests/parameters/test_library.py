@@ -93,3 +93,23 @@ def test_resolve_missing_toml_file_is_file_not_found(tmp_path: Path) -> None:
 def test_resolve_unknown_name() -> None:
     with pytest.raises(UnknownNameError):
         resolve_vehicle("no_such_car")
+
+
+def test_resolve_a_folder_says_it_is_a_folder(tmp_path: Path) -> None:
+    from twinloop.errors import DataError
+
+    with pytest.raises(DataError, match=r"vehicle '.*' is a folder, not a vehicle file: give a library name"):
+        resolve_vehicle(str(tmp_path))
+    with pytest.raises(DataError, match="is a folder"):
+        resolve_vehicle(tmp_path)
+
+
+def test_resolve_a_library_name_that_is_also_a_folder_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bmw_i3_120ah_2019").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert resolve_vehicle("bmw_i3_120ah_2019").drive == "RWD"
+
+
+def test_resolve_an_empty_name_is_an_unknown_name() -> None:
+    with pytest.raises(UnknownNameError):
+        resolve_vehicle("")

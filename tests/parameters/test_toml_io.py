@@ -331,3 +331,8 @@ def test_documented_ranges_are_the_validated_ones() -> None:
         section = f"[{'.'.join(key.section)}]" if key.section else "(top level)"
         validated = _range_text(key).split("]")[0] + "]"  # the table gives the unit in its own column
         assert rows[(section, key.key)] == validated, key.dotted
+
+
+def test_a_folder_is_a_specification_error(tmp_path: Path) -> None:
+    with pytest.raises(SpecificationError, match=r"file in .*: expected a vehicle TOML file, received 'a folder'"):
+        load_vehicle(tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from twinloop.cli._paths import output_file
 from twinloop.errors import ValidationError
 
 __all__ = ["register"]
@@ -44,6 +46,10 @@ def _utc(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None)
 
 
+#: Accepted --every [s]: one microsecond to ten years.
+_EVERY_RANGE = (1e-6, 87600 * 3600.0)
+
+
 def _seconds(text: str | None) -> float | None:
     """'1s', '500ms', '5min', '1h' or a bare number of seconds."""
     if text is None:
@@ -60,8 +66,12 @@ def _seconds(text: str | None) -> float | None:
         value = float(t) * factor
     except ValueError:
         raise ValidationError("--every", "a duration such as 1s, 500ms, 5min, 1h", text) from None
-    if value <= 0:
-        raise ValidationError("--every", "a positive duration", text)
+    # The store keeps microseconds; nan and inf parse as floats and fail here too.
+    if not (math.isfinite(value) and _EVERY_RANGE[0] <= value <= _EVERY_RANGE[1]):
+        raise ValidationError(
+            "--every", "a duration from 0.001ms (the store's resolution) to 87600h (10 years), "
+            "such as 1s, 500ms, 5min, 1h", text,
+        )
     return value
 
 
@@ -89,7 +99,7 @@ def _seconds(text: str | None) -> float | None:
 @click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
 @click.option(
     "--batch-samples",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="Samples per committed batch (default 4,000,000).",
 )
@@ -204,6 +214,7 @@ def ingest_cmd(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=output_file,
     help="Write here instead of stdout (needed for parquet).",
 )
 @click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
@@ -227,6 +238,12 @@ def query_cmd(
           --start 2024-05-01T08:00:00Z --end 2024-05-01T09:00:00Z --every 10s
       twinloop query -v car1 -s Vehicle.Speed --format parquet -o speed.parquet
     """
+    to_stdout = output is None or str(output) == "-"
+    if fmt == "parquet" and to_stdout:  # before the store is opened: fail at once
+        raise click.UsageError(
+            f"--format parquet writes a binary file and needs -o FILE.parquet (received "
+            f"{'-o -' if output is not None else 'no -o'}); use --format csv or json for standard output"
+        )
     first, last = _when(start, "--start"), _when(end, "--end")
     if first is not None and last is not None and _utc(first) >= _utc(last):
         raise ValidationError(
@@ -240,8 +257,7 @@ def query_cmd(
         if table.num_rows == 0 or table.column(name).null_count == table.num_rows:
             click.echo(f"note: no {name} data for {vehicle}{span}", err=True)
     if fmt == "parquet":
-        if output is None:
-            raise ValidationError("--output", "a file path for --format parquet", None)
+        assert output is not None
         pq.write_table(table, output)
         return
     if fmt == "csv":
@@ -251,7 +267,7 @@ def query_cmd(
     else:
         frame = table.to_pandas()
         text = frame.to_json(orient="records", lines=True, date_format="iso", date_unit="us")
-    if output is None:
+    if output is None or to_stdout:
         click.echo(text, nl=False)
     else:
         output.write_text(text)
@@ -346,6 +362,7 @@ def can_group() -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=output_file,
     help="Write the manifest here (default stdout).",
 )
 def can_manifest_cmd(dbc: Path, output: Path | None) -> None:
@@ -363,7 +380,7 @@ def can_manifest_cmd(dbc: Path, output: Path | None) -> None:
     from twinloop.signals import default_catalog, load_dbc, starter_manifest
 
     text = starter_manifest(load_dbc(dbc), default_catalog(), dbc.name)
-    if output is None:
+    if output is None or str(output) == "-":
         click.echo(text, nl=False)
     else:
         output.write_text(text)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from twinloop.cli._paths import plot_file
 from twinloop.cycles import bundled_cycles, load_cycle
 from twinloop.errors import ValidationError
 from twinloop.quantities import check
@@ -52,7 +53,8 @@ def _wh(value: float) -> str:
               help="Cabin climate; auto runs it below 15 °C and above 25 °C.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="table: readable summary; json: totals and breakdown; csv: the time series.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write a PNG of speed, SoC, power and breakdown.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), callback=plot_file,
+              help="Write a figure of speed, SoC, power and breakdown (.png, .pdf, .svg ...).")
 def simulate_command(vehicle: str, cycle: str, ambient_c: float, soc_start: float, payload_kg: float,
                      hvac: str, fmt: str, plot: Path | None) -> None:
     """Simulate one vehicle over a drive cycle and report its energy use.
@@ -127,7 +129,7 @@ def _missed_because(s: dict) -> str:
 
 @click.command("demo")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=Path("out/demo.png"),
-              show_default=True, help="Where to write the breakdown figure.")
+              show_default=True, callback=plot_file, help="Where to write the breakdown figure (.png, .pdf, .svg ...).")
 @click.option("--ambient-c", type=float, default=20.0, show_default=True, help="Ambient temperature [°C].")
 def demo_command(plot: Path, ambient_c: float) -> None:
     """Simulate every bundled reference vehicle over the standard cycles.
@@ -175,6 +177,11 @@ def cycle_group() -> None:
     with a time column (time_s), a speed column (speed_mps, speed_kph or
     speed_mph) and optionally road_grade (a fraction, 0.05 = 5 %) or
     grade_pct; columns separated by ',', ';', tab or '|'.
+
+    Speed is interpolated between rows, so a time step longer than
+    10 s (twinloop.cycles.MAX_GAP) is refused where the speed is above 0 on either side
+    (split such a trace at the gap); a longer step at standstill (speed 0
+    on both sides) is a stop and is kept.
 
     \b
     Examples:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from twinloop.cli._paths import output_file
 from twinloop.parameters.epa import epa_vehicle_spec, read_epa_tests
 from twinloop.parameters.fastsim_import import fastsim_vehicle_spec
 from twinloop.parameters.library import bundled_vehicles, resolve_vehicle
@@ -14,10 +15,10 @@ from twinloop.parameters.toml_io import dump_vehicle, load_vehicle
 
 __all__ = ["register"]
 
-_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=output_file,
                     help="Write the TOML to this file (overwritten) instead of standard output.")
 _CALIBRATED_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                               help="Also write the calibrated vehicle as TOML to this file (overwritten); "
+                               callback=output_file, help="Also write the calibrated vehicle as TOML to this file (overwritten); "
                                     "without -o it is not written anywhere.")
 
 # Significant digits of the TOML a person reads: unit conversions (lb -> kg) leave
@@ -32,7 +33,7 @@ _UNIT = {"--measured-wh-per-mile": "Wh/mi", "--measured-wh-per-km": "Wh/km"}
 
 def _emit(spec: VehicleSpec, output: Path | None) -> None:
     text = dump_vehicle(spec, significant_digits=_DIGITS)
-    if output is None:
+    if output is None or str(output) == "-":  # -o - is standard output
         click.echo(text, nl=False)
         return
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,6 @@ Examples
 (11.99, 1369.0)
 """
 
-from twinloop.cycles._cycle import Cycle, bundled_cycles, load_cycle, read_trace
+from twinloop.cycles._cycle import MAX_GAP, Cycle, bundled_cycles, load_cycle, read_trace
 
-__all__ = ["Cycle", "bundled_cycles", "load_cycle", "read_trace"]
+__all__ = ["MAX_GAP", "Cycle", "bundled_cycles", "load_cycle", "read_trace"]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from twinloop.errors import TraceError, UnknownNameError, ValidationError
 
-__all__ = ["Cycle", "bundled_cycles", "load_cycle", "read_trace"]
+__all__ = ["MAX_GAP", "Cycle", "bundled_cycles", "load_cycle", "read_trace"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -22,6 +22,14 @@ MAX_ACCELERATION = 12.0
 """Largest plausible road-vehicle acceleration or deceleration [m s-2] (above tyre grip)."""
 MAX_SPEED = 100.0
 """Largest plausible speed [m s-1]."""
+MAX_GAP = 10.0
+"""Default longest time step [s] a user trace may have while the vehicle moves at either end.
+
+Between samples the speed is interpolated linearly, so a long step with
+speed on either side would be driven as invented distance. A step of any
+length with speed 0 at both ends is a stop (the vehicle stands still, its
+auxiliaries and climate still draw power) and is kept.
+"""
 
 # name -> (file, description, is a wide-open-throttle target that no car follows)
 _BUNDLED: dict[str, tuple[str, str, bool]] = {
@@ -114,7 +122,7 @@ def bundled_cycles() -> dict[str, str]:
     return {name: desc for name, (_, desc, _) in _BUNDLED.items()}
 
 
-def load_cycle(name_or_path: str | Path) -> Cycle:
+def load_cycle(name_or_path: str | Path, *, max_gap: float = MAX_GAP) -> Cycle:
     """Load a bundled cycle by name, or a user's trace from a CSV file.
 
     Parameters
@@ -122,13 +130,17 @@ def load_cycle(name_or_path: str | Path) -> Cycle:
     name_or_path : str or path
         A bundled name (see :func:`bundled_cycles`) or a CSV path, see
         :func:`read_trace`.
+    max_gap : float, default :data:`MAX_GAP` (10 s)
+        Longest time step [s] of a user trace with the vehicle moving at
+        either end, see :func:`read_trace`. Bundled cycles are sampled at
+        1 Hz or faster and are not affected.
 
     Raises
     ------
     UnknownNameError
         For a name that is neither bundled nor an existing file.
     TraceError
-        For a malformed trace.
+        For a malformed trace, or a folder given as the trace.
     """
     key = str(name_or_path).lower()
     if key in _BUNDLED:
@@ -137,10 +149,17 @@ def load_cycle(name_or_path: str | Path) -> Cycle:
             cycle = read_trace(fh, name=key, source=f"bundled: {desc}", check_acceleration=not unreachable)
         return Cycle(cycle.name, cycle.time, cycle.vehicle_speed, cycle.road_grade, cycle.source, unreachable)
     path = Path(name_or_path)
+    if not key.strip():  # Path("") would be the current folder
+        raise UnknownNameError("cycle", str(name_or_path), _BUNDLED, hint="Or pass the path of a CSV file.")
+    if path.is_dir():
+        raise TraceError(
+            f"cycle {str(path)!r} is a folder, not a trace: give a bundled cycle name "
+            "(`twinloop cycle list`) or a CSV file with time_s and speed columns"
+        )
     if path.suffix.lower() in {".csv", ".txt"} or path.exists():
         if not path.exists():
             raise TraceError(f"cycle file {str(path)!r} does not exist")
-        return read_trace(path, name=path.stem, source=str(path))
+        return read_trace(path, name=path.stem, source=str(path), max_gap=max_gap)
     raise UnknownNameError("cycle", str(name_or_path), _BUNDLED, hint="Or pass the path of a CSV file.")
 
 
@@ -157,6 +176,10 @@ def _read_text(file: str | Path | Any, where: str) -> str:
         return data.decode("utf-8-sig") if isinstance(data, bytes) else data.removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise TraceError(f"{where}: cannot read as CSV: not UTF-8 text (byte {exc.start})") from None
+    except IsADirectoryError:
+        raise TraceError(f"{where}: is a folder, not a CSV trace; give a file") from None
+    except PermissionError as exc:
+        raise TraceError(f"{where}: cannot read the file ({exc.strerror}); check its permissions") from None
 
 
 def _delimiter(text: str) -> str:
@@ -178,6 +201,8 @@ def read_trace(
     name: str = "trace",
     source: str = "",
     check_acceleration: bool = True,
+    *,
+    max_gap: float = MAX_GAP,
 ) -> Cycle:
     """Read a speed trace from a CSV file, converting units at the boundary.
 
@@ -196,13 +221,26 @@ def read_trace(
         Provenance to record.
     check_acceleration : bool, default True
         Reject accelerations beyond 12 m s-2.
+    max_gap : float, default :data:`MAX_GAP` (10 s)
+        Longest time step [s] allowed where the speed is above 0 at either
+        end. Speed is interpolated linearly between samples, so a longer
+        step while moving (a logger pause, a lost signal) would be driven
+        as invented distance; it is refused, naming the rows. A step of any
+        length with speed 0 at both ends is a stop and is kept (the vehicle
+        stands, its auxiliaries and climate still draw power). Pass
+        ``math.inf`` to accept every gap.
 
     Raises
     ------
     TraceError
         Missing columns, non-numeric or NaN values, time not strictly
-        increasing, negative or implausible speed, impossible acceleration.
+        increasing, a gap longer than `max_gap` while moving, negative or
+        implausible speed, impossible acceleration.
+    ValidationError
+        If `max_gap` is not a number > 0.
     """
+    if isinstance(max_gap, bool) or not isinstance(max_gap, int | float) or not max_gap > 0:
+        raise ValidationError("max_gap", "a time step in seconds > 0 (math.inf accepts every gap)", max_gap)
     where = source or name
     text = _read_text(file, where)
     delimiter = _delimiter(text)
@@ -247,6 +285,16 @@ def read_trace(
         k = int(np.flatnonzero(dt <= 0)[0])
         raise TraceError(
             f"{where}: time must increase strictly; row {k + 3} has {time[k + 1]:g} s after {time[k]:g} s"
+        )
+    moving_gap = (dt > max_gap) & ((speed[:-1] > 0) | (speed[1:] > 0))
+    if np.any(moving_gap):
+        k = int(np.flatnonzero(moving_gap)[0])
+        column = next(columns[c] for c in _TIME_COLUMNS if c in columns)
+        raise TraceError(
+            f"{where}: a {dt[k]:g} s gap in {column!r} between row {k + 2} ({time[k]:g} s, "
+            f"{speed[k]:g} m/s) and row {k + 3} ({time[k + 1]:g} s, {speed[k + 1]:g} m/s) while moving; "
+            f"at most {max_gap:g} s is allowed unless the speed is 0 at both ends, because the speed "
+            "would be interpolated across the gap; split the trace into two files at this gap"
         )
     if np.any(speed < 0) or np.any(speed > MAX_SPEED):
         k = int(np.flatnonzero((speed < 0) | (speed > MAX_SPEED))[0])

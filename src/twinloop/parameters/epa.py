@@ -200,11 +200,32 @@ _REQUIRED = [
 ]
 
 
+# How to fix a file that is not a test car list.
+_WHERE_TO_GET = ("give the EPA's \"Data on Cars Used for Testing Fuel Economy\" CSV (e.g. 23-tstcar.csv) "
+                 "or leave out CSV for the bundled 2022 list")
+
+
 def _read(path: Path) -> pd.DataFrame:
-    raw = pd.read_csv(path, dtype={"Test Vehicle ID": str, "Test Number": str}, low_memory=False)
+    try:
+        raw = pd.read_csv(path, dtype={"Test Vehicle ID": str, "Test Number": str}, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty, not an EPA test car list; {_WHERE_TO_GET}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc).strip().splitlines()[0]
+        raise DataError(
+            f"{path}: cannot read as CSV ({reason}), not an EPA test car list; {_WHERE_TO_GET}"
+        ) from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not an EPA test car list CSV; give a file") from None
+    except PermissionError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror}); check its permissions") from None
     missing = [c for c in _REQUIRED if c not in raw.columns]
     if missing:
-        raise DataError(f"{path}: not an EPA test car list; missing columns {missing}")
+        found = ", ".join(map(str, raw.columns[:5])) + (" ..." if len(raw.columns) > 5 else "")
+        raise DataError(
+            f"{path}: not an EPA test car list; missing columns {', '.join(missing[:3])}"
+            f"{' ...' if len(missing) > 3 else ''}; found {found}; {_WHERE_TO_GET}"
+        )
     if "Test Fuel Type Description" in raw.columns:
         raw = raw[raw["Test Fuel Type Description"].str.strip().str.lower() == "electricity"]
     raw = raw.reset_index(drop=True)

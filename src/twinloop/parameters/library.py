@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from twinloop.errors import UnknownNameError
+from twinloop.errors import DataError, UnknownNameError
 from twinloop.parameters import epa
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.parameters.toml_io import load_vehicle
@@ -151,6 +151,8 @@ def resolve_vehicle(name_or_path: str | Path) -> VehicleSpec:
         For an unknown name.
     FileNotFoundError
         For a ``.toml`` path that does not exist.
+    DataError
+        For a folder.
     SpecificationError
         For an invalid file.
 
@@ -160,6 +162,13 @@ def resolve_vehicle(name_or_path: str | Path) -> VehicleSpec:
     0.23
     """
     path = Path(name_or_path)
+    if str(name_or_path).strip() and path.is_dir():  # Path("") is the current folder
+        if isinstance(name_or_path, str) and name_or_path.strip().lower() in bundled_vehicles():
+            return load_bundled(name_or_path)  # a library name that is also a folder here
+        raise DataError(
+            f"vehicle {str(path)!r} is a folder, not a vehicle file: give a library name "
+            "(`twinloop vehicle list`) or a vehicle TOML file"
+        )
     if isinstance(name_or_path, Path) or path.is_file() or path.suffix.lower() == ".toml":
         if not path.is_file():
             raise FileNotFoundError(2, "No such file", str(path))

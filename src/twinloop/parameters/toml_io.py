@@ -255,6 +255,12 @@ def _read(path_or_text: str | Path) -> tuple[str, str, str | None]:
         return path.read_text(encoding="utf-8"), str(path), path.stem
     except UnicodeDecodeError:
         raise SpecificationError("file", "UTF-8 TOML text", "undecodable bytes", str(path)) from None
+    except IsADirectoryError:
+        raise SpecificationError("file", "a vehicle TOML file", "a folder", str(path),
+                                 hint="Give the path of a file inside it") from None
+    except PermissionError as exc:
+        raise SpecificationError("file", "a readable TOML file", exc.strerror, str(path),
+                                 hint="Check the file's permissions") from None
 
 
 def _from_mapping(data: Mapping[str, Any], where: str, stem: str | None) -> VehicleSpec:
