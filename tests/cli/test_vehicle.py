@@ -153,6 +153,16 @@ def test_calibrate_lab_checks_the_measurement_in_the_users_unit(runner: CliRunne
                     message)
 
 
+def test_calibrate_lab_refuses_a_measurement_out_of_the_twins_reach(runner: CliRunner) -> None:
+    # 1920 typed for 192 Wh/mi: inside the accepted unit range, but no loss scale reaches it
+    result = runner.invoke(main, ["vehicle", "calibrate-lab", "-v", "epa2022:nissan_leaf_kwb115_c0",
+                                  "--measured-wh-per-mile", "1920", "-p", "hwfet"])
+    _one_line_error(result, "measured 1920 Wh/mi on udds is out of reach of epa2022:nissan_leaf_kwb115_c0: with any"
+                            " loss scale in [0.25, 6] and regeneration share in [0.1, 1] it uses 156-571 Wh/mi;"
+                            " check the unit (Wh per mile at the wall, not kWh/100 mi or MPGe), the cycle and the"
+                            " vehicle")
+
+
 def test_calibrate_lab_resolves_every_cycle_before_printing(runner: CliRunner) -> None:
     result = runner.invoke(main, ["vehicle", "calibrate-lab", "-v", "epa2022:nissan_leaf_kwb115_c0",
                                   "--measured-wh-per-mile", "192", "-p", "hwfet", "-p", "usd06"])
