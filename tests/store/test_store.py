@@ -113,6 +113,9 @@ def test_read_checks_its_arguments(store):
         store.read("CAR1", [SPEED], how="avg")
     with pytest.raises(ValidationError):
         store.read("CAR1", [SPEED], every=-1.0)
+    for below_a_microsecond_or_absurd in (1e-7, 1e300, float("nan")):  # a 0-µs bucket would crash the SQL
+        with pytest.raises(ValidationError, match=r"every: expected a number of seconds in \[1e-06, "):
+            store.read("CAR1", [SPEED], every=below_a_microsecond_or_absurd)
     # a catalog signal never stored reads as an empty column
     assert store.read("CAR1", [SOC]).num_rows == 0
 

@@ -40,6 +40,8 @@ __all__ = [
 AGGREGATES: dict[str, str] = {"mean": "avg", "min": "min", "max": "max", "count": "count"}
 #: Most signals one read may ask for.
 MAX_READ_SIGNALS = 200
+#: Longest downsampling bucket [s]: ten years.
+MAX_EVERY = 10 * 365 * 86400.0
 #: Most rows a single read may return (use --every to downsample).
 MAX_READ_ROWS = 50_000_000
 
@@ -431,8 +433,8 @@ class SqlTelemetryStore(abc.ABC):
             raise UnknownNameError(
                 "aggregate", how, AGGREGATES, hint=f"Choose one of: {', '.join(AGGREGATES)}."
             )
-        if every is not None and not (math.isfinite(every) and every > 0):
-            raise ValidationError("every", "a positive number of seconds", every)
+        if every is not None and not (math.isfinite(every) and 1e-6 <= every <= MAX_EVERY):
+            raise ValidationError("every", f"a number of seconds in [1e-06, {MAX_EVERY:g}] (the store keeps µs)", every)
         vid = self.vehicle_id(vin)
         ids = self._stored_signal_ids(signals)
         lo, hi = _ts(start, _MIN_TIME), _ts(end, _MAX_TIME)
