@@ -196,3 +196,136 @@ def test_rul_on_a_history_measured_every_fifth_cycle(tmp_path):
     sparse.write_text("\n".join([lines[0], *lines[1::5]]) + "\n")
     r = CliRunner().invoke(main, ["battery", "rul", str(sparse), "--capacity-column", "y1", "--threshold-ah", "1.2"])
     assert r.exit_code == 0, r.output
+
+
+# ---- defects of the new-user review: units, non-finite options, runs past the cut-off
+def _scaled(src: str, path: Path, factor: float, voltage: bool = True) -> str:
+    rows = Path(src).read_text().splitlines()
+    header = rows[0].split(",")
+    t, i, v = header.index("time_s"), header.index("current_a"), header.index("voltage_v")
+    out = ["time_s,current_a" + (",voltage_v" if voltage else "")]
+    for row in rows[1:]:
+        f = row.split(",")
+        out.append(f"{f[t]},{factor * float(f[i]):g}" + (f",{f[v]}" if voltage else ""))
+    path.write_text("\n".join(out) + "\n")
+    return str(path)
+
+
+def _one_line_error(r, *messages):
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    for m in messages:
+        assert m in r.output, r.output
+
+
+def test_identify_catches_a_current_in_milliamps(tmp_path):
+    milliamps = _scaled(DST, tmp_path / "dst_ma.csv", 1000.0)
+    # capacity from the record: 1041 "Ah" for one cell
+    r = CliRunner().invoke(main, ["battery", "identify", milliamps, "--temperature-c", "20", "--flip-current"])
+    _one_line_error(r, "draws 1041 Ah", "more than one cell holds (at most 700 Ah", "must be in amperes",
+                    "give its capacity with --capacity-ah")
+    # capacity given: the same C-rate check as simulate and estimate
+    r = CliRunner().invoke(main, ["battery", "identify", milliamps, "--temperature-c", "20", "--flip-current",
+                                  "--capacity-ah", "1.04"])
+    _one_line_error(r, "current_a reaches 3299.51 A, 3173 C for this 1.04 Ah cell", "must be in amperes",
+                    "or --capacity-ah is too small")
+
+
+def test_identify_names_a_capacity_far_from_the_charge_the_test_draws():
+    args = ["battery", "identify", DST, "--temperature-c", "20", "--flip-current", "--capacity-ah"]
+    r = CliRunner().invoke(main, [*args, "1000"])
+    _one_line_error(r, "--capacity-ah in ", "expected a capacity between 0.833 and 2.08 Ah", "received 1000.0",
+                    "The capacity given is far above the charge the test draws (1000 Ah against 1.04 Ah): check --capacity-ah")
+    assert "covers SoC" not in r.output
+    r = CliRunner().invoke(main, [*args, "0.5"])
+    _one_line_error(r, "received 0.5", "The test draws more than the capacity given (1.04 Ah against 0.5 Ah)")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["identify", DST, "--flip-current", "--capacity-ah", "nan"], "'--capacity-ah': nan is not a finite number; give one in the range x>0"),
+        (["identify", DST, "--flip-current", "--capacity-ah", "inf"], "'--capacity-ah': inf is not a finite number"),
+        (["identify", DST, "--flip-current", "--ambient-c", "nan"], "'--ambient-c': nan is not a finite number"),
+        (["identify", DST, "--flip-current", "--temperature-c", "nan"], "--temperature-c: expected temperatures in [-60, 100] degC, received nan"),
+        (["simulate", "--cell", "CELL", "--profile", US06, "--soc-start", "nan"], "'--soc-start': nan is not a finite number; give one in the range 0<=x<=1"),
+        (["simulate", "--cell", "CELL", "--profile", US06, "--ambient-c", "nan"], "'--ambient-c': nan is not a finite number; give one in the range -60.0<=x<=100.0"),
+        (["simulate", "--cell", "CELL", "--profile", US06, "--ambient-c", "-inf"], "'--ambient-c': -inf is not in the range -60.0<=x<=100.0"),
+        (["estimate", "--cell", "CELL", "--measurements", US06, "--soc-start", "nan"], "'--soc-start': nan is not a finite number"),
+        (["estimate", "--cell", "CELL", "--measurements", US06, "--soc-start", "0.8", "--soc-std", "nan"], "'--soc-std': nan is not a finite number"),
+        (["estimate", "--cell", "CELL", "--measurements", US06, "--soc-start", "0.8", "--temperature-c", "nan"], "'--temperature-c': nan is not a finite number"),
+        (["estimate", "--cell", "CELL", "--measurements", US06, "--soc-start", "0.8", "--voltage-noise-mv", "1e300"], "'--voltage-noise-mv': 1e+300 is not in the range 0.0<x<=1000.0"),
+        (["estimate", "--cell", "CELL", "--measurements", US06, "--soc-start", "0.8", "--voltage-noise-mv", "nan"], "'--voltage-noise-mv': nan is not a finite number"),
+        (["estimate", "--cell", "CELL", "--measurements", US06, "--soc-start", "0.8", "--voltage-noise-mv", "0"], "'--voltage-noise-mv': 0.0 is not in the range 0.0<x<=1000.0"),
+        (["rul", str(B0005), "--capacity-column", "y1", "--threshold-ah", "nan"], "--threshold-ah: expected a finite capacity > 0, received nan"),
+        (["rul", str(B0005), "--capacity-column", "y1", "--threshold-ah", "1.2", "--level", "nan"], "'--level': nan is not a finite number"),
+        (["rul", str(B0005), "--capacity-column", "y1", "--threshold-ah", "1.2", "--horizon", "nan"], "--horizon: expected a cycle after the history's last"),
+    ],
+)
+def test_numeric_options_refuse_nan_inf_and_out_of_range_values(cell_file, args, message):
+    r = CliRunner().invoke(main, ["battery", *(cell_file if a == "CELL" else a for a in args)])
+    _one_line_error(r, message)
+
+
+def test_simulate_stops_at_the_cut_off_instead_of_reporting_a_negative_soc(cell_file):
+    args = ["battery", "simulate", "--cell", cell_file, "--profile", US06, "--flip-current", "--soc-start", "0.05"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    assert (
+        "note: the simulation stops at time_s=418.018: the voltage falls to 1.987 V, below the cut-off 1.9994 V, "
+        "at SoC 0.000; the output ends at time_s=417.008 (321 of 1701 samples). For the whole profile, start higher "
+        "with --soc-start"
+    ) in r.stderr
+    rows = r.stdout.strip().splitlines()
+    assert len(rows) == 1 + 321 and rows[-1].startswith("417.008,")
+    assert min(float(row.split(",")[3]) for row in rows[1:]) >= 0
+    doc = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).stdout)
+    assert doc["stopped"] == {"time_s": pytest.approx(418.018, abs=1e-3), "reason": "cut-off"}
+    assert len(doc["soc"]) == 321 and min(doc["soc"]) >= 0 and max(doc["time_s"]) < 418
+    assert json.loads(CliRunner().invoke(main, [*args[:-2], "--format", "json"]).stdout)["stopped"] is None
+
+
+def test_simulate_stops_when_a_charging_profile_fills_the_cell(cell_file, tmp_path):
+    charging = _scaled(US06, tmp_path / "charging.csv", 1.0, voltage=False)  # discharge negative: charges
+    r = CliRunner().invoke(main, ["battery", "simulate", "--cell", cell_file, "--profile", charging, "--soc-start", "0.9",
+                                  "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert "the cell is full (SoC 1) and the profile goes on charging" in r.stderr and "--flip-current" in r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["stopped"]["reason"] == "full" and max(doc["soc"]) <= 1.0
+
+
+def test_simulate_refuses_a_profile_that_ends_the_run_at_its_first_sample(cell_file, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_text("time_s,current_a\n0,10\n1,10\n2,10\n")
+    r = CliRunner().invoke(main, ["battery", "simulate", "--cell", cell_file, "--profile", str(big), "--soc-start", "0.5"])
+    _one_line_error(r, "the first sample already ends the run: current_a 10 A from --soc-start 0.5 gives",
+                    "below the cell's cut-off 1.9994 V")
+
+
+def test_rul_refuses_a_threshold_in_another_unit_than_the_history(tmp_path):
+    rows = B0005.read_text().splitlines()
+    mah = tmp_path / "b0005_mah.csv"
+    mah.write_text("\n".join([rows[0], *(f"{r.split(',')[0]},{1000 * float(r.split(',')[1]):g}" for r in rows[1:])]) + "\n")
+    r = CliRunner().invoke(main, ["battery", "rul", str(mah), "--capacity-column", "y1", "--threshold-ah", "1.2"])
+    _one_line_error(
+        r,
+        "--threshold-ah: expected a capacity in the unit of the history, 20% to 5 times its first capacity 1856.5: "
+        "[371.3, 9282.5], received 1.2. The threshold is 1547 times below the first capacity: is the history in mAh "
+        "and the threshold in Ah? Give the threshold in the history's unit (e.g. 1200 for mAh)",
+    )
+    r = CliRunner().invoke(main, ["battery", "rul", str(B0005), "--capacity-column", "y1", "--threshold-ah", "1400"])
+    _one_line_error(r, "first capacity 1.8565", "is the threshold in mAh and the history in Ah?", "(e.g. 1.4 for Ah)")
+
+
+@pytest.mark.parametrize(
+    ("plot", "message"),
+    [
+        ("x.xyz", "Invalid value for '--plot': x.xyz has '.xyz'; a plot is written as one of .png"),
+        pytest.param("/proc/x.png", "Invalid value for '--plot': cannot write /proc/x.png",
+                     marks=pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")),
+    ],
+)
+def test_rul_plot_path_is_checked_before_the_forecast(plot, message):
+    r = CliRunner().invoke(main, ["battery", "rul", str(B0005), "--capacity-column", "y1", "--threshold-ah", "1.2", "--plot", plot])
+    _one_line_error(r, message)

@@ -9,20 +9,37 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
-from twinloop.errors import ValidationError
+from twinloop.cli._paths import plot_file
+from twinloop.errors import DataError, ValidationError
 
 __all__ = ["battery", "register"]
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses nan and inf (nan passes every comparison of a range)."""
+
+    name = "float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value} is not a finite number; give one in the range {self._describe_range()}.", param, ctx)
+        return rv
+
+
 #: Cell and ambient temperatures the tools accept [degC]: beyond them no cell test is run.
 TEMPERATURE_RANGE_C = (-60.0, 100.0)
-CELL_TEMPERATURE_C = click.FloatRange(*TEMPERATURE_RANGE_C)
+CELL_TEMPERATURE_C = FiniteFloatRange(*TEMPERATURE_RANGE_C)
+
+#: Voltage noise the SoC filter accepts [mV]: above a volt it no longer follows the voltage at all.
+VOLTAGE_NOISE_RANGE_MV = (0.0, 1000.0)
 
 
 def _temperatures(values: tuple[str, ...]) -> list[float]:
@@ -70,7 +87,7 @@ def battery() -> None:
 @battery.command("identify")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--temperature-c", "temperature_c", multiple=True, help="Test temperature per file [degC] (repeat, or 10,25,40). Default: the file's temperature_c mean, else 25.")
-@click.option("--capacity-ah", type=float, default=None, help="Cell capacity [Ah]; default: from the discharge to the cut-off in each test.")
+@click.option("--capacity-ah", type=FiniteFloatRange(0, None, min_open=True), default=None, help="Cell capacity [Ah]; default: from the discharge to the cut-off in each test.")
 @click.option("--rc-pairs", type=click.IntRange(1, 2), default=2, show_default=True, help="Number of RC pairs.")
 @click.option("--thermal", "thermal_file", type=click.Path(dir_okay=False), default=None, help="A discharge from full with temperature_c (cell surface) to fit the lumped thermal model.")
 @click.option("--ambient-c", type=CELL_TEMPERATURE_C, default=None, help="Ambient temperature of the --thermal test [degC]; default: its first temperature.")
@@ -100,23 +117,26 @@ def identify_command(
           --temperature-c 10,25,40 --thermal discharge_1c.csv > cell.toml
     """
     from twinloop.twin.battery import fit_thermal, identify_cell, read_timeseries
-    from twinloop.twin.battery.checks import check_current_sign
+    from twinloop.twin.battery.checks import (
+        check_current_scale,
+        check_current_sign,
+        check_test_capacity,
+    )
 
+    capacity = None if capacity_ah is None else capacity_ah * 3600.0
     series = [read_timeseries(f, flip_current) for f in files]
     for s in series:
         check_current_sign(s)
+        check_test_capacity(s, capacity)
     temps = _temperatures(temperature_c)
     if temps and len(temps) != len(files):
         raise ValidationError("--temperature-c", f"one temperature per file ({len(files)})", temps)
     if not temps:
         temps = [float(np.mean(s.temperature)) - 273.15 if s.temperature is not None else 25.0 for s in series]
-    if capacity_ah is not None and not capacity_ah > 0:
-        raise ValidationError("--capacity-ah", "> 0 Ah", capacity_ah)
-    cell = identify_cell(
-        series, [t + 273.15 for t in temps], None if capacity_ah is None else capacity_ah * 3600.0, name=name, n_rc=rc_pairs
-    )
+    cell = identify_cell(series, [t + 273.15 for t in temps], capacity, name=name, n_rc=rc_pairs)
     if thermal_file is not None:
         th = read_timeseries(thermal_file, flip_current, require_voltage=False)
+        check_current_scale(cell, th)
         cell = cell.with_thermal(fit_thermal(cell, th, None if ambient_c is None else ambient_c + 273.15))
     text = cell.to_toml()
     if output:
@@ -130,7 +150,7 @@ def identify_command(
 @battery.command("simulate")
 @click.option("--cell", "cell_file", required=True, type=click.Path(dir_okay=False), help="Cell model TOML from 'battery identify'.")
 @click.option("--profile", required=True, type=click.Path(dir_okay=False), help="CSV with time_s and current_a (voltage_v not needed).")
-@click.option("--soc-start", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Initial state of charge [0-1].")
+@click.option("--soc-start", type=FiniteFloatRange(0, 1), default=1.0, show_default=True, help="Initial state of charge [0-1].")
 @click.option("--ambient-c", type=CELL_TEMPERATURE_C, default=None, help="Ambient temperature [degC]; default: the profile's first temperature_c, else 25.")
 @click.option("--flip-current", is_flag=True, help="Profile recorded with discharge negative.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
@@ -147,6 +167,7 @@ def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: 
         check_current_sign,
         check_state_of_charge,
     )
+    from twinloop.twin.battery.simulate import find_stop
 
     cell = CellModel.load(cell_file)
     s = read_timeseries(profile, flip_current, require_voltage=False)
@@ -154,32 +175,55 @@ def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: 
     check_current_scale(cell, s)
     ambient = ambient_c if ambient_c is not None else (float(s.temperature[0]) - 273.15 if s.temperature is not None else 25.0)
     r = simulate(cell, s.time, s.current, soc_start, ambient + 273.15)
-    check_state_of_charge(r)
-    low = np.flatnonzero(r.voltage[0] < cell.voltage_min)
-    if low.size:
+    stop = find_stop(r, cell)
+    if stop is not None and stop.reason == "full" and soc_start >= 1.0:
+        check_state_of_charge(r)  # a full cell charged further: almost always a flipped sign
+    if stop is not None and stop.index == 0:
+        raise DataError(
+            f"the first sample already ends the run: current_a {float(s.current[0]):g} A from --soc-start "
+            f"{soc_start:g} gives {stop.voltage:.3f} V, below the cell's cut-off {cell.voltage_min:g} V; start higher "
+            "with --soc-start, or check the profile's current_a"
+        )
+    if stop is not None:
+        r = r.head(stop.index)
+        why = {
+            "cut-off": f"the voltage falls to {stop.voltage:.3f} V, below the cut-off {cell.voltage_min:g} V, "
+            f"at SoC {min(max(stop.state_of_charge, 0.0), 1.0):.3f}",
+            "empty": "the cell is empty (SoC 0) and the profile goes on discharging",
+            "full": "the cell is full (SoC 1) and the profile goes on charging",
+        }[stop.reason]
+        fix = (
+            "start lower with --soc-start; if current_a is recorded with discharge negative, pass --flip-current"
+            if stop.reason == "full" else "start higher with --soc-start, or give a shorter profile"
+        )
         click.echo(
-            f"warning: voltage falls below the cut-off {cell.voltage_min:g} V at time_s={s.time[low[0]]:g}", err=True
+            f"note: the simulation stops at time_s={stop.time:g}: {why}; the output ends at "
+            f"time_s={r.time[-1]:g} ({stop.index} of {s.time.size} samples). For the whole profile, {fix}",
+            err=True,
         )
     _emit(
         {
-            "time_s": s.time,
-            "current_a": s.current,
+            "time_s": r.time,
+            "current_a": r.current[0],
             "voltage_v": r.voltage[0],
             "soc": r.state_of_charge[0],
             "temperature_c": r.temperature[0] - 273.15,
         },
         fmt,
-        {"cell": cell.name, "soc_start": soc_start, "ambient_c": ambient},
+        {
+            "cell": cell.name, "soc_start": soc_start, "ambient_c": ambient,
+            "stopped": None if stop is None else {"time_s": stop.time, "reason": stop.reason},
+        },
     )
 
 
 @battery.command("estimate")
 @click.option("--cell", "cell_file", required=True, type=click.Path(dir_okay=False), help="Cell model TOML from 'battery identify'.")
 @click.option("--measurements", required=True, type=click.Path(dir_okay=False), help="CSV with time_s, current_a, voltage_v[, temperature_c].")
-@click.option("--soc-start", type=click.FloatRange(0, 1), required=True, help="Initial SoC guess [0-1].")
-@click.option("--soc-std", type=click.FloatRange(0.001, 1), default=0.2, show_default=True, help="Standard deviation of the initial guess.")
+@click.option("--soc-start", type=FiniteFloatRange(0, 1), required=True, help="Initial SoC guess [0-1].")
+@click.option("--soc-std", type=FiniteFloatRange(0.001, 1), default=0.2, show_default=True, help="Standard deviation of the initial guess.")
 @click.option("--temperature-c", type=CELL_TEMPERATURE_C, default=25.0, show_default=True, help="Cell temperature when the file has no temperature_c [degC].")
-@click.option("--voltage-noise-mv", type=float, default=None, help="Voltage noise for the filter [mV]; default 3x the identification RMSE.")
+@click.option("--voltage-noise-mv", type=FiniteFloatRange(*VOLTAGE_NOISE_RANGE_MV, min_open=True), default=None, help="Voltage noise for the filter [mV], at most 1000; default 3x the identification RMSE.")
 @click.option("--flip-current", is_flag=True, help="Data recorded with discharge negative.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 def estimate_command(
@@ -206,8 +250,6 @@ def estimate_command(
     s = read_timeseries(measurements, flip_current)
     check_current_sign(s)
     check_current_scale(cell, s)
-    if voltage_noise_mv is not None and not voltage_noise_mv > 0:
-        raise ValidationError("--voltage-noise-mv", "> 0 mV", voltage_noise_mv)
     r = estimate_soc(
         cell, s, soc_start, soc_std, temperature_c + 273.15, None if voltage_noise_mv is None else voltage_noise_mv / 1000
     )
@@ -229,10 +271,10 @@ def estimate_command(
 @click.option("--threshold-ah", type=float, required=True, help="End-of-life capacity, in the unit of the capacity column (e.g. 1.4, or 0.8 x rated).")
 @click.option("--cycle-column", default="cycle", show_default=True, help="Column of cycle numbers (integers, increasing).")
 @click.option("--capacity-column", default="capacity_ah", show_default=True, help="Column of measured capacity per cycle.")
-@click.option("--level", type=click.FloatRange(0.5, 0.99), default=0.9, show_default=True, help="Probability of the interval.")
+@click.option("--level", type=FiniteFloatRange(0.5, 0.99), default=0.9, show_default=True, help="Probability of the interval.")
 @click.option("--horizon", type=float, default=None, help="Last cycle to forecast; default four times the last cycle of the history.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a PNG of the history, the threshold and the forecast.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), callback=plot_file, default=None, help="Write a PNG of the history, the threshold and the forecast.")
 def rul_command(
     history: str,
     threshold_ah: float,
@@ -257,6 +299,7 @@ def rul_command(
     """
     from twinloop.twin.battery.health import (
         MAX_HORIZON_CYCLES,
+        check_threshold,
         forecast_end_of_life_state_space,
         read_capacity_history,
     )
@@ -266,6 +309,7 @@ def rul_command(
     if not (np.isfinite(threshold_ah) and threshold_ah > 0):
         raise ValidationError("--threshold-ah", "a finite capacity > 0", threshold_ah)
     cycles, capacity, skipped = read_capacity_history(history, cycle_column, capacity_column)
+    check_threshold(capacity, threshold_ah, "--threshold-ah")
     if threshold_ah >= capacity.min():
         first = int(np.argmax(capacity <= threshold_ah))
         hint = (

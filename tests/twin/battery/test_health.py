@@ -148,3 +148,15 @@ def test_state_space_refuses_unknown_models_and_fractional_cycles():
         forecast_end_of_life_state_space(k, q, 1.4, models=("local_linear_trnd",))
     with pytest.raises(ValidationError, match="whole cycle numbers"):
         forecast_end_of_life_state_space(k + 0.5, q, 1.4)
+
+
+@pytest.mark.parametrize("forecast", [forecast_end_of_life, forecast_end_of_life_state_space])
+def test_forecasts_refuse_a_threshold_in_another_unit_than_the_history(forecast):
+    k = np.arange(1.0, 61.0)
+    q_mah = 1000 * (2.0 - 0.005 * k)
+    with pytest.raises(ValidationError, match=r"first capacity 1995: \[399, 9975\], received 1.4. .*history in mAh"):
+        forecast(k, q_mah, 1.4)
+    with pytest.raises(ValidationError, match="is the threshold in mAh and the history in Ah"):
+        forecast(k, q_mah / 1000, 1400.0)
+    with pytest.raises(ValidationError, match="threshold: expected a finite capacity > 0, received nan"):
+        forecast(k, q_mah / 1000, float("nan"))

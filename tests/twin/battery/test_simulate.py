@@ -62,3 +62,20 @@ def test_polarisation_per_amp_does_not_grow_with_rate(true_cell):
                     np.vstack([np.full(11, 0.0005), np.full(11, 0.00075)]), np.array([20.0, 400.0]), 36000.0)
     warming = CellModel(36000.0, (true_cell.tables[0], hot), 2.9, 4.2, thermal=ThermalParameters(500.0, 0.1))
     assert np.all(per_amp(warming, 3.0, ambient_temperature=298.15) < three)
+
+
+def test_find_stop_at_the_cut_off_empty_and_full():
+    from twinloop.twin.battery.simulate import find_stop
+
+    cell = _cell()  # U = 3 + z, R0 10 mOhm, cut-off 2.5 V, 1 Ah
+    t = np.arange(0.0, 1000.0, 100.0)
+    r = simulate(cell, t, np.full(t.size, 2.0), 0.3)  # empty after 540 s
+    stop = find_stop(r, cell)
+    assert (stop.reason, stop.index, stop.time) == ("empty", 6, 600.0)
+    assert r.head(stop.index).state_of_charge.min() >= 0 and r.head(stop.index).time[-1] == 500.0
+    r = simulate(cell, t, np.full(t.size, 100.0), 0.3)  # 100 A: 3.3 - 1.0 V < 2.5 V at once
+    assert find_stop(r, cell).reason == "cut-off" and find_stop(r, cell).index == 0
+    r = simulate(cell, t, np.full(t.size, -2.0), 0.7)  # charging: full after 540 s
+    stop = find_stop(r, cell)
+    assert (stop.reason, stop.time) == ("full", 600.0) and stop.state_of_charge > 1
+    assert find_stop(simulate(cell, t, np.full(t.size, 0.5), 1.0), cell) is None

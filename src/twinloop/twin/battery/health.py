@@ -59,11 +59,13 @@ from twinloop.twin.battery.timeseries import TimeSeries
 __all__ = [
     "FADE_MODELS",
     "MAX_HORIZON_CYCLES",
+    "THRESHOLD_SHARE",
     "TREND_MODELS",
     "FadeModel",
     "RulForecast",
     "TrendModel",
     "capacity_from_charge",
+    "check_threshold",
     "fit_fade",
     "forecast_end_of_life",
     "forecast_end_of_life_state_space",
@@ -297,6 +299,47 @@ class RulForecast:
 #: Longest forecast beyond the history [cycles]; paths are simulated cycle by cycle.
 MAX_HORIZON_CYCLES = 20_000
 
+#: An end-of-life threshold below this share of the first capacity, or above its inverse times it,
+#: is taken for a unit mismatch (history in mAh, threshold in Ah, or the other way round).
+THRESHOLD_SHARE = 0.2
+
+
+def check_threshold(capacity: npt.ArrayLike, threshold: float, field: str = "threshold") -> None:
+    """Raise ValidationError for a threshold that is not a capacity in the unit of the history.
+
+    It must be finite and > 0, and within :data:`THRESHOLD_SHARE` to
+    1 / :data:`THRESHOLD_SHARE` times the first capacity of the history;
+    `field` names it in the message.
+
+    Examples
+    --------
+    >>> check_threshold([1856.5, 1846.3], 1.4)
+    Traceback (most recent call last):
+    ...
+    twinloop.errors.ValidationError: threshold: expected a capacity in the unit of the history, ... received 1.4. ...
+    """
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise ValidationError(field, "a finite capacity > 0", threshold)
+    first = float(np.asarray(capacity, dtype=float).ravel()[0])
+    lo, hi = THRESHOLD_SHARE * first, first / THRESHOLD_SHARE
+    if lo <= threshold <= hi or not (math.isfinite(first) and first > 0):
+        return
+    expected = (
+        f"a capacity in the unit of the history, {THRESHOLD_SHARE:.0%} to {1 / THRESHOLD_SHARE:g} times its first "
+        f"capacity {first:g}: [{lo:g}, {hi:g}]"
+    )
+    if threshold < lo:
+        hint = (
+            f"The threshold is {first / threshold:.0f} times below the first capacity: is the history in mAh and the "
+            f"threshold in Ah? Give the threshold in the history's unit (e.g. {threshold * 1000:g} for mAh)"
+        )
+    else:
+        hint = (
+            f"The threshold is {threshold / first:.0f} times the first capacity: is the threshold in mAh and the "
+            f"history in Ah? Give the threshold in the history's unit (e.g. {threshold / 1000:g} for Ah)"
+        )
+    raise ValidationError(field, expected, threshold, hint=hint)
+
 
 def _checked_history(cycles: npt.ArrayLike, capacity: npt.ArrayLike, level: float) -> tuple[Array, Array]:
     """The capacity history as float arrays, after the checks every forecast needs."""
@@ -388,6 +431,7 @@ def forecast_end_of_life(
     (True, True)
     """
     k, q = _checked_history(cycles, capacity, level)
+    check_threshold(q, threshold)
     horizon = float(4 * k[-1]) if horizon is None else float(horizon)
     if not (math.isfinite(horizon) and k[-1] < horizon <= k[-1] + MAX_HORIZON_CYCLES):
         raise ValidationError(
@@ -640,6 +684,7 @@ def forecast_end_of_life_state_space(
     (True, True)
     """
     k, q = _checked_history(cycles, capacity, level)
+    check_threshold(q, threshold)
     if np.any(k != np.round(k)):
         raise ValidationError("cycles", "whole cycle numbers", k[k != np.round(k)].tolist()[:10])
     for name in models:

@@ -13,7 +13,7 @@ from twinloop.physics.battery import ecm, ocv, thermal
 from twinloop.twin.battery import _tables
 from twinloop.twin.battery.model import CellModel
 
-__all__ = ["SimulationResult", "simulate"]
+__all__ = ["SimulationResult", "Stop", "find_stop", "simulate"]
 
 Array = npt.NDArray[np.float64]
 
@@ -33,7 +33,7 @@ class SimulationResult:
     voltage : ndarray
         Terminal voltage [V].
     state_of_charge : ndarray
-        [1]; below 0 means discharged past the identified cut-off.
+        [1]; below 0 means discharged past the identified cut-off (see :func:`find_stop`).
     temperature : ndarray
         Lumped cell temperature [K].
     open_circuit_voltage : ndarray
@@ -49,6 +49,68 @@ class SimulationResult:
     temperature: Array
     open_circuit_voltage: Array
     heat: Array
+
+    def head(self, n: int) -> SimulationResult:
+        """The first `n` samples."""
+        return SimulationResult(*(a[..., :n] for a in (
+            self.time, self.current, self.voltage, self.state_of_charge, self.temperature,
+            self.open_circuit_voltage, self.heat,
+        )))
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where a cycler ends a run: the first sample outside the cell's limits.
+
+    Attributes
+    ----------
+    index : int
+        That sample; the run reported stops before it.
+    time : float
+        Its time [s].
+    reason : {"cut-off", "empty", "full"}
+        The terminal voltage falls below ``voltage_min`` while discharging,
+        or the SoC falls below 0, or it passes 1.
+    voltage, state_of_charge : float
+        [V] and [1] at that sample.
+    """
+
+    index: int
+    time: float
+    reason: str
+    voltage: float
+    state_of_charge: float
+
+
+def find_stop(result: SimulationResult, cell: CellModel, cell_index: int = 0) -> Stop | None:
+    """The first sample at which a cycler would end the run of one cell, or None if it runs to the end.
+
+    A cycler ends a discharge at the cut-off voltage; past it, or past an
+    empty or full cell, the model extrapolates (SoC outside [0, 1]). Report
+    ``result.head(stop.index)``.
+
+    Examples
+    --------
+    >>> from twinloop.twin.battery.model import CellTable
+    >>> t = CellTable(298.15, [3.0, 4.0], [0.01, 0.01], [[0.005, 0.005]], [30.0], 3600.0)
+    >>> cell = CellModel(3600.0, (t,), 2.5, 4.2)
+    >>> r = simulate(cell, np.arange(0.0, 800.0, 100.0), np.full(8, 3.0), 0.5)
+    >>> stop = find_stop(r, cell)
+    >>> stop.reason, stop.time, round(stop.state_of_charge, 3), float(r.head(stop.index).time[-1])
+    ('empty', 700.0, -0.083, 600.0)
+    """
+    z = result.state_of_charge[cell_index]
+    v = result.voltage[cell_index]
+    amps = result.current[cell_index]
+    cut_off = (v < cell.voltage_min) & (amps > 0)
+    empty = z < -1e-6
+    full = z > 1.0 + 1e-6
+    out = np.flatnonzero(cut_off | empty | full)
+    if not out.size:
+        return None
+    k = int(out[0])
+    reason = "cut-off" if cut_off[k] else "empty" if empty[k] else "full"
+    return Stop(k, float(result.time[k]), reason, float(v[k]), float(z[k]))
 
 
 def simulate(
