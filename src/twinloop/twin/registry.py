@@ -451,7 +451,8 @@ class ModelRegistry:
     >>> model = PhysicsConsumptionModel.from_spec(resolve_vehicle("nissan_leaf_40kwh_2018"))
     >>> reg.register(model, reason="initial", created_by="doctest", status="champion").version
     1
-    >>> reg.register(model, reason="experiment", created_by="doctest", status="champion").version
+    >>> other = PhysicsConsumptionModel.from_spec(resolve_vehicle("tesla_model_3_long_range_2022"))
+    >>> reg.register(other, reason="experiment", created_by="doctest", status="champion").version
     2
     >>> reg.restore(1, created_by="doctest").provenance.reason
     'restore of v1'
