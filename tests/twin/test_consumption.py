@@ -72,13 +72,22 @@ def test_fit_recovers_a_road_load_scale(trips):
     assert fitted.drivetrain_efficiency == pytest.approx(0.82, rel=1e-6)
 
 
-def test_fit_respects_bounds_on_impossible_data(trips):
+def test_energy_from_nowhere_is_refused_not_fitted_to_a_limit_and_the_model_is_unchanged(trips):
     X = trips(30, seed=5)
     y = -np.abs(PhysicsConsumptionModel(**TRUTH).predict(X))  # energy coming out of nowhere
-    fitted = PhysicsConsumptionModel(**TRUTH).fit(X, y)
-    assert 0.3 <= fitted.drivetrain_efficiency <= 1.0
-    assert 0.0 <= fitted.regen_efficiency <= 1.0
-    assert 0.0 <= fitted.auxiliary_power <= 5000.0
+    model = PhysicsConsumptionModel(**TRUTH)
+    with pytest.raises(CalibrationError, match=r"the fit ends on a physical limit \(drivetrain_efficiency 1, .*"
+                                               r"check that speed, battery current and voltage are in their units"):
+        model.fit(X, y)
+    assert model.to_dict() == PhysicsConsumptionModel(**TRUTH).to_dict()
+
+
+def test_a_current_stuck_at_a_constant_is_refused(trips):
+    # energy per distance = V I t / d with I stuck: proportional to time per distance alone
+    X = trips(30, seed=6)
+    y = 360.0 * 50.0 * X["duration"].to_numpy() / X["distance"].to_numpy()
+    with pytest.raises(CalibrationError, match=r"the fit ends on a physical limit \(.*auxiliary_power 5000"):
+        PhysicsConsumptionModel(**TRUTH).fit(X, y)
 
 
 def test_too_few_trips_is_a_calibration_error_naming_the_count_and_model_is_unchanged(trips):

@@ -291,6 +291,39 @@ def test_drift_of_a_changed_vehicle_is_found_and_recalibrated_while_the_unchange
     assert idle.since is not None and idle.since > changed[-1].start
 
 
+def _altered(drives: list[Drive], path: str, change) -> list[Drive]:
+    return [Drive(d.start, d.time, {**d.series, path: change(d.series[path])}, d.energy_per_distance, d.distance)
+            for d in drives]
+
+
+@pytest.mark.parametrize(("fault", "path", "change", "message"), [
+    ("stuck current", CURRENT, lambda x: np.full_like(x, 50.0),
+     rf"none of the 12 trips of {VIN} starting from .* can be used \(12 with a stuck speed, current or voltage\)"),
+    ("voltage at a rail", VOLTAGE, lambda x: np.minimum(x, 300.0), r"\(12 with a stuck speed, current or voltage\)"),
+    ("clipped current", CURRENT, lambda x: np.minimum(x, 0.3 * x.max()), r"can be used \(\d+ with the current clipped"),  # long pinned runs count as stuck
+])
+def test_stuck_or_clipped_signals_are_skipped_and_the_champion_is_kept(store, fault, path, change, message):
+    twin = create_twin(store, VIN, LEAF)
+    write(store, drive(LEAF, 12, seed=0))
+    calibrate_from_store(twin)
+    later = T0 + timedelta(days=30)
+    write(store, _altered(drive(LEAF, 12, seed=1, first=later), path, change))
+    with pytest.raises(DataError, match=message):
+        calibrate_from_store(twin, since=later)
+    assert open_twin(store, VIN).registry.champion().version == 2
+
+
+def test_speed_in_the_wrong_unit_is_refused_at_a_physical_limit(store):
+    twin = create_twin(store, VIN, LEAF)
+    write(store, drive(LEAF, 12, seed=0))
+    calibrate_from_store(twin)
+    later = T0 + timedelta(days=30)
+    write(store, _altered(drive(LEAF, 12, seed=1, first=later), SPEED, lambda v: v / 3.6))  # km/h read as m/s
+    with pytest.raises(CalibrationError, match=r"the fit ends on a physical limit .* check that speed"):
+        calibrate_from_store(twin, since=later)
+    assert open_twin(store, VIN).registry.champion().version == 2
+
+
 def test_a_failed_recalibration_after_drift_keeps_the_champion(store):
     twin = create_twin(store, VIN, LEAF)
     write(store, drive(LEAF, 24, seed=0))

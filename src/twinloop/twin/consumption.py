@@ -245,7 +245,10 @@ class PhysicsConsumptionModel:
         CalibrationError
             Too few trips, or trips that cannot separate the parameters (no
             braking or descent in any trip, trips all alike); the message
-            names what is missing. The model is unchanged.
+            names what is missing. Or a fit that ends on a physical limit
+            (efficiency 0.3 or 1, regeneration 1, auxiliary load 5 kW, road
+            load scale 0.5 or 2): energy no such vehicle uses, from stuck,
+            clipped or wrongly scaled signals. The model is unchanged.
         ValidationError
             Malformed `X` or `y`.
         """
@@ -286,6 +289,7 @@ class PhysicsConsumptionModel:
             )
         sol = lsq_linear(scaled, target, bounds=(np.array(lower) * norms, np.array(upper) * norms))
         coef = dict(zip(names, sol.x / norms, strict=True))
+        _refuse_limits(names, [int(a) for a in sol.active_mask])
         inv_eta = float(coef["1/eta"])
         self.drivetrain_efficiency = float(np.clip(1.0 / inv_eta, eta_lo, eta_hi))
         if self.fit_road_load_scale:
@@ -313,6 +317,32 @@ class PhysicsConsumptionModel:
         if missing:
             raise ValidationError(missing[0], "a number", None, "PhysicsConsumptionModel parameters")
         return cls(**dict(d))
+
+
+# unknown -> (parameter, its value at the unknown's lower bound, at its upper bound); None = a bound
+# real data may reach (no auxiliary load at all is unusual but possible, no regeneration too).
+_LIMITS: dict[str, tuple[str, float | None, float | None]] = {
+    "s/eta": ("road_load_scale / drivetrain_efficiency", 0.5, 2.0 / 0.3),
+    "1/eta": ("drivetrain_efficiency", 1.0, 0.3),
+    "regen_efficiency": ("regen_efficiency", None, 1.0),
+    "auxiliary_power": ("auxiliary_power", None, 5000.0),
+}
+
+
+def _refuse_limits(names: list[str], active: list[int]) -> None:
+    """CalibrationError when the least-squares solution rests on a limit no working vehicle reaches."""
+    hits = []
+    for name, side in zip(names, active, strict=True):
+        parameter, at_lower, at_upper = _LIMITS[name]
+        value = at_lower if side < 0 else at_upper if side > 0 else None
+        if value is not None:
+            hits.append(f"{parameter} {value:g}")
+    if hits:
+        raise CalibrationError(
+            f"the fit ends on a physical limit ({', '.join(hits)}): no working vehicle uses energy like"
+            " these trips; check that speed, battery current and voltage are in their units (km/h, A"
+            " positive discharging, V) and not stuck or clipped, and that the trips are this vehicle's"
+        )
 
 
 def _number(value: Any, name: str, where: str) -> float:

@@ -42,6 +42,7 @@ from twinloop.learn.features import TARGET, feature_frame, trip_features
 from twinloop.quantities import check
 from twinloop.store.base import SqlTelemetryStore, TelemetryStore
 from twinloop.twin import service
+from twinloop.twin.calibrate._data import MOVING, TelemetryChecks, _longest_run
 from twinloop.twin.record import TwinState, utc
 from twinloop.twin.registry import MIN_RECALIBRATION_TRIPS, ModelVersion
 from twinloop.twin.service import DriftOutcome, Twin
@@ -155,6 +156,39 @@ def _check_gaps(path: str, t: npt.NDArray[np.float64], duration: float, max_gap:
         )
 
 
+def _check_stuck_or_clipped(
+    frame: pd.DataFrame, start: datetime, ts: npt.NDArray[np.float64], speed: npt.NDArray[np.float64]
+) -> None:
+    """Skip a trip whose speed, current or voltage is stuck, or whose current is clipped.
+
+    The checks and limits of :func:`twinloop.twin.calibrate.calibrate_from_trips`
+    (:class:`~twinloop.twin.calibrate.TelemetryChecks`), on each signal's own samples.
+    """
+    checks = TelemetryChecks()
+    for path in (SPEED, CURRENT, VOLTAGE):
+        t, x = _samples(frame, path, start)
+        if np.ptp(x) == 0:
+            raise _Skip("stuck", f"{path} stuck at {x[0]:g} over the whole trip")
+        moving = np.interp(t, ts, speed) > MOVING
+        run, first = _longest_run(x, moving)
+        if run and t[first + run - 1] - t[first] > checks.stuck_time:
+            raise _Skip(
+                "stuck",
+                f"{path} stuck at {x[first]:g} for {t[first + run - 1] - t[first]:.0f} s while driving"
+                f" (limit {checks.stuck_time:g} s)",
+            )
+    _, current = _samples(frame, CURRENT, start)
+    for extreme in (current.max(), current.min()):
+        at = current == extreme
+        pinned = int((at & (np.r_[False, at[:-1]] | np.r_[at[1:], False])).sum())
+        if pinned >= max(5, checks.saturation_share * current.size):
+            raise _Skip(
+                "clipped",
+                f"{CURRENT} clipped at {extreme:g} A ({pinned} samples pinned there, in runs): the sensor's"
+                " range cuts the battery power",
+            )
+
+
 def _trip_row(
     frame: pd.DataFrame, start: datetime, end: datetime, options: TripTableOptions
 ) -> tuple[dict[str, float], float]:
@@ -168,6 +202,7 @@ def _trip_row(
         t, _ = _samples(frame, path, start)
         _check_gaps(path, t, duration, options.max_gap, start)
     t, v = _samples(frame, SPEED, start)
+    _check_stuck_or_clipped(frame, start, t, v)
     grade = None
     if frame[GRADE].notna().any():
         tg, g = _samples(frame, GRADE, start)
@@ -330,6 +365,8 @@ _KIND_TEXT = {
     "gap": "with gaps",
     "short": "too short",
     "invalid": "with unusable speed samples",
+    "stuck": "with a stuck speed, current or voltage",
+    "clipped": "with the current clipped",
     **{f"no {p}": f"without {p}" for p in REQUIRED_SIGNALS},
 }
 

@@ -64,6 +64,16 @@ def test_speed_in_km_per_h_is_refused(prior, trips):
         calibrate_from_trips(trips, prior)
 
 
+def test_speed_a_factor_3_6_too_low_is_refused_at_an_absurd_mass(prior, trips):
+    # km/h values divided by 3.6 once too often: within every range check, but no vehicle of this
+    # mass would use that energy at those speeds, and the mass runs away from its prior
+    for trip in trips:
+        trip["vehicle_speed"] /= 3.6
+    with pytest.raises(CalibrationError, match=r"test_mass comes out at \d+, \d+ prior standard deviations from"
+                                               r" the vehicle's .* check the units of speed"):
+        calibrate_from_trips(trips, prior)
+
+
 def test_too_little_driving_is_a_calibration_error(prior, trips):
     with pytest.raises(CalibrationError, match=r"not enough driving: \d+\.\d min.*need at least 15 min"):
         calibrate_from_trips([trips[0].iloc[:600]], prior)

@@ -199,8 +199,9 @@ class CalibrationResult:
     covariance, correlation : ndarray, shape (p, p)
     prior_mean, prior_std : ndarray, shape (p,)
     data_share : ndarray, shape (p,)
-        :math:`1 - \\sigma^2_{post}/\\sigma^2_{prior}`: 1 when the data alone
-        fix a parameter, 0 when only the prior does (0 for fixed ones).
+        :math:`1 - \\sigma^2_{post}/\\sigma^2_{prior}`, clipped to [0, 1]: 1 when
+        the data alone fix a parameter, 0 when only the prior does (0 for
+        fixed ones, and where the posterior comes out wider than the prior).
     fixed : tuple of str
     rmse : float
         Root-mean-square battery-power residual [W].
@@ -463,6 +464,28 @@ def _estimate_averaging(residual_at: Any) -> float:
     return float(sol.x) if sol.fun < costs[best] else float(grid[best])
 
 
+#: Parameters whose estimate may not lie further from the prior than this many prior standard
+#: deviations: a vehicle's mass is known to a few tens of percent. (Auxiliary load is left out: a
+#: winter of heating may legitimately put it many prior standard deviations away.)
+MAX_PRIOR_DISTANCE = {"test_mass": 6.0}
+
+
+def _refuse_far_from_prior(names: Sequence[str], theta: FloatArray, mu: FloatArray, tau: FloatArray,
+                           free: Sequence[str]) -> None:
+    for name, value, mean, sd in zip(names, theta, mu, tau, strict=True):
+        limit = MAX_PRIOR_DISTANCE.get(name)
+        if limit is None or name not in free or not sd > 0:
+            continue
+        z = abs(value - mean) / sd
+        if z > limit:
+            raise CalibrationError(
+                f"{name} comes out at {value:.4g}, {z:.0f} prior standard deviations from the vehicle's"
+                f" {mean:.4g} +- {sd:.3g} (at most {limit:g}): the trips do not fit this vehicle's physics;"
+                " check the units of speed (m/s vs km/h), battery current (A, positive discharging) and"
+                " voltage, and that the trips are this vehicle's"
+            )
+
+
 def calibrate_from_trips(
     trips: pd.DataFrame | Sequence[pd.DataFrame],
     prior: VehicleSpec,
@@ -511,7 +534,8 @@ def calibrate_from_trips(
         sampling, stuck or saturated signals.
     CalibrationError
         Too little driving, no braking or no acceleration for a free parameter
-        that needs it.
+        that needs it; or a mass further than :data:`MAX_PRIOR_DISTANCE`
+        prior standard deviations from the prior (a speed in the wrong unit).
     UnknownNameError
         Unknown form or parameter name.
 
@@ -667,7 +691,9 @@ def calibrate_from_trips(
     safe = np.where(se > 0, se, 1.0)
     corr = cov / np.outer(safe, safe)
     np.fill_diagonal(corr, 1.0)
-    share = np.where(se > 0, 1.0 - (se / tau) ** 2, 0.0)
+    # the sandwich may come out wider than the prior when the residuals are far from the model's
+    share = np.clip(np.where(se > 0, 1.0 - (se / tau) ** 2, 0.0), 0.0, 1.0)
+    _refuse_far_from_prior(f.names, theta, mu, tau, free_names)
 
     notes = list(_weak_directions(info, free_names, tau[free_idx] / np.maximum(np.abs(mu[free_idx]), tau[free_idx])))
     notes += [f"{n} is set mostly by the prior (data share {s:.2f})"
