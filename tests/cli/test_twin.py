@@ -111,7 +111,7 @@ def test_help_teaches_with_examples(cli):
 
 
 # ---- from telemetry to twin ---------------------------------------------------------------
-def telemetry_file(path, n, seed, start, payload=0.0):
+def telemetry_file(path, n, seed, start, payload=0.0, ambient=True):
     """A wide Parquet file in VSS units: `n` simulated Leaf trips over the bundled cycles, 3 h apart."""
     rng = np.random.default_rng(seed)
     catalog = default_catalog()
@@ -140,7 +140,10 @@ def telemetry_file(path, n, seed, start, payload=0.0):
                 }
             )
         )
-    pd.concat(parts, ignore_index=True).to_parquet(path, index=False)
+    frame = pd.concat(parts, ignore_index=True)
+    if not ambient:
+        frame = frame.drop(columns=["Vehicle.Exterior.AirTemperature"])
+    frame.to_parquet(path, index=False)
     return path
 
 
@@ -220,6 +223,18 @@ def test_update_reports_a_drift_it_cannot_act_on_yet(cli, tmp_path):
     assert lines[2] == ("not recalibrated: recalibrating v2 of CAR6 needs at least 10 trips of new data, got 6;"
                         " the champion is kept")
     assert lines[3] == "serving: v2 (physics)"
+
+
+def test_trips_without_ambient_temperature_calibrate_with_ambient_c(cli, tmp_path):
+    cli("create", "CAR5", "--vehicle", LEAF)
+    file = telemetry_file(tmp_path / "no_ambient.parquet", 12, seed=0, start="2024-05-01T06:00Z", ambient=False)
+    result = CliRunner().invoke(main, ["ingest", str(file), "--vehicle", "CAR5"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    refused = cli("calibrate", "CAR5", code=2).output
+    assert "(12 without Vehicle.Exterior.AirTemperature)" in refused and "--ambient-c" in refused
+    assert cli("calibrate", "CAR5", "--ambient-c", "20").output.startswith("calibrated CAR5 on 12 trips")
+    assert "Invalid value for '--ambient-c': nan is not a finite number" in cli(
+        "calibrate", "CAR5", "--ambient-c", "nan", code=2).output
 
 
 def test_calibrate_lists_the_trips_it_skipped(cli, tmp_path):

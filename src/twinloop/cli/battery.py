@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,10 @@ import click
 import numpy as np
 
 from twinloop.cli._paths import plot_file
+from twinloop.cli._types import FiniteFloatRange
 from twinloop.errors import DataError, ValidationError
 
 __all__ = ["battery", "register"]
-
-
-class FiniteFloatRange(click.FloatRange):
-    """A :class:`click.FloatRange` that also refuses nan and inf (nan passes every comparison of a range)."""
-
-    name = "float range"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        rv = super().convert(value, param, ctx)
-        if not math.isfinite(rv):
-            self.fail(f"{value} is not a finite number; give one in the range {self._describe_range()}.", param, ctx)
-        return rv
 
 
 #: Cell and ambient temperatures the tools accept [degC]: beyond them no cell test is run.

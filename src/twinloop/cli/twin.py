@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from twinloop.cli._types import FiniteFloatRange
+
 __all__ = ["register"]
 
 _STORE_HELP = (
@@ -314,19 +316,37 @@ def sync_cmd(vin: str, store_url: str | None) -> None:
     )
 
 
+_AMBIENT = click.option(
+    "--ambient-c", type=FiniteFloatRange(-60.0, 60.0), default=None, metavar="DEGC",
+    help="Ambient temperature [°C] for trips that logged none (default: such trips are skipped).",
+)
+
+
+def _options(ambient_c: float | None) -> Any:
+    from twinloop.twin.telemetry import TripTableOptions
+
+    return None if ambient_c is None else TripTableOptions(ambient_temperature=ambient_c + 273.15)
+
+
 @twin_group.command("calibrate")
 @click.argument("vin")
 @click.option("--since", help="Use trips starting at or after this time (ISO 8601, UTC unless zoned).")
 @click.option("--until", help="Use trips starting before this time (ISO 8601).")
+@_AMBIENT
 @_STORE
-def calibrate_cmd(vin: str, since: str | None, until: str | None, store_url: str | None) -> None:
+def calibrate_cmd(vin: str, since: str | None, until: str | None, ambient_c: float | None,
+                  store_url: str | None) -> None:
     """Calibrate the twin's model on its vehicle's stored trips; the result becomes champion.
 
     \b
     Each trip needs speed, battery current and voltage and ambient
-    temperature, without gaps over 10 s, and at least 1 km and 2 min of
-    driving; others are skipped and listed. At least 10 usable trips are
-    needed (the last quarter is held out for the validation error).
+    temperature (or --ambient-c), without gaps over 10 s, and at least
+    1 km and 2 min of driving; trips with a stuck speed, current or
+    voltage, or a clipped current, are skipped too, and all skipped trips
+    are listed. At least 10 usable trips are needed (the last quarter is
+    held out for the validation error). A fit that ends on a physical
+    limit (efficiency 1, 5 kW auxiliary load) is refused as signals in
+    the wrong unit; the champion is kept.
 
     \b
     Examples:
@@ -341,7 +361,8 @@ def calibrate_cmd(vin: str, since: str | None, until: str | None, store_url: str
     if start is not None and end is not None and end <= start:
         raise ValidationError("--until", f"a time after --since {since}", until, hint="The window is empty")
     with _store(store_url) as store:
-        result = calibrate_from_store(open_twin(store, vin), start, end, created_by="twinloop twin calibrate")
+        result = calibrate_from_store(open_twin(store, vin), start, end, options=_options(ambient_c),
+                                      created_by="twinloop twin calibrate")
     v, trips = result.version, result.trips
     assert v.training_start is not None and v.training_end is not None
     click.echo(
@@ -356,8 +377,9 @@ def calibrate_cmd(vin: str, since: str | None, until: str | None, store_url: str
 @twin_group.command("update")
 @click.argument("vin")
 @click.option("--since", help="Score trips starting at or after this time (default: after the champion's training window).")
+@_AMBIENT
 @_STORE
-def update_cmd(vin: str, since: str | None, store_url: str | None) -> None:
+def update_cmd(vin: str, since: str | None, ambient_c: float | None, store_url: str | None) -> None:
     """Score the champion on new trips; on drift, recalibrate and register the result.
 
     \b
@@ -378,7 +400,8 @@ def update_cmd(vin: str, since: str | None, store_url: str | None) -> None:
     with _store(store_url) as store:
         twin = open_twin(store, vin)
         scored = twin.registry.champion()
-        result = update_from_store(twin, _when(since, "--since"), created_by="twinloop twin update")
+        result = update_from_store(twin, _when(since, "--since"), options=_options(ambient_c),
+                                   created_by="twinloop twin update")
     out, trips = result.outcome, result.trips
     if out is None:
         after = "" if result.since is None else f" starting from {result.since.isoformat(timespec='seconds')}"

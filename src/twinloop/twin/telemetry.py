@@ -353,6 +353,8 @@ def trip_table(
             f"none of the {len(trips)} trips of {vin}{_window_text(lo, hi)} can be used ({summary});"
             f" a trip needs {', '.join(REQUIRED_SIGNALS)} without gaps over {options.max_gap:g} s"
             f" and at least {options.min_distance:g} m and {options.min_duration:g} s of driving"
+            + (f"; for trips without {AMBIENT}, give TripTableOptions(ambient_temperature=...)"
+               " (`--ambient-c` on the command line)" if kinds.get(f"no {AMBIENT}") else "")
         )
     index = meta_frame.index[meta_frame["used"].to_numpy(dtype=bool)]
     X = feature_frame(rows)
