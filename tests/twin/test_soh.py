@@ -284,6 +284,15 @@ def test_without_pack_voltage_the_resistance_is_unknown_and_says_why(store):
     assert h.to_dict()["resistance_note"] == h.resistance_note
 
 
+def test_trips_that_give_no_capacity_are_named_beside_the_ones_that_do(store):
+    good = measured(long_trip(aged(capacity=0.9)), seed=0)
+    write(store, [good])
+    write(store, [{**good, "soc": np.full(good["time"].size, 0.8)}], first=1)  # the SoC froze
+    h = health_from_store(create_twin(store, VIN, LEAF), noise=NOISE)
+    assert h.stretches == 1 and abs(h.state_of_health - 0.9) < 3 * h.state_of_health_standard_error
+    assert h.skipped == f"1 stretch(es) with {SOC} stuck"
+
+
 def test_a_reported_state_of_health_is_kept(store):
     write(store, [measured(long_trip(aged(capacity=0.9)), seed=0)], extra={SOH: 0.97})
     assert sync_state(create_twin(store, VIN, LEAF)).record.state.state_of_health == pytest.approx(0.97)

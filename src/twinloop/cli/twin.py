@@ -146,6 +146,7 @@ def _health_lines(health: Any) -> list[str]:
         else f"  fade                 {100 * fade:.2f} +- {100 * fade_se:.2f} % per 1000 km",
         f"  resistance           unknown: {health.resistance_note}" if r is None
         else f"  resistance           {1e3 * r.resistance:.1f} +- {1e3 * r.standard_error:.1f} mohm ({r.steps} steps)",
+        *([f"  not counted          {health.skipped}"] if health.skipped else []),
     ]
 
 

@@ -160,6 +160,9 @@ class HealthTrack:
         None when not estimated.
     resistance_note : str or None
         Why the resistance was not estimated, when it was not.
+    skipped : str or None
+        What of the latest trips gave no capacity, and why (a stuck state
+        of charge, too small a swing, gaps), when something did not.
     """
 
     rated_capacity: float
@@ -171,6 +174,7 @@ class HealthTrack:
     distance: float
     resistance: ResistanceEstimate | None = None
     resistance_note: str | None = None
+    skipped: str | None = None
 
     @property
     def state_of_health(self) -> float:
@@ -214,6 +218,7 @@ class HealthTrack:
                 "spread": r.spread, "steps": r.steps,
             },
             "resistance_note": self.resistance_note,
+            "skipped": self.skipped,
         }
 
 

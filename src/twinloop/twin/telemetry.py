@@ -612,15 +612,15 @@ def health_from_store(
             xs.append(float(position[run[-1].index]))
             qs.append(est.capacity)
             ses.append(est.standard_error)
-    if not qs:
-        texts = {
+    texts = {
             "swing": f"discharge stretch(es) with a state-of-charge swing below {min_soc_swing:g} (largest {largest_swing:.3g})",
             "no soc": f"trip(s) without {SOC}", "no current": f"trip(s) without {CURRENT}",
             "stuck": f"stretch(es) with {SOC} stuck",
             "gap": f"trip(s) with gaps over {max_gap:g} s in {CURRENT}",
             "invalid soc": f"stretch(es) with {SOC} against the current",
-        }
-        summary = ", ".join(f"{n} {texts[k]}" for k, n in sorted(kinds.items()))
+    }
+    summary = ", ".join(f"{n} {texts[k]}" for k, n in sorted(kinds.items()) if n)
+    if not qs:
         raise CalibrationError(f"none of the {len(trips)} latest trips of {vin} gives the battery capacity ({summary})")
     resistance, note = None, f"no trip has {VOLTAGE} sampled with {CURRENT}"
     if steps:
@@ -629,7 +629,7 @@ def health_from_store(
             resistance = pack_resistance(pooled[:, 0], pooled[:, 1], pooled[:, 2], min_current_step=min_current_step)
         except (CalibrationError, ValidationError) as exc:  # too few steps, or samples out of order across trips
             note = str(exc)
-    track = health_track(xs, qs, ses, rated, resistance)
+    track = dataclasses.replace(health_track(xs, qs, ses, rated, resistance), skipped=summary or None)
     return track if resistance is not None else dataclasses.replace(track, resistance_note=note)
 
 
