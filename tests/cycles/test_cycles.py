@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from twinloop.cycles import bundled_cycles, load_cycle
-from twinloop.errors import TraceError, UnknownNameError
+from twinloop.cycles import Cycle, bundled_cycles, load_cycle
+from twinloop.errors import TraceError, UnknownNameError, ValidationError
 
 
 @pytest.mark.parametrize("name", sorted(bundled_cycles()))
@@ -134,3 +134,17 @@ def test_a_folder_is_not_a_cycle(tmp_path):
         load_cycle(tmp_path)
     with pytest.raises(UnknownNameError, match="unknown cycle ''"):
         load_cycle("")
+
+
+def test_a_cycle_built_in_code_is_checked_like_a_trace_file():
+    t = np.arange(5.0)
+    with pytest.raises(ValidationError, match=r"Cycle\.road_grade: expected a 1-D array of numbers, received None"):
+        Cycle("x", t, np.ones(5), None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"Cycle\.vehicle_speed: expected finite numbers, received '1 NaN or inf'"):
+        Cycle("x", t, np.r_[1.0, np.nan, 1.0, 1.0, 1.0], np.zeros(5))
+    with pytest.raises(ValidationError, match=r"Cycle: expected time, vehicle_speed and road_grade of one length"):
+        Cycle("x", t, np.ones(4), np.zeros(5))
+    with pytest.raises(ValidationError, match=r"Cycle\.time: expected strictly increasing"):
+        Cycle("x", t[::-1], np.ones(5), np.zeros(5))
+    c = Cycle("x", [0, 1, 2], [0, 1, 0], [0, 0, 0])  # lists become float arrays
+    assert c.time.dtype == np.float64 and c.distance == 1.0

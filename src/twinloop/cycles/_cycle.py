@@ -81,6 +81,35 @@ class Cycle:
     source: str = ""
     unreachable_by_design: bool = field(default=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # checked on construction, so that a Cycle built in code fails as clearly as a trace file
+        arrays = {}
+        for name in ("time", "vehicle_speed", "road_grade"):
+            value = getattr(self, name)
+            if value is None:
+                raise ValidationError(f"Cycle.{name}", "a 1-D array of numbers", None,
+                                      hint="Pass np.zeros_like(time) for a flat road.")
+            try:
+                a = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                raise ValidationError(f"Cycle.{name}", "a 1-D array of numbers", type(value).__name__) from None
+            if a.ndim != 1:
+                raise ValidationError(f"Cycle.{name}", "a 1-D array of numbers", f"shape {a.shape}")
+            if not np.all(np.isfinite(a)):
+                raise ValidationError(f"Cycle.{name}", "finite numbers", f"{int(np.sum(~np.isfinite(a)))} NaN or inf")
+            arrays[name] = a
+        n = arrays["time"].size
+        if n < 2 or any(a.size != n for a in arrays.values()):
+            raise ValidationError(
+                "Cycle", "time, vehicle_speed and road_grade of one length >= 2",
+                {k: a.size for k, a in arrays.items()}, hint="Pass np.zeros_like(time) for a flat road.",
+            )
+        if np.any(np.diff(arrays["time"]) <= 0):
+            raise ValidationError("Cycle.time", "strictly increasing", "a step <= 0")
+        for name, a in arrays.items():
+            if a is not getattr(self, name):
+                object.__setattr__(self, name, a)
+
     @property
     def duration(self) -> float:
         """Duration [s]."""
