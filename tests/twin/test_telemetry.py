@@ -296,30 +296,27 @@ def _altered(drives: list[Drive], path: str, change) -> list[Drive]:
             for d in drives]
 
 
-@pytest.mark.parametrize(("fault", "path", "change", "message"), [
-    ("stuck current", CURRENT, lambda x: np.full_like(x, 50.0),
+@pytest.mark.parametrize(("fault", "path", "change", "error", "message"), [
+    ("stuck current", CURRENT, lambda x: np.full_like(x, 50.0), DataError,
      rf"none of the 12 trips of {VIN} starting from .* can be used \(12 with a stuck speed, current or voltage\)"),
-    ("voltage at a rail", VOLTAGE, lambda x: np.minimum(x, 300.0), r"\(12 with a stuck speed, current or voltage\)"),
-    ("clipped current", CURRENT, lambda x: np.minimum(x, 0.3 * x.max()), r"can be used \(\d+ with the current clipped"),  # long pinned runs count as stuck
+    ("voltage at a rail", VOLTAGE, lambda x: np.minimum(x, 300.0), DataError,
+     r"\(12 with a stuck speed, current or voltage\)"),
+    # long pinned runs count as stuck
+    ("clipped current", CURRENT, lambda x: np.minimum(x, 0.3 * x.max()), DataError,
+     r"can be used \(\d+ with the current clipped"),
+    # km/h read as m/s: every check passes, the fit lands on a physical limit
+    ("speed in the wrong unit", SPEED, lambda v: v / 3.6, CalibrationError,
+     r"the fit ends on a physical limit .* check that speed"),
 ])
-def test_stuck_or_clipped_signals_are_skipped_and_the_champion_is_kept(store, fault, path, change, message):
+def test_stuck_clipped_or_misscaled_signals_are_refused_and_the_champion_is_kept(
+    store, fault, path, change, error, message
+):
     twin = create_twin(store, VIN, LEAF)
     write(store, drive(LEAF, 12, seed=0))
     calibrate_from_store(twin)
     later = T0 + timedelta(days=30)
     write(store, _altered(drive(LEAF, 12, seed=1, first=later), path, change))
-    with pytest.raises(DataError, match=message):
-        calibrate_from_store(twin, since=later)
-    assert open_twin(store, VIN).registry.champion().version == 2
-
-
-def test_speed_in_the_wrong_unit_is_refused_at_a_physical_limit(store):
-    twin = create_twin(store, VIN, LEAF)
-    write(store, drive(LEAF, 12, seed=0))
-    calibrate_from_store(twin)
-    later = T0 + timedelta(days=30)
-    write(store, _altered(drive(LEAF, 12, seed=1, first=later), SPEED, lambda v: v / 3.6))  # km/h read as m/s
-    with pytest.raises(CalibrationError, match=r"the fit ends on a physical limit .* check that speed"):
+    with pytest.raises(error, match=message):
         calibrate_from_store(twin, since=later)
     assert open_twin(store, VIN).registry.champion().version == 2
 
