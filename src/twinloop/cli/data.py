@@ -46,10 +46,6 @@ def _utc(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None)
 
 
-#: Accepted --every [s]: one microsecond to ten years.
-_EVERY_RANGE = (1e-6, 87600 * 3600.0)
-
-
 def _seconds(text: str | None) -> float | None:
     """'1s', '500ms', '5min', '1h' or a bare number of seconds."""
     if text is None:
@@ -66,8 +62,10 @@ def _seconds(text: str | None) -> float | None:
         value = float(t) * factor
     except ValueError:
         raise ValidationError("--every", "a duration such as 1s, 500ms, 5min, 1h", text) from None
+    from twinloop.store.base import MAX_EVERY  # the store's own bounds, here in the user's units
+
     # The store keeps microseconds; nan and inf parse as floats and fail here too.
-    if not (math.isfinite(value) and _EVERY_RANGE[0] <= value <= _EVERY_RANGE[1]):
+    if not (math.isfinite(value) and 1e-6 <= value <= MAX_EVERY):
         raise ValidationError(
             "--every", "a duration from 0.001ms (the store's resolution) to 87600h (10 years), "
             "such as 1s, 500ms, 5min, 1h", text,

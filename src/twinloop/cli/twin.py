@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from twinloop.cli._types import FiniteFloatRange
+
+if TYPE_CHECKING:
+    from twinloop.twin.telemetry import TripTableOptions
 
 __all__ = ["register"]
 
@@ -323,7 +326,7 @@ _AMBIENT = click.option(
 )
 
 
-def _options(ambient_c: float | None) -> Any:
+def _options(ambient_c: float | None) -> TripTableOptions | None:
     from twinloop.twin.telemetry import TripTableOptions
 
     return None if ambient_c is None else TripTableOptions(ambient_temperature=ambient_c + 273.15)

@@ -42,7 +42,7 @@ from twinloop.learn.features import TARGET, feature_frame, trip_features
 from twinloop.quantities import check
 from twinloop.store.base import SqlTelemetryStore, TelemetryStore
 from twinloop.twin import service
-from twinloop.twin.calibrate._data import MOVING, TelemetryChecks, _longest_run
+from twinloop.twin.calibrate._data import MOVING, TelemetryChecks, _longest_run, saturation
 from twinloop.twin.record import TwinState, utc
 from twinloop.twin.registry import MIN_RECALIBRATION_TRIPS, ModelVersion
 from twinloop.twin.service import DriftOutcome, Twin
@@ -156,37 +156,32 @@ def _check_gaps(path: str, t: npt.NDArray[np.float64], duration: float, max_gap:
         )
 
 
-def _check_stuck_or_clipped(
-    frame: pd.DataFrame, start: datetime, ts: npt.NDArray[np.float64], speed: npt.NDArray[np.float64]
-) -> None:
+def _check_stuck_or_clipped(samples: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]) -> None:
     """Skip a trip whose speed, current or voltage is stuck, or whose current is clipped.
 
-    The checks and limits of :func:`twinloop.twin.calibrate.calibrate_from_trips`
+    `samples` maps each of those signals to its (times, values). The checks
+    and limits of :func:`twinloop.twin.calibrate.calibrate_from_trips`
     (:class:`~twinloop.twin.calibrate.TelemetryChecks`), on each signal's own samples.
     """
     checks = TelemetryChecks()
-    for path in (SPEED, CURRENT, VOLTAGE):
-        t, x = _samples(frame, path, start)
+    ts, speed = samples[SPEED]
+    for path, (t, x) in samples.items():
         if np.ptp(x) == 0:
             raise _Skip("stuck", f"{path} stuck at {x[0]:g} over the whole trip")
-        moving = np.interp(t, ts, speed) > MOVING
-        run, first = _longest_run(x, moving)
+        run, first = _longest_run(x, np.interp(t, ts, speed) > MOVING)
         if run and t[first + run - 1] - t[first] > checks.stuck_time:
             raise _Skip(
                 "stuck",
                 f"{path} stuck at {x[first]:g} for {t[first + run - 1] - t[first]:.0f} s while driving"
                 f" (limit {checks.stuck_time:g} s)",
             )
-    _, current = _samples(frame, CURRENT, start)
-    for extreme in (current.max(), current.min()):
-        at = current == extreme
-        pinned = int((at & (np.r_[False, at[:-1]] | np.r_[at[1:], False])).sum())
-        if pinned >= max(5, checks.saturation_share * current.size):
-            raise _Skip(
-                "clipped",
-                f"{CURRENT} clipped at {extreme:g} A ({pinned} samples pinned there, in runs): the sensor's"
-                " range cuts the battery power",
-            )
+    clipped = saturation(samples[CURRENT][1], checks)
+    if clipped is not None:
+        raise _Skip(
+            "clipped",
+            f"{CURRENT} clipped at {clipped[0]:g} A ({clipped[1]} samples pinned there, in runs): the sensor's"
+            " range cuts the battery power",
+        )
 
 
 def _trip_row(
@@ -198,11 +193,11 @@ def _trip_row(
     missing = [p for p in required if frame[p].notna().sum() < (1 if p == AMBIENT else 2)]
     if missing:
         raise _Skip(f"no {missing[0]}", f"no samples of {', '.join(missing)}")
-    for path in (SPEED, CURRENT, VOLTAGE):
-        t, _ = _samples(frame, path, start)
+    samples = {path: _samples(frame, path, start) for path in (SPEED, CURRENT, VOLTAGE)}
+    for path, (t, _) in samples.items():
         _check_gaps(path, t, duration, options.max_gap, start)
-    t, v = _samples(frame, SPEED, start)
-    _check_stuck_or_clipped(frame, start, t, v)
+    _check_stuck_or_clipped(samples)
+    t, v = samples[SPEED]
     grade = None
     if frame[GRADE].notna().any():
         tg, g = _samples(frame, GRADE, start)
@@ -221,8 +216,7 @@ def _trip_row(
         )
     # Battery power on the union of current and voltage sample times: they may come in
     # different CAN frames.
-    ti, current = _samples(frame, CURRENT, start)
-    tv, voltage = _samples(frame, VOLTAGE, start)
+    (ti, current), (tv, voltage) = samples[CURRENT], samples[VOLTAGE]
     tu = np.union1d(ti, tv)
     power = np.interp(tu, ti, current) * np.interp(tu, tv, voltage)
     energy = float(np.trapezoid(power, tu))
@@ -629,8 +623,10 @@ def health_from_store(
             resistance = pack_resistance(pooled[:, 0], pooled[:, 1], pooled[:, 2], min_current_step=min_current_step)
         except (CalibrationError, ValidationError) as exc:  # too few steps, or samples out of order across trips
             note = str(exc)
-    track = dataclasses.replace(health_track(xs, qs, ses, rated, resistance), skipped=summary or None)
-    return track if resistance is not None else dataclasses.replace(track, resistance_note=note)
+    return dataclasses.replace(
+        health_track(xs, qs, ses, rated, resistance),
+        skipped=summary or None, resistance_note=None if resistance is not None else note,
+    )
 
 
 def sync_state(twin: Twin, *, max_gap: float = 60.0, track_health: bool = True) -> Twin:

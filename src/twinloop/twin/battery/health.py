@@ -341,8 +341,10 @@ def check_threshold(capacity: npt.ArrayLike, threshold: float, field: str = "thr
     raise ValidationError(field, expected, threshold, hint=hint)
 
 
-def _checked_history(cycles: npt.ArrayLike, capacity: npt.ArrayLike, level: float) -> tuple[Array, Array]:
-    """The capacity history as float arrays, after the checks every forecast needs."""
+def _checked_history(
+    cycles: npt.ArrayLike, capacity: npt.ArrayLike, level: float, threshold: float, horizon: float | None
+) -> tuple[Array, Array, float]:
+    """The capacity history as float arrays and the horizon, after the checks every forecast needs."""
     k = np.asarray(cycles, dtype=float)
     q = np.asarray(capacity, dtype=float)
     if k.shape != q.shape or k.ndim != 1:
@@ -366,7 +368,14 @@ def _checked_history(cycles: npt.ArrayLike, capacity: npt.ArrayLike, level: floa
             f"capacity history does not fade (trend {slope:+.3g} per cycle over {k.size} cycles); "
             "the end of life is unobservable from it"
         )
-    return k, q
+    check_threshold(q, threshold)
+    horizon = float(4 * k[-1]) if horizon is None else float(horizon)
+    if not (math.isfinite(horizon) and k[-1] < horizon <= k[-1] + MAX_HORIZON_CYCLES):
+        raise ValidationError(
+            "horizon", f"a cycle after the history's last, at most {MAX_HORIZON_CYCLES} later: "
+            f"({k[-1]:g}, {k[-1] + MAX_HORIZON_CYCLES:g}]", horizon,
+        )
+    return k, q, horizon
 
 
 def forecast_end_of_life(
@@ -430,14 +439,7 @@ def forecast_end_of_life(
     >>> 110 < f.predicted_cycle < 130, f.interval[0] <= f.predicted_cycle <= f.interval[1]
     (True, True)
     """
-    k, q = _checked_history(cycles, capacity, level)
-    check_threshold(q, threshold)
-    horizon = float(4 * k[-1]) if horizon is None else float(horizon)
-    if not (math.isfinite(horizon) and k[-1] < horizon <= k[-1] + MAX_HORIZON_CYCLES):
-        raise ValidationError(
-            "horizon", f"a cycle after the history's last, at most {MAX_HORIZON_CYCLES} later: "
-            f"({k[-1]:g}, {k[-1] + MAX_HORIZON_CYCLES:g}]", horizon,
-        )
+    k, q, horizon = _checked_history(cycles, capacity, level, threshold, horizon)
     theta = fit_fade(k, q, model)
     f = FADE_MODELS[model].function
     fitted = f(k, *theta)
@@ -683,8 +685,7 @@ def forecast_end_of_life_state_space(
     >>> 110 < f.predicted_cycle < 130, f.interval[0] <= f.predicted_cycle <= f.interval[1]
     (True, True)
     """
-    k, q = _checked_history(cycles, capacity, level)
-    check_threshold(q, threshold)
+    k, q, horizon = _checked_history(cycles, capacity, level, threshold, horizon)
     if np.any(k != np.round(k)):
         raise ValidationError("cycles", "whole cycle numbers", k[k != np.round(k)].tolist()[:10])
     for name in models:
@@ -692,12 +693,6 @@ def forecast_end_of_life_state_space(
             raise UnknownNameError("trend model", name, TREND_MODELS)
     if not models:
         raise ValidationError("models", "at least one key of TREND_MODELS", models)
-    horizon = float(4 * k[-1]) if horizon is None else float(horizon)
-    if not (math.isfinite(horizon) and k[-1] < horizon <= k[-1] + MAX_HORIZON_CYCLES):
-        raise ValidationError(
-            "horizon", f"a cycle after the history's last, at most {MAX_HORIZON_CYCLES} later: "
-            f"({k[-1]:g}, {k[-1] + MAX_HORIZON_CYCLES:g}]", horizon,
-        )
     # capacity scaled to about 1, so that the likelihood search starts fit any unit
     scale = float(abs(np.median(q[: max(3, q.size // 10)])))
     y = np.full(int(k[-1] - k[0]) + 1, np.nan)

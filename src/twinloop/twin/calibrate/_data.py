@@ -249,16 +249,28 @@ def _check_signals(trip: str, t: FloatArray, cols: dict[str, FloatArray], dt: fl
                 f"from t={t[start]:g} s (more than {checks.stuck_time:g} s); check the sensor or "
                 "drop that part of the trip"
             )
-    current = cols["battery_current"]
-    for extreme in (current.max(), current.min()):
+    clipped = saturation(cols["battery_current"], checks)
+    if clipped is not None:
+        extreme, pinned = clipped
+        raise DataError(
+            f"trip {trip}: signal 'battery_current' looks saturated at {extreme:g} A "
+            f"({pinned} samples pinned at that value, in runs); the sensor's range "
+            "clips the data, so battery power is wrong there"
+        )
+
+
+def saturation(current: FloatArray, checks: TelemetryChecks) -> tuple[float, int] | None:
+    """The extreme a current is pinned at, in runs of samples, and how many samples; None if it is not.
+
+    Saturated: at least ``max(5, checks.saturation_share * n)`` samples equal
+    the maximum (or the minimum), each next to another such sample.
+    """
+    for extreme in (float(current.max()), float(current.min())):
         at = current == extreme
-        in_runs = at & (np.r_[False, at[:-1]] | np.r_[at[1:], False])
-        if in_runs.sum() >= max(5, checks.saturation_share * current.size):
-            raise DataError(
-                f"trip {trip}: signal 'battery_current' looks saturated at {extreme:g} A "
-                f"({int(in_runs.sum())} samples pinned at that value, in runs); the sensor's range "
-                "clips the data, so battery power is wrong there"
-            )
+        pinned = int((at & (np.r_[False, at[:-1]] | np.r_[at[1:], False])).sum())
+        if pinned >= max(5, checks.saturation_share * current.size):
+            return extreme, pinned
+    return None
 
 
 def prepare(

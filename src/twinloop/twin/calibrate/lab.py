@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from twinloop.cycles import Cycle
 from twinloop.errors import CalibrationError, ValidationError
+from twinloop.parameters.epa import MILE
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.sim import Scenario, VehicleModel, stack_vehicles
 from twinloop.sim._layout import P
@@ -265,8 +266,6 @@ def calibrate_on_lab_test(
     return LabCalibration(calibrated, w, prior, charger, params[0], tables[0])
 
 
-_J_PER_M_PER_WH_PER_MILE = 3600.0 / 1609.344
-
 
 def _check_reachable(energy: FloatArray, measured: float, measurement_sd: float, vehicle: str, cycle: str) -> None:
     """Refuse a measurement the twin cannot reproduce with any grid parameters (3 sd margin)."""
@@ -274,11 +273,11 @@ def _check_reachable(energy: FloatArray, measured: float, measurement_sd: float,
     margin = float(np.exp(3.0 * measurement_sd))
     if low / margin <= measured <= high * margin:
         return
-    def wh(x: float) -> str:
-        return f"{x / _J_PER_M_PER_WH_PER_MILE:.0f}"
+    per_mile = MILE / 3600.0  # J/m -> Wh/mi
     raise CalibrationError(
-        f"measured {wh(measured)} Wh/mi on {cycle} is out of reach of {vehicle}: with any loss scale in"
+        f"measured {measured * per_mile:.0f} Wh/mi on {cycle} is out of reach of {vehicle}: with any loss scale in"
         f" [{np.exp(LOG_SCALE_GRID[0]):g}, {np.exp(LOG_SCALE_GRID[-1]):g}] and regeneration share in"
-        f" [{SHARE_GRID[0]:g}, {SHARE_GRID[-1]:g}] it uses {wh(low)}-{wh(high)} Wh/mi; check the unit"
+        f" [{SHARE_GRID[0]:g}, {SHARE_GRID[-1]:g}] it uses {low * per_mile:.0f}-{high * per_mile:.0f} Wh/mi;"
+        " check the unit"
         " (Wh per mile at the wall, not kWh/100 mi or MPGe), the cycle and the vehicle"
     )
