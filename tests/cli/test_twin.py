@@ -265,3 +265,21 @@ def test_telemetry_errors_are_one_line(cli):
     assert "--since: expected an ISO 8601 time" in bad and "Traceback" not in bad
     inverted = cli("calibrate", "CAR9", "--since", "2007-09-01", "--until", "2007-08-01", code=2).output
     assert "--until: expected a time after --since 2007-09-01, received '2007-08-01'. The window is empty" in inverted
+
+
+def test_sync_notes_a_speed_logged_in_m_per_s_against_the_odometer(cli, tmp_path):
+    # The logger wrote m/s into the km/h column: the odometer (true km) betrays it.
+    c = load_cycle("hwfet")
+    frame = pd.DataFrame({
+        "time": pd.Timestamp("2024-05-01T06:00Z") + pd.to_timedelta(c.time, unit="s"),
+        "Vehicle.Speed": c.vehicle_speed,  # m/s numbers in a km/h signal
+        "Vehicle.TraveledDistance": 42e6 + np.concatenate([[0.0], np.cumsum(np.diff(c.time) * c.vehicle_speed[1:])]),  # m
+    })
+    frame.to_parquet(tmp_path / "trip.parquet", index=False)
+    ingested = CliRunner().invoke(main, ["ingest", str(tmp_path / "trip.parquet"), "--vehicle", "CAR8"])
+    assert ingested.exit_code == 0, ingested.output
+    cli("create", "CAR8", "--vehicle", LEAF)
+    out = cli("sync", "CAR8").output
+    assert "odometer 42016." in out  # the odometer is kept
+    assert "note: the odometer advanced 16.5 km while the speed signal integrates to 4.6 km" in out
+    assert "ratio 3.60: speed in m/s stored as km/h" in out

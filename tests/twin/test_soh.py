@@ -254,7 +254,7 @@ def test_sync_state_tracks_state_of_health_and_fade_from_stored_trips(store):
     trips = [measured(long_trip(aged(capacity=f)), seed=k) for k, f in enumerate(fractions)]
     write(store, trips, odometers)
     twin = create_twin(store, VIN, LEAF)
-    synced = sync_state(twin)
+    synced = sync_state(twin).twin
     h = health_from_store(synced, noise=NOISE)
     assert h.stretches == 5 and h.rated_capacity == LEAF.battery_capacity
     # SoH now: on the line at the last trip; sigma ~0.6 % (five trips of 0.75 % each, plus the slope's share)
@@ -295,7 +295,7 @@ def test_trips_that_give_no_capacity_are_named_beside_the_ones_that_do(store):
 
 def test_a_reported_state_of_health_is_kept(store):
     write(store, [measured(long_trip(aged(capacity=0.9)), seed=0)], extra={SOH: 0.97})
-    assert sync_state(create_twin(store, VIN, LEAF)).record.state.state_of_health == pytest.approx(0.97)
+    assert sync_state(create_twin(store, VIN, LEAF)).twin.record.state.state_of_health == pytest.approx(0.97)
 
 
 def test_without_soc_or_with_small_swings_the_store_says_what_it_found(store):
@@ -304,7 +304,7 @@ def test_without_soc_or_with_small_swings_the_store_says_what_it_found(store):
     twin = create_twin(store, VIN, LEAF)
     with pytest.raises(DataError, match=f"none of the 2 latest trips of {VIN} has samples of {SOC}"):
         health_from_store(twin)
-    assert sync_state(twin).record.state.state_of_health is None  # nothing to track from: unknown
+    assert sync_state(twin).twin.record.state.state_of_health is None  # nothing to track from: unknown
 
     write(store, [m], first=2)
     with pytest.raises(

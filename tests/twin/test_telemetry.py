@@ -22,7 +22,7 @@ from twinloop.learn.features import FEATURES, TARGET
 from twinloop.parameters import resolve_vehicle
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.sim import Scenario, simulate
-from twinloop.store import SampleBatch, SqlTelemetryStore
+from twinloop.store import QuarantineRecord, SampleBatch, SqlTelemetryStore
 from twinloop.twin.service import create_twin, open_twin
 from twinloop.twin.telemetry import (
     TripTableOptions,
@@ -184,6 +184,28 @@ def test_short_gappy_and_incomplete_trips_are_skipped_with_the_reason(store):
     assert reasons[gappy.start].startswith(f"gap of 32 s in {SPEED} after ")
     assert reasons[short.start].startswith("too short:") and "needs 1000 m and 120 s" in reasons[short.start]
     assert list(meta["used"]) == [True, False, False, False]
+    assert (meta["quarantined"] == 0).all()  # nothing was refused at ingest
+
+
+def test_samples_quarantined_at_ingest_are_counted_and_named_in_the_skip_reason(store):
+    # Ingestion refused 30 s of speed as out of range: the trip then has a gap,
+    # and the reason says where the samples went.
+    d = drive(LEAF, 1, seed=1)[0]
+    hole = (d.time >= 200) & (d.time < 230)
+    write(store, [subset(d, ~hole, (SPEED,)), without(d, SPEED)])
+    iid = store.begin_ingest(VIN, "file.csv", "q")
+    times = [int((d.start + timedelta(seconds=float(t))).timestamp() * 1e6) for t in d.time[hole]]
+    store.write_batch(iid, 0, VIN, SampleBatch(pa.table({
+        "signal_id": pa.array([], pa.int32()), "time": pa.array([], pa.timestamp("us")),
+        "value": pa.array([], pa.float64())}),
+        quarantine=[QuarantineRecord("above 250 km/h", SPEED, t, "9999") for t in times]))
+    store.finish_ingest(iid, {})
+    _, _, meta = trip_table(store, VIN, allow_empty=True)
+    assert meta["quarantined"].tolist() == [int(hole.sum())]
+    assert meta["reason"].iloc[0].endswith(f"; {hole.sum()} samples of this trip were quarantined at ingest"
+                                           f" ({hole.sum()} above 250 km/h)")
+    with pytest.raises(DataError, match=f"{hole.sum()} of their samples were quarantined at ingest"):
+        trip_table(store, VIN)
 
 
 def test_options_change_what_is_usable(store):
@@ -339,7 +361,7 @@ def test_sync_state_takes_the_last_samples_and_adds_the_distance_driven(store):
     twin = create_twin(store, VIN, LEAF)
     first, second = drive(LEAF, 2, seed=5, grade=False)
     write(store, [first])
-    synced = sync_state(twin)
+    synced = sync_state(twin).twin
     s = synced.record.state
     assert s.state_of_charge == pytest.approx(first.series[SOC][-1])
     assert s.battery_temperature == pytest.approx(first.series[BATTERY_TEMPERATURE][-1])
@@ -348,9 +370,9 @@ def test_sync_state_takes_the_last_samples_and_adds_the_distance_driven(store):
     assert s.state_of_health is None and s.cabin_temperature is None  # no such signals: unknown
     assert open_twin(store, VIN).record.state == s  # persisted
 
-    assert sync_state(synced).record.state.odometer == pytest.approx(first.distance, rel=1e-6)  # idempotent
+    assert sync_state(synced).twin.record.state.odometer == pytest.approx(first.distance, rel=1e-6)  # idempotent
     write(store, [second])
-    later = sync_state(open_twin(store, VIN)).record.state
+    later = sync_state(open_twin(store, VIN)).twin.record.state
     assert later.odometer == pytest.approx(first.distance + second.distance, rel=1e-6)
     assert later.state_of_charge == pytest.approx(second.series[SOC][-1])
 
@@ -360,7 +382,36 @@ def test_a_stored_odometer_signal_is_used_as_it_is(store):
     d = drive(LEAF, 1, seed=5, grade=False)[0]
     d.series[ODOMETER] = 12_345_000.0 + np.concatenate([[0.0], np.cumsum(d.series[SPEED][1:])])
     write(store, [d])
-    assert sync_state(twin).record.state.odometer == pytest.approx(d.series[ODOMETER][-1])
+    synced = sync_state(twin)
+    assert synced.twin.record.state.odometer == pytest.approx(d.series[ODOMETER][-1])
+    assert synced.notes == ()  # odometer and speed agree
+
+
+def test_odometer_that_went_back_is_not_taken_and_is_noted(store):
+    # An instrument-cluster swap or a reset: the twin keeps the distance it knew.
+    first, second = drive(LEAF, 2, seed=5, grade=False)
+    for d, start in ((first, 20_000e3), (second, 300e3)):
+        d.series[ODOMETER] = start + np.concatenate([[0.0], np.cumsum(d.series[SPEED][1:])])
+    write(store, [first])
+    twin = sync_state(create_twin(store, VIN, LEAF)).twin
+    write(store, [second])
+    synced = sync_state(twin)
+    assert synced.twin.record.state.odometer == pytest.approx(first.series[ODOMETER][-1])
+    assert len(synced.notes) == 1 and "below the twin's 20" in synced.notes[0] and "kept" in synced.notes[0]
+    assert synced.twin.record.state.state_of_charge == pytest.approx(second.series[SOC][-1])  # the rest is taken
+
+
+@pytest.mark.parametrize(("factor", "hint"), [(1 / 3.6, "ratio 3.60: speed in m/s stored as km/h"),
+                                               (1.609344, "speed in mph read as km/h")])
+def test_speed_in_the_wrong_unit_is_noted_against_the_odometer(store, factor, hint):
+    # The odometer counts true distance; the speed signal was logged in another unit.
+    d = drive(LEAF, 1, seed=5, grade=False)[0]
+    d.series[ODOMETER] = 5_000e3 + np.concatenate([[0.0], np.cumsum(d.series[SPEED][1:])])
+    d.series[SPEED] = d.series[SPEED] * factor
+    write(store, [d])
+    synced = sync_state(create_twin(store, VIN, LEAF))
+    assert synced.twin.record.state.odometer == pytest.approx(d.series[ODOMETER][-1])  # the odometer is kept
+    assert len(synced.notes) == 1 and hint in synced.notes[0], synced.notes
 
 
 def test_sync_without_telemetry_says_so(store):

@@ -275,11 +275,18 @@ def _when(value: str | None, option: str) -> datetime | None:
 
 
 def _skipped(trips: Any) -> list[str]:
+    if trips.empty:
+        return []
     skipped = trips[~trips["used"]]
-    return [
+    lines = [
         f"  skipped trip {row.trip_no} ({start.isoformat()}): {row.reason}"
         for start, row in skipped.iterrows()
     ]
+    used = trips[trips["used"]]
+    if used["quarantined"].sum():
+        lines.append(f"  {int(used['quarantined'].sum())} samples inside the {int((used['quarantined'] > 0).sum())}"
+                     " used trip(s) with quarantined samples were refused at ingest (see the ingest report)")
+    return lines
 
 
 def _wh_per_km(value: float | None) -> str:
@@ -298,7 +305,10 @@ def sync_cmd(vin: str, store_url: str | None) -> None:
     Vehicle.TraveledDistance or, without it, adds the distance driven since
     the last sync. A vehicle that does not report its state of health gets
     the one tracked from its trips (capacity counted against the state of
-    charge; see `twinloop twin show VIN --health`).
+    charge; see `twinloop twin show VIN --health`). An odometer reading
+    below the twin's is not taken, and one that disagrees with the distance
+    the speed signal integrates to is reported with the unit slip it
+    suggests (a note, the reading is kept).
 
     \b
     Example:
@@ -308,7 +318,8 @@ def sync_cmd(vin: str, store_url: str | None) -> None:
     from twinloop.twin.telemetry import sync_state
 
     with _store(store_url) as store:
-        s = sync_state(open_twin(store, vin)).record.state
+        synced = sync_state(open_twin(store, vin))
+    s = synced.twin.record.state
     assert s.updated_at is not None
     kelvin = "{:.1f} K"
     click.echo(
@@ -318,6 +329,8 @@ def sync_cmd(vin: str, store_url: str | None) -> None:
         f" battery_temperature {_num(s.battery_temperature, kelvin)},"
         f" odometer {_num(None if s.odometer is None else s.odometer / 1000, '{:.1f} km')}"
     )
+    for note in synced.notes:
+        click.echo(f"  note: {note}")
 
 
 _AMBIENT = click.option(

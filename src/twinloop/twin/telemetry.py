@@ -43,6 +43,7 @@ from twinloop.quantities import check
 from twinloop.store.base import SqlTelemetryStore, TelemetryStore
 from twinloop.twin import service
 from twinloop.twin.calibrate._data import MOVING, TelemetryChecks, _longest_run, saturation
+from twinloop.twin.plausibility import odometer_regression, odometer_speed_mismatch
 from twinloop.twin.record import TwinState, utc
 from twinloop.twin.registry import MIN_RECALIBRATION_TRIPS, ModelVersion
 from twinloop.twin.service import DriftOutcome, Twin
@@ -52,6 +53,7 @@ __all__ = [
     "REQUIRED_SIGNALS",
     "STATE_SIGNALS",
     "StoreCalibration",
+    "StoreSync",
     "StoreUpdate",
     "TripTableOptions",
     "calibrate_from_store",
@@ -82,7 +84,7 @@ STATE_SIGNALS: dict[str, str] = {
     "odometer": ODOMETER,
 }
 
-_META_COLUMNS = ["trip_no", "end", "duration", "samples", "used", "reason"]
+_META_COLUMNS = ["trip_no", "end", "duration", "samples", "quarantined", "used", "reason"]
 _US = timedelta(microseconds=1)
 
 
@@ -223,6 +225,40 @@ def _trip_row(
     return features, energy / features["distance"]
 
 
+@dataclass(frozen=True)
+class _Quarantine:
+    """The vehicle's samples refused at ingest (of the signals a trip reads), by time."""
+
+    times: npt.NDArray[np.datetime64]
+    counts: npt.NDArray[np.int64]
+    reasons: npt.NDArray[np.object_]
+
+    @classmethod
+    def of(cls, store: TelemetryStore, vin: str, signals: Sequence[str]) -> _Quarantine:
+        table = store.quarantine(vin).to_pandas()
+        table = table[table["signal"].isin(signals) & table["time"].notna()]
+        return cls(
+            table["time"].to_numpy(dtype="datetime64[us]"),
+            table["count"].to_numpy(dtype=np.int64),
+            table["reason"].to_numpy(dtype=object),
+        )
+
+    def within(self, start: datetime, end: datetime) -> tuple[int, str]:
+        """Samples quarantined in ``[start, end]`` and a clause naming the commonest reason ('' if none)."""
+        if not self.times.size:
+            return 0, ""
+        lo, hi = (np.datetime64(utc(t).replace(tzinfo=None), "us") for t in (start, end))
+        inside = (self.times >= lo) & (self.times <= hi)
+        n = int(self.counts[inside].sum())
+        if not n:
+            return 0, ""
+        by_reason = Counter[str]()
+        for reason, count in zip(self.reasons[inside], self.counts[inside], strict=True):
+            by_reason[str(reason)] += int(count)
+        reason, count = by_reason.most_common(1)[0]
+        return n, f"; {n} samples of this trip were quarantined at ingest ({count} {reason})"
+
+
 def _stored_trips(store: TelemetryStore, vin: str) -> list[dict[str, Any]]:
     rows = store.trips(vin).to_pylist()
     for r in rows:
@@ -287,9 +323,10 @@ def trip_table(
         :data:`~twinloop.learn.features.TARGET`, same index.
     meta : pandas.DataFrame
         Every trip considered, indexed by start: ``trip_no``, ``end`` (UTC),
-        ``duration`` [s], ``samples`` (speed samples read), ``used`` (bool)
-        and ``reason`` (why it was skipped, else empty). ``meta[meta.used]``
-        lines up with `X`.
+        ``duration`` [s], ``samples`` (speed samples read), ``quarantined``
+        (samples of the signals read that ingestion refused inside the trip,
+        which often explains a gap), ``used`` (bool) and ``reason`` (why it
+        was skipped, else empty). ``meta[meta.used]`` lines up with `X`.
 
     Raises
     ------
@@ -317,6 +354,7 @@ def trip_table(
             f" {', '.join(REQUIRED_SIGNALS)} (and Vehicle.LowVoltageSystemState for key-on/key-off) first"
         )
     signals = [*REQUIRED_SIGNALS, GRADE]
+    quarantine = _Quarantine.of(store, vin, signals)
     rows: list[dict[str, float]] = []
     targets: list[float] = []
     meta: list[dict[str, Any]] = []
@@ -328,11 +366,13 @@ def trip_table(
             "start": start, "trip_no": int(trip["trip_no"]), "end": end,
             "duration": (end - start).total_seconds(), "samples": int(frame[SPEED].notna().sum()),
         }
+        refused, why = quarantine.within(start, end)
+        info["quarantined"] = refused
         try:
             features, target = _trip_row(frame, start, end, options)
         except _Skip as skip:
             kinds[skip.kind] += 1
-            meta.append({**info, "used": False, "reason": skip.reason})
+            meta.append({**info, "used": False, "reason": skip.reason + why})
             continue
         rows.append(features)
         targets.append(target)
@@ -343,6 +383,9 @@ def trip_table(
         return feature_frame([]).set_axis(meta_frame.index[:0]), pd.Series([], name=TARGET, dtype=float), meta_frame
     if not rows:
         summary = ", ".join(f"{n} {_KIND_TEXT.get(k, k)}" for k, n in sorted(kinds.items()))
+        refused = int(meta_frame["quarantined"].sum())
+        if refused:
+            summary += f"; {refused} of their samples were quarantined at ingest (see the store's quarantine table)"
         raise DataError(
             f"none of the {len(trips)} trips of {vin}{_window_text(lo, hi)} can be used ({summary});"
             f" a trip needs {', '.join(REQUIRED_SIGNALS)} without gaps over {options.max_gap:g} s"
@@ -386,12 +429,9 @@ def _latest(store: SqlTelemetryStore, vin: str, paths: Sequence[str]) -> dict[st
     return out
 
 
-def _distance(
-    store: TelemetryStore, vin: str, start: datetime | None, end: datetime, max_gap: float
-) -> float:
-    """Distance of the speed samples of `vin` in ``[start, end]`` [m], not bridging gaps over `max_gap` s."""
-    frame = store.read_frame(vin, [SPEED], start, end + _US)
-    speed = frame[SPEED].dropna()
+def _distance(speed: pd.Series, max_gap: float) -> float:
+    """Distance of the speed samples [m], not bridging gaps over `max_gap` s."""
+    speed = speed.dropna()
     if len(speed) < 2:
         return 0.0
     t = _seconds(speed.index, datetime(1970, 1, 1))
@@ -399,6 +439,21 @@ def _distance(
     dt = np.diff(t)
     step = 0.5 * (v[1:] + v[:-1]) * dt
     return float(step[dt <= max_gap].sum())
+
+
+def _odometer_notes(reading: float, previous: float | None, frame: pd.DataFrame, max_gap: float) -> list[str]:
+    """Plausibility notes on the latest odometer `reading` [m] and the odometer samples of `frame`.
+
+    The reading is checked against the twin's `previous` odometer, the
+    samples' advance against the distance the speed samples between them
+    integrate to.
+    """
+    odometer = frame[ODOMETER].dropna()
+    notes = [odometer_regression(previous, reading)]
+    if len(odometer) >= 2:
+        covered = frame[SPEED].loc[odometer.index[0]:odometer.index[-1]]
+        notes.append(odometer_speed_mismatch(float(odometer.iloc[-1] - odometer.iloc[0]), _distance(covered, max_gap)))
+    return [n for n in notes if n is not None]
 
 
 #: Rise of the state of charge between two trips [1] above which the pack was charged in between.
@@ -629,7 +684,25 @@ def health_from_store(
     )
 
 
-def sync_state(twin: Twin, *, max_gap: float = 60.0, track_health: bool = True) -> Twin:
+@dataclass(frozen=True)
+class StoreSync:
+    """What :func:`sync_state` did.
+
+    Attributes
+    ----------
+    twin : Twin
+        The twin with its updated record.
+    notes : tuple of str
+        Readings it distrusted and what it kept instead (an odometer that
+        went back, or that disagrees with the distance the speed signal
+        integrates to); empty when all was plausible.
+    """
+
+    twin: Twin
+    notes: tuple[str, ...] = ()
+
+
+def sync_state(twin: Twin, *, max_gap: float = 60.0, track_health: bool = True) -> StoreSync:
     """Set the twin's state from the latest telemetry of its vehicle and store it.
 
     Each field of :data:`STATE_SIGNALS` takes the latest stored sample of its
@@ -645,10 +718,16 @@ def sync_state(twin: Twin, *, max_gap: float = 60.0, track_health: bool = True) 
     it keeps its value.
     ``updated_at`` becomes the time of the latest sample used.
 
+    The odometer is checked (:mod:`twinloop.twin.plausibility`): a reading
+    below the twin's odometer is not taken, and an advance since the last
+    sync that disagrees with the distance the speed signal integrates to is
+    noted, with the unit slip it suggests.
+
     Returns
     -------
-    Twin
-        The twin with its updated record (also written through its repository).
+    StoreSync
+        The twin with its updated record (also written through its
+        repository), and notes on readings it distrusted.
 
     Raises
     ------
@@ -678,9 +757,16 @@ def sync_state(twin: Twin, *, max_gap: float = 60.0, track_health: bool = True) 
         field: latest[path][1] for field, path in STATE_SIGNALS.items() if path in latest
     }
     updated_at = max(t for t, _ in latest.values())
-    if ODOMETER not in latest and SPEED in latest:
-        driven = _distance(store, twin.vin, state.updated_at, latest[SPEED][0], max_gap)
-        changes["odometer"] = (state.odometer or 0.0) + driven
+    notes: list[str] = []
+    if ODOMETER in latest:
+        since = None if state.updated_at is None else state.updated_at + _US  # what the last sync did not see
+        frame = store.read_frame(twin.vin, [ODOMETER, SPEED], since, updated_at + _US)
+        notes = _odometer_notes(latest[ODOMETER][1], state.odometer, frame, max_gap)
+        if odometer_regression(state.odometer, latest[ODOMETER][1]) is not None:
+            del changes["odometer"]
+    elif SPEED in latest:
+        speed = store.read_frame(twin.vin, [SPEED], state.updated_at, latest[SPEED][0] + _US)[SPEED]
+        changes["odometer"] = (state.odometer or 0.0) + _distance(speed, max_gap)
     if SOH not in latest and track_health:
         try:
             soh = health_from_store(twin).state_of_health
@@ -690,7 +776,7 @@ def sync_state(twin: Twin, *, max_gap: float = 60.0, track_health: bool = True) 
             changes["state_of_health"] = soh
     new_state: TwinState = replace(state, **changes, updated_at=updated_at)  # validated again
     record = twin.repository.update_state(twin.vin, new_state)
-    return replace(twin, record=record)
+    return StoreSync(replace(twin, record=record), tuple(notes))
 
 
 # ---- calibration and drift ------------------------------------------------------------------
