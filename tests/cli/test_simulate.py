@@ -274,3 +274,64 @@ def test_a_plot_may_be_a_pdf(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", "us06", "--plot", str(tmp_path / "a" / "p.pdf")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "a" / "p.pdf").read_bytes().startswith(b"%PDF")
+
+
+# -- hostile-user review -------------------------------------------------------------------
+
+def test_minus_50_c_is_inside_the_documented_range(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", "hwfet", "--ambient-c", "-50", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["soc_end"] < 0.9
+    result = runner.invoke(main, ["demo", "--ambient-c", "-50", "--plot", str(tmp_path / "d.png")])
+    assert result.exit_code == 0, result.output
+
+
+def test_an_ambient_in_kelvin_is_recognised(runner: CliRunner) -> None:
+    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udds", "--ambient-c", "293.15"]),
+                "error: --ambient-c: expected a temperature in [-50, 60] °C, received 293.15. "
+                "293.15 looks like kelvin: give 20 (°C)")
+
+
+def _weak_leaf(runner: CliRunner, tmp_path: Path) -> Path:
+    path = _leaf_toml(runner, tmp_path, "motor_peak_power_kw", "1.0")
+    path.write_text(path.read_text().replace("motor_peak_torque_nm = 320.0", "motor_peak_torque_nm = 10.0"))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_missed_trace_is_reported_on_stderr_in_every_format(runner: CliRunner, tmp_path: Path, fmt: str) -> None:
+    result = runner.invoke(main, ["simulate", "-v", str(_weak_leaf(runner, tmp_path)), "-c", "us06", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("warning: nissan_leaf_40kwh_2018 missed the us06 trace for 540 s, 10955 m short "
+                                    "(the vehicle's motor or battery power is too low for this cycle)")
+    assert "warning" not in result.stdout
+
+
+def test_a_battery_that_empties_after_a_power_limit_is_still_named(runner: CliRunner, tmp_path: Path) -> None:
+    path = _leaf_toml(runner, tmp_path, "energy_kwh", "1.0")
+    s = json.loads(runner.invoke(main, ["simulate", "-v", str(path), "-c", "us06", "--format", "json"]).stdout)
+    assert s["trace_missed_reason"] == "power_limit" and s["battery_empty_s"] is not None
+    table = runner.invoke(main, ["simulate", "-v", str(path), "-c", "us06"]).stdout
+    assert (f"(the vehicle's motor or battery power is too low for this cycle; then the battery was empty "
+            f"at t = {s['battery_empty_s']:.0f} s)") in table
+
+
+def test_a_grade_column_that_is_not_read_is_an_error_not_a_flat_road(runner: CliRunner, tmp_path: Path) -> None:
+    trace = tmp_path / "hill.csv"
+    trace.write_text("time_s,speed_kph,slope_percent\n0,0,5\n1,5,5\n2,10,5\n")
+    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+                f"error: {trace}: column 'slope_percent' looks like road grade but is not read")
+
+
+def test_a_trace_spanning_years_is_refused_at_once(runner: CliRunner, tmp_path: Path) -> None:
+    trace = tmp_path / "stray.csv"
+    trace.write_text("time_s,speed_kph\n0,0\n1,5\n2,0\n1700000000,0\n")
+    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+                "the trace spans 1.7e+09 s (19676 days, to row 5), more than 2.592e+06 s (30 days)")
+
+
+def test_a_trace_shorter_than_a_time_step_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    trace = tmp_path / "blip.csv"
+    trace.write_text("time_s,speed_mps\n0,0\n0.5,0.5\n")
+    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+                "error: cycle 'blip': expected a cycle of at least one 1 s time step, received 'a 0.5 s trace'")

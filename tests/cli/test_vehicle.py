@@ -250,3 +250,54 @@ def test_an_output_that_cannot_be_written_fails_at_once(runner: CliRunner, tmp_p
 def test_output_dash_is_standard_output(runner: CliRunner) -> None:
     result = runner.invoke(main, ["vehicle", "from-epa", "--make", "nissan", "--model", "leaf", "-o", "-"])
     assert result.exit_code == 0 and result.stdout.startswith("name = ")
+
+
+# -- hostile-user review -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--make", "", "--model", "model 3"],
+     "--make: expected a make, e.g. tesla (case-insensitive, a part is enough), received ''"),
+    (["--make", "tesla", "--model", " "],
+     "--model: expected a model, e.g. model 3 (case-insensitive, a part is enough), received ' '"),
+])
+def test_from_epa_refuses_a_blank_make_or_model(runner: CliRunner, args: list[str], message: str) -> None:
+    _one_line_error(runner.invoke(main, ["vehicle", "from-epa", *args]), message)
+
+
+def test_from_epa_names_a_make_that_has_no_ev(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["vehicle", "from-epa", "--make", "toyota", "--model", "prius"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "unknown EPA 2022 make 'toyota'. The EPA 2022 list holds battery-electric test vehicles only" in result.stderr
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (bytes(range(256)), "file in {path}: expected UTF-8 YAML text, received 'binary data (byte 128 is 0x80)'"),
+    ("mass_kilograms: 0\n", "mass_kilograms in {path}: expected a number in [300, 40000] kg (as twinloop's "
+                            "test_mass), received 0.0"),
+])
+def test_import_fastsim_refuses_broken_files_in_one_line(runner: CliRunner, tmp_path: Path,
+                                                         data: bytes | str, message: str) -> None:
+    path = tmp_path / "broken.yaml"
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(FASTSIM.read_text().replace("mass_kilograms: 1600.0\n", data))
+    _one_line_error(runner.invoke(main, ["vehicle", "import-fastsim", str(path)]), message.format(path=path))
+
+
+def test_validate_reads_a_file_with_a_byte_order_mark(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_text(runner.invoke(main, ["vehicle", "show", "nissan_leaf_40kwh_2018"]).stdout, encoding="utf-8-sig")
+    result = runner.invoke(main, ["vehicle", "validate", str(path)])
+    assert result.exit_code == 0 and result.stdout.startswith("ok: nissan_leaf_40kwh_2018")
+
+
+def test_validate_refuses_a_stray_coastdown_key_that_would_remove_air_drag(runner: CliRunner, tmp_path: Path) -> None:
+    text = runner.invoke(main, ["vehicle", "show", "nissan_leaf_40kwh_2018"]).stdout
+    path = tmp_path / "stray.toml"
+    path.write_text(text.replace("drag_coefficient = 0.28\n", "drag_coefficient = 0.28\ncoastdown_a_n = 150\n"))
+    result = runner.invoke(main, ["vehicle", "validate", str(path)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip().endswith(
+        "received 'drag_coefficient, frontal_area_m2, rolling_resistance_coefficient and coastdown_a_n'. "
+        "coastdown_b_n_per_mps and coastdown_c_n_per_mps2 are missing from the coast-down form")

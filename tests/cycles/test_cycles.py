@@ -1,5 +1,7 @@
 """Drive cycles: bundled data and user traces."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -148,3 +150,120 @@ def test_a_cycle_built_in_code_is_checked_like_a_trace_file():
         Cycle("x", t[::-1], np.ones(5), np.zeros(5))
     c = Cycle("x", [0, 1, 2], [0, 1, 0], [0, 0, 0])  # lists become float arrays
     assert c.time.dtype == np.float64 and c.distance == 1.0
+
+
+# -- hostile-user review: columns, units, sizes -------------------------------------------
+
+def _trace(tmp_path, text, name="trip.csv"):
+    f = tmp_path / name
+    if isinstance(text, bytes):
+        f.write_bytes(text)
+    else:
+        f.write_text(text)
+    return f
+
+
+@pytest.mark.parametrize("column", ["grade_percent", "slope", "Gradient", "road_grade_pct", "grade_%"])
+def test_a_grade_column_under_another_name_is_refused_not_read_as_flat(tmp_path, column):
+    f = _trace(tmp_path, f"time_s,speed_kph,{column}\n0,0,5\n1,5,5\n2,0,5\n")
+    with pytest.raises(TraceError, match=rf"column '{re.escape(column)}' looks like road grade but is not read; "
+                                         r"name it road_grade \(a fraction, 0.05 = 5 %\) or grade_pct \(percent\)"):
+        load_cycle(f)
+
+
+@pytest.mark.parametrize(("header", "found", "suggestion"), [
+    ("time_s,spede_kph", "speed", "did you mean 'speed_kph' for 'spede_kph'?"),
+    ("time_s,speed_km/h", "speed", "did you mean 'speed_kmh' for 'speed_km/h'?"),
+    ("time [s],speed_kph", "time", "did you mean 'time_s' for 'time [s]'?"),
+    ("tme_s,speed_kph", "time", "did you mean 'time_s' for 'tme_s'?"),
+])
+def test_a_misspelt_column_gets_a_close_match(tmp_path, header, found, suggestion):
+    f = _trace(tmp_path, f"{header}\n0,0\n1,5\n2,0\n")
+    with pytest.raises(TraceError, match=rf"no {found} column; .* names in the first row\); {re.escape(suggestion)}$"):
+        load_cycle(f)
+
+
+def test_time_in_milliseconds_is_read_from_a_time_ms_column(tmp_path):
+    c = load_cycle(_trace(tmp_path, "time_ms,speed_mps\n0,0\n500,1\n1000,2\n"))
+    np.testing.assert_allclose(c.time, [0.0, 0.5, 1.0])
+
+
+def test_milliseconds_in_a_seconds_column_are_suspected_in_the_gap_message(tmp_path):
+    f = _trace(tmp_path, "time_s,speed_mps\n0,0\n1000,1\n2000,2\n3000,0\n")
+    with pytest.raises(TraceError, match=r"a 1000 s gap .* \(is the time column in milliseconds\? name it time_ms"):
+        load_cycle(f)
+
+
+@pytest.mark.parametrize(("header", "quantity", "columns"), [
+    ("time_s,speed_kph,speed_mph", "speed", "'speed_kph' and 'speed_mph'"),
+    ("time_s,speed_mps,grade,grade_pct", "grade", "'grade' and 'grade_pct'"),
+    ("time_s,speed_kph,speed_kph", "speed", "'speed_kph' and 'speed_kph'"),
+])
+def test_two_columns_for_one_quantity_are_refused_not_picked_silently(tmp_path, header, quantity, columns):
+    n = header.count(",") + 1
+    rows = "".join(",".join([str(t)] + ["0"] * (n - 1)) + "\n" for t in range(3))
+    with pytest.raises(TraceError, match=rf"2 {quantity} columns, {columns}; keep one"):
+        load_cycle(_trace(tmp_path, f"{header}\n{rows}"))
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("time_s,speed_kph,grade_pct\n0,0,0\n1,5,50\n", r"road grade must be in \[-35, 35\] % in column 'grade_pct'; row 3 has 50 %$"),
+    ("time_s,speed_kph\n0,0\n1,-5\n", r"speed must be in \[0, 360\] km/h in column 'speed_kph'; row 3 has -5 km/h "),
+    ("time_s,speed_mph\n0,0\n1,250\n", r"speed must be in \[0, 223.694\] mph in column 'speed_mph'; row 3 has 250 mph "),
+    ("time_s,speed_mps\n0,0\n1,40\n", r"acceleration of 40.0 m/s2 at t=1 s \(row 3\) is beyond 12 m/s2"),
+])
+def test_values_out_of_range_are_reported_in_the_columns_own_unit(tmp_path, content, message):
+    with pytest.raises(TraceError, match=message):
+        load_cycle(_trace(tmp_path, content))
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    (b"PK\x03\x04\x14\x00\x06\x00" + bytes(64), r"trip.csv: cannot read as CSV: a binary file, not text \(an Excel workbook\? save it as CSV\)$"),
+    (b"time_s,speed_mps\n0,0\x00\n", r"trip.csv: cannot read as CSV: a binary file, not text$"),
+])
+def test_a_binary_file_is_called_binary(tmp_path, data, says):
+    with pytest.raises(TraceError, match=says):
+        load_cycle(_trace(tmp_path, data))
+
+
+def test_utf16_text_as_excel_writes_it_is_read(tmp_path):
+    f = _trace(tmp_path, "time_s\tspeed_mps\r\n0\t0\r\n1\t1\r\n2\t2\r\n".encode("utf-16"))
+    np.testing.assert_allclose(load_cycle(f).vehicle_speed, [0.0, 1.0, 2.0])
+
+
+def test_a_trace_spanning_more_than_30_days_is_refused_before_it_fills_memory(tmp_path):
+    from twinloop.cycles import MAX_DURATION
+
+    assert MAX_DURATION == 30 * 86400.0
+    f = _trace(tmp_path, "time_s,speed_mps\n0,0\n1,1\n2,0\n1000000000,0\n")
+    with pytest.raises(TraceError, match=r"trip.csv: the trace spans 1e\+09 s \(11574 days, to row 5\), more than "
+                                         r"2.592e\+06 s \(30 days\); is the time column in seconds\?"):
+        load_cycle(f)
+    long = Cycle("x", [0.0, 1e9], [0.0, 0.0], [0.0, 0.0])
+    with pytest.raises(ValidationError, match=r"cycle 'x': expected a cycle of at most 2.592e\+06 s"):
+        long.resample(1.0)
+
+
+def test_a_trace_shorter_than_the_time_step_is_named(tmp_path):
+    c = load_cycle(_trace(tmp_path, "time_s,speed_mps\n0,0\n0.001,0.001\n0.002,0\n"))
+    with pytest.raises(ValidationError, match=r"cycle 'trip': expected a cycle of at least one 1 s time step, "
+                                              r"received 'a 0.002 s trace'"):
+        c.resample(1.0)
+
+
+def test_a_missing_file_with_a_path_or_suffix_is_called_missing(tmp_path):
+    with pytest.raises(TraceError, match=r"cycle file '.*trip.xlsx' does not exist"):
+        load_cycle(str(tmp_path / "trip.xlsx"))
+    with pytest.raises(TraceError, match=r"cycle file 'sub/trip' does not exist"):
+        load_cycle("sub/trip")
+
+
+def test_a_speed_column_without_a_unit_is_asked_for_its_unit(tmp_path):
+    with pytest.raises(TraceError, match=r"name the unit of 'Speed': speed_mps, speed_kph or speed_mph$"):
+        load_cycle(_trace(tmp_path, "time_s,Speed\n0,0\n1,5\n2,0\n"))
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path):
+    with pytest.raises(TraceError, match=r"cannot read as CSV \(.*Expected 2 fields in line 3, saw 3\); "
+                                         r"the first row names the columns"):
+        load_cycle(_trace(tmp_path, "time_s,speed_mps\n0,0\n1,5,9\n2,0\n"))

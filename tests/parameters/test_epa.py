@@ -201,3 +201,40 @@ def test_an_empty_or_binary_file_is_a_data_error(tmp_path: Path, content: bytes,
     path.write_bytes(content)
     with pytest.raises(DataError, match=message):
         read_epa_tests(path)
+
+
+# -- hostile-user review -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("make", "model", "field"), [("", "model 3", "make"), ("tesla", "  ", "model")])
+def test_a_blank_make_or_model_is_refused_not_matched_to_everything(make: str, model: str, field: str) -> None:
+    from twinloop.errors import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        epa_vehicle_spec(make, model)
+    assert info.value.field == field and info.value.received == (make if field == "make" else model)
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    ("toyota", "unknown EPA 2022 make 'toyota'. The EPA 2022 list holds battery-electric test vehicles only; "
+               "its makes: Audi, BMW, Chevrolet,"),
+    ("mercedes benz", "unknown EPA 2022 make 'mercedes benz'; did you mean 'Mercedes-Benz'?"),
+])
+def test_a_make_without_an_ev_in_the_list_is_named_as_the_make(make: str, says: str) -> None:
+    with pytest.raises(UnknownNameError) as info:
+        epa_vehicle_spec(make, "camry")
+    assert str(info.value).startswith(says)
+
+
+def test_a_bad_value_in_a_users_csv_names_the_column_and_the_test_vehicle(tmp_path: Path) -> None:
+    source = Path(read_epa_tests().attrs["source"])
+    rows = pd.read_csv(source, dtype=str).iloc[96:100]
+    rows["Equivalent Test Weight (lbs.)"] = "-4000"
+    path = tmp_path / "leaf.csv"
+    rows.to_csv(path, index=False)
+    from twinloop.errors import SpecificationError
+
+    with pytest.raises(SpecificationError) as info:
+        epa_vehicle_spec("nissan", "leaf", read_epa_tests(path))
+    assert str(info.value).startswith(
+        f"Equivalent Test Weight (lbs.) in {path}, test vehicle KWB115, configuration 0: expected a number in "
+        "[300, 40000] kg (as twinloop's test_mass), received '-4000 lb'")

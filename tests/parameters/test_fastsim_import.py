@@ -190,3 +190,104 @@ def test_braking_follows_fastsim_all_to_the_motor(path: Path) -> None:
     spec = fastsim_vehicle_spec(path)
     assert spec.regen_axle_share == 1.0 and spec.effective_regen_axle_share == 1.0
     assert "all braking offered to the motor" in spec.sources["drivetrain.regen_axle_share"]
+
+
+# -- hostile-user review: broken FASTSim files ---------------------------------------------
+
+def _edited(path: Path, dotted: str, value: object) -> str:
+    """The YAML text of `path` with the value at `dotted` replaced."""
+    doc = yaml.safe_load(path.read_text())
+    *parents, last = dotted.split(".")
+    node = doc
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    return yaml.safe_dump(doc)
+
+
+def _refused(text: str) -> SpecificationError:
+    with pytest.raises(SpecificationError) as info:
+        fastsim_vehicle_spec(text)
+    return info.value
+
+
+@pytest.mark.parametrize(("dotted", "value", "field", "expected"), [
+    ("mass_kilograms", 0, "mass_kilograms", "a number in [300, 40000] kg"),  # ZeroDivisionError
+    ("chassis.wheel_radius_meters", 1e300, "chassis.wheel_radius_meters", "a number in [0.2, 0.6] m"),  # OverflowError
+    ("chassis.drive_type", ["FWD"], "chassis.drive_type", "one of FWD, RWD, AWD, 4WD"),  # TypeError
+])
+def test_a_value_that_used_to_crash_the_import_is_named(dotted: str, value: object, field: str, expected: str) -> None:
+    err = _refused(_edited(ZOE, dotted, value))
+    assert err.field == field and err.expected.startswith(expected)
+
+
+def test_a_lower_case_drive_type_gets_a_close_match() -> None:
+    err = _refused(_edited(ZOE, "chassis.drive_type", "fwd"))
+    assert err.field == "chassis.drive_type" and err.hint == "did you mean 'FWD'?"
+
+
+@pytest.mark.parametrize("setpoint", [308.15, 280.15, 22.0])
+def test_a_setpoint_outside_the_range_is_named_not_divided_by(setpoint: float) -> None:
+    text = _edited(TESLA, "hvac.LumpedCabinAndRES.te_set_cab_kelvin", setpoint)
+    err = _refused(text)
+    assert err.field == "hvac.LumpedCabinAndRES.te_set_cab_kelvin" and "[283.15, 303.15] K" in err.expected
+    assert err.hint == ("22 looks like °C: give 295.15 (kelvin)" if setpoint == 22.0 else None)
+
+
+@pytest.mark.parametrize("frac", [-0.2, 0.0, 1.5])
+def test_a_fraction_of_ideal_cop_outside_0_1_is_refused_not_clipped(frac: float) -> None:
+    err = _refused(_edited(LEAF, "hvac.LumpedCabin.frac_of_ideal_cop", frac))
+    assert err.field == "hvac.LumpedCabin.frac_of_ideal_cop"
+    assert err.expected == "a fraction of the ideal (Carnot) COP in (0, 1]" and err.received == frac
+
+
+@pytest.mark.parametrize(("dotted", "value", "expected"), [
+    ("pt_type.BEV.res.min_soc", -0.5, "a state of charge in [0, 1]"),
+    ("pt_type.BEV.res.max_soc", 1.5, "a state of charge in [0, 1]"),
+    ("pt_type.BEV.res.max_soc", 0.0, "a state of charge in [0, 1] above min_soc (0.029)"),
+    ("pt_type.BEV.res.max_soc", 0.01, "a state of charge in [0, 1] above min_soc (0.029)"),
+])
+def test_a_usable_soc_window_that_is_not_one_is_refused(dotted: str, value: float, expected: str) -> None:
+    err = _refused(_edited(ZOE, dotted, value))
+    assert err.field == dotted and err.expected == expected and err.received == value
+
+
+@pytest.mark.parametrize("value", ["abc", [1, 2], True])
+def test_a_transmission_efficiency_of_the_wrong_type_is_refused(value: object) -> None:
+    err = _refused(_edited(ZOE, "pt_type.BEV.transmission.eff_interp", value))
+    assert err.field == "pt_type.BEV.transmission.eff_interp"
+    assert err.expected == "a constant efficiency (a number, or Constant: number)"
+
+
+def test_an_unknown_heat_source_is_refused_not_taken_as_resistive() -> None:
+    err = _refused(_edited(LEAF, "hvac.LumpedCabin.heat_source", "FuelConverter"))
+    assert err.field == "hvac.LumpedCabin.heat_source" and err.expected == "one of HeatPump, ResistanceHeater"
+
+
+@pytest.mark.parametrize(("data", "received"), [
+    (ZOE.read_text().encode("utf-16"), "UTF-16 text"),
+    (bytes(range(256)), "binary data (byte 128 is 0x80)"),
+    (ZOE.read_text().replace("Renault Zoe", "Renault Zo\xe9").encode("latin-1"), "text that is not UTF-8 (byte 25 is 0xe9)"),
+])
+def test_a_file_that_is_not_utf8_is_named_not_a_traceback(tmp_path: Path, data: bytes, received: str) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_bytes(data)
+    with pytest.raises(SpecificationError) as info:
+        fastsim_vehicle_spec(path)
+    err = info.value
+    assert err.field == "file" and err.received == received and str(path) in str(err)
+
+
+def test_an_accented_name_keeps_its_letters() -> None:
+    assert fastsim_vehicle_spec(_edited(ZOE, "name", "Renault Zoé ⚡")).name == "renault_zoe"
+
+
+def test_a_huge_pt_type_is_not_printed_whole() -> None:
+    err = _refused("pt_type: [" + ", ".join(["1"] * 3000) + "]\nchassis: {}\n")
+    assert err.field == "pt_type" and err.received == "a list" and len(str(err)) < 200
+
+
+@pytest.mark.parametrize(("text", "received"), [("", "an empty file"), ("- 1\n- 2\n", "a list"), ("hello\n", "hello")])
+def test_a_yaml_that_is_not_a_mapping_says_what_it_is(text: str, received: str) -> None:
+    err = _refused(text + "\n")
+    assert err.field == "pt_type" and err.received == received

@@ -103,7 +103,7 @@ _SOURCE_KEYS = ["vehicle", "mass.test_mass_kg", "road_load", "battery.energy_kwh
 @st.composite
 def specs(draw: st.DrawFn) -> VehicleSpec:
     kw: dict[str, object] = {
-        "name": draw(st.text(min_size=1, max_size=20)),
+        "name": draw(st.text(min_size=1, max_size=20).filter(str.strip)),  # a blank name is refused
         "description": draw(st.text(max_size=40)),
         "test_mass": draw(_number("test_mass")),
         "motor_peak_power": draw(_number("motor_peak_power")),
@@ -336,3 +336,97 @@ def test_documented_ranges_are_the_validated_ones() -> None:
 def test_a_folder_is_a_specification_error(tmp_path: Path) -> None:
     with pytest.raises(SpecificationError, match=r"file in .*: expected a vehicle TOML file, received 'a folder'"):
         load_vehicle(tmp_path)
+
+
+# -- hostile-user review -----------------------------------------------------------------
+
+def test_a_byte_order_mark_as_windows_notepad_writes_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_text(MINIMAL, encoding="utf-8-sig")
+    assert load_vehicle(path) == load_vehicle(MINIMAL).with_changes(name="minimal")
+    assert load_vehicle("\ufeff" + MINIMAL).test_mass == 1500.0
+
+
+@pytest.mark.parametrize(("data", "received", "hint"), [
+    (MINIMAL.encode("utf-16"), "UTF-16 text", "Save it as UTF-8"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\xff", "binary data (byte 0 is 0x89)", None),
+    ('name = "Citro\xebn"\n'.encode("latin-1"), "text that is not UTF-8 (byte 13 is 0xeb)", "Save it as UTF-8"),
+])
+def test_a_file_that_is_not_utf8_says_what_it_is(tmp_path: Path, data: bytes, received: str, hint: str | None) -> None:
+    path = tmp_path / "odd.toml"
+    path.write_bytes(data)
+    with pytest.raises(SpecificationError) as info:
+        load_vehicle(path)
+    assert info.value.field == "file" and info.value.received == received and info.value.hint == hint
+
+
+@pytest.mark.parametrize("text", ["", "  \n\n# nothing yet\n"])
+def test_an_empty_file_is_called_empty(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "empty.toml"
+    path.write_text(text)
+    with pytest.raises(SpecificationError) as info:
+        load_vehicle(path)
+    assert str(info.value) == (
+        f"file in {path}: expected a vehicle TOML file, received 'an empty file'. "
+        "Start from one of the library: twinloop vehicle show nissan_leaf_40kwh_2018 > my_car.toml"
+    )
+
+
+def test_a_key_in_the_wrong_section_names_its_section() -> None:
+    err = _error(MINIMAL.replace("test_mass_kg = 1500", "test_mass_kg = 1500\nenergy_kwh = 40"))
+    assert err.field == "mass.energy_kwh" and err.hint == "energy_kwh is a key of [battery]"
+    err = _error(MINIMAL.replace("[battery]\n", "[battery]\ntest_mas_kg = 1\n"))
+    assert err.hint == "did you mean 'test_mass_kg' of [mass]?"
+
+
+@pytest.mark.parametrize(("line", "field", "suggestion"), [
+    ('[drivetrain]\ndrive = "fwd"', "drivetrain.drive", "did you mean 'FWD'?"),
+    ('[drivetrain]\ndrive = "RWDD"', "drivetrain.drive", "did you mean 'RWD'?"),
+    ('[drivetrain]\ndrive = "4WD"', "drivetrain.drive", "did you mean 'AWD'?"),
+    ('[cabin]\nheating = "heat pump"', "cabin.heating", "did you mean 'heat_pump'?"),
+])
+def test_a_wrong_choice_suggests_the_close_one(line: str, field: str, suggestion: str) -> None:
+    section, key_value = line.split("\n")
+    text = MINIMAL.replace(f"{section}\n", f"{section}\n{key_value}\n") if section in MINIMAL else _with(line)
+    err = _error(text)
+    assert err.field == field and err.hint == suggestion
+
+
+@pytest.mark.parametrize(("drop", "add", "received", "hint"), [
+    ("frontal_area_m2 = 2.2\n", "", "drag_coefficient and rolling_resistance_coefficient",
+     "frontal_area_m2 is missing from the physical form"),
+    ("drag_coefficient = 0.3\nfrontal_area_m2 = 2.2\nrolling_resistance_coefficient = 0.009\n",
+     "coastdown_a_n = 100\ncoastdown_b_n_per_mps = 1\n", "coastdown_a_n and coastdown_b_n_per_mps",
+     "coastdown_c_n_per_mps2 is missing from the coast-down form"),
+    ("drag_coefficient = 0.3\nfrontal_area_m2 = 2.2\nrolling_resistance_coefficient = 0.009\n",
+     "", "no road-load key", None),
+    # a stray coast-down key next to a complete physical form used to win, with B = C = 0: no air drag
+    ("rolling_resistance_coefficient = 0.009\n", "rolling_resistance_coefficient = 0.009\ncoastdown_a_n = 150\n",
+     "drag_coefficient, frontal_area_m2, rolling_resistance_coefficient and coastdown_a_n",
+     "coastdown_b_n_per_mps and coastdown_c_n_per_mps2 are missing from the coast-down form"),
+])
+def test_an_incomplete_road_load_names_what_is_missing(drop: str, add: str, received: str, hint: str | None) -> None:
+    err = _error(MINIMAL.replace(drop, add))
+    assert err.field == "road_load" and err.received == received and err.hint == hint
+
+
+def test_a_setpoint_in_kelvin_is_recognised() -> None:
+    err = _error(_with("[cabin]\nsetpoint_c = 294.15\n"))
+    assert err.field == "cabin.setpoint_c" and err.hint == "294.15 looks like kelvin: give 21 (°C)"
+
+
+@pytest.mark.parametrize("name", ['""', '"   "'])
+def test_a_blank_name_is_refused(name: str) -> None:
+    err = _error(MINIMAL.replace('name = "minimal"', f"name = {name}"))
+    assert err.field == "name" and err.expected == "a vehicle name (not blank)"
+
+
+def test_a_vehicle_spec_with_a_form_in_part_is_refused() -> None:
+    base = load_vehicle(MINIMAL)
+    with pytest.raises(SpecificationError) as info:
+        base.with_changes(coastdown_a=150.0)
+    assert info.value.field == "road_load" and info.value.received == (
+        "drag_coefficient, frontal_area, rolling_resistance_coefficient and coastdown_a")
+    assert info.value.hint == "coastdown_b and coastdown_c are missing from the coast-down form"
+    both = base.with_changes(coastdown_a=150.0, coastdown_b=1.0, coastdown_c=0.4)  # both complete: coast-down used
+    assert both.effective_coastdown == (150.0, 1.0, 0.4)

@@ -11,7 +11,7 @@ import click
 from twinloop.cli._paths import plot_file
 from twinloop.cycles import bundled_cycles, load_cycle
 from twinloop.errors import ValidationError
-from twinloop.quantities import check
+from twinloop.quantities import GLOSSARY, check
 from twinloop.sim import HVAC_MODES, Scenario, simulate
 
 __all__ = ["register"]
@@ -25,11 +25,24 @@ def _resolve(name: str):
     return resolve_vehicle(name)
 
 
+_AMBIENT_C = (-50.0, 60.0)  # the glossary's ambient_temperature range, in °C
+
+
 def _celsius_to_kelvin(value: float, option: str = "--ambient-c") -> float:
-    """The ambient temperature option [°C] in kelvin, checked in the user's unit."""
-    if not -50.0 <= value <= 60.0:  # the glossary's ambient_temperature range, in °C
-        raise ValidationError(option, "a temperature in [-50, 60] °C", value)
-    return value + 273.15
+    """The ambient temperature option [°C] in kelvin, checked in the user's unit.
+
+    The ends of the range stay inside it in kelvin (-50 + 273.15 rounds to
+    223.14999999999998 K, below the glossary's 223.15 K). A value that is a
+    valid temperature in kelvin is named as such.
+    """
+    low, high = _AMBIENT_C
+    if not low <= value <= high:
+        in_celsius = value - 273.15
+        hint = (f"{value:g} looks like kelvin: give {in_celsius:.4g} (°C)"
+                if low <= in_celsius <= high else None)
+        raise ValidationError(option, f"a temperature in [{low:g}, {high:g}] °C", value, hint=hint)
+    kelvin = GLOSSARY["ambient_temperature"]
+    return min(max(value + 273.15, kelvin.minimum), kelvin.maximum)
 
 
 def _check_options(soc_start: float, payload_kg: float) -> None:
@@ -69,7 +82,9 @@ def simulate_command(vehicle: str, cycle: str, ambient_c: float, soc_start: floa
     figures, and n/a (JSON null) when the vehicle did not move. The breakdown
     lists where the battery energy went and sums to it. When the vehicle fell
     behind the trace, trace_missed_reason says why: battery_empty (its state
-    of charge reached 1 %, at battery_empty_s) or power_limit.
+    of charge reached 1 %, at battery_empty_s) or power_limit (battery_empty_s
+    is set too if the battery emptied later); with --format json or csv a
+    warning on standard error says so as well.
     """
     ambient = _celsius_to_kelvin(ambient_c)
     _check_options(soc_start, payload_kg)
@@ -88,6 +103,10 @@ def simulate_command(vehicle: str, cycle: str, ambient_c: float, soc_start: floa
         frame.to_csv(sys.stdout, index=False, float_format="%.6g")
     else:
         _print_summary(summary)
+    if fmt != "table" and summary["trace_missed_s"]:  # the table says it; json and csv need a word too
+        click.secho(f"warning: {summary['vehicle']} missed the {summary['cycle']} trace for "
+                    f"{summary['trace_missed_s']:.0f} s, {summary['trace_missed_m']:.0f} m short "
+                    f"({_missed_because(summary)})", fg="yellow", err=True)
     if plot:
         from twinloop.plotting import plot_result
 
@@ -121,10 +140,14 @@ def _print_summary(s: dict) -> None:
 
 
 def _missed_because(s: dict) -> str:
+    """Why the trace was missed, in words; a battery that emptied later is named too."""
     if s["trace_missed_reason"] == "battery_empty":
         start = " at the start" if s["battery_empty_s"] == 0 else f" at t = {s['battery_empty_s']:.0f} s"
         return f"the battery was empty{start}: state of charge at or below 1 %; try a higher --soc-start"
-    return "the vehicle's motor or battery power is too low for this cycle"
+    because = "the vehicle's motor or battery power is too low for this cycle"
+    if s["battery_empty_s"] is not None:
+        because += f"; then the battery was empty at t = {s['battery_empty_s']:.0f} s"
+    return because
 
 
 @click.command("demo")
@@ -174,9 +197,12 @@ def cycle_group() -> None:
     """Standard drive cycles.
 
     A command that takes a cycle (-c) accepts a bundled name or a CSV trace
-    with a time column (time_s), a speed column (speed_mps, speed_kph or
-    speed_mph) and optionally road_grade (a fraction, 0.05 = 5 %) or
-    grade_pct; columns separated by ',', ';', tab or '|'.
+    with a time column (time_s; time_ms in milliseconds), a speed column (speed_mps,
+    speed_kph or speed_mph) and optionally road_grade (a fraction, 0.05 =
+    5 %) or grade_pct; columns separated by ',', ';', tab or '|'. Other
+    columns are ignored, but one named like a grade (slope, grade_percent)
+    is refused rather than driven as a flat road. A trace spans at most 30
+    days (twinloop.cycles.MAX_DURATION).
 
     Speed is interpolated between rows, so a time step longer than
     10 s (twinloop.cycles.MAX_GAP) is refused where the speed is above 0 on either side

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from twinloop.cli._paths import output_file
+from twinloop.errors import ValidationError
 from twinloop.parameters.epa import epa_vehicle_spec, read_epa_tests
 from twinloop.parameters.fastsim_import import fastsim_vehicle_spec
 from twinloop.parameters.library import bundled_vehicles, resolve_vehicle
@@ -144,7 +145,13 @@ def from_epa_command(csv: Path | None, make: str, model: str, test_vehicle_id: s
     if csv is not None and not csv.is_file():
         raise FileNotFoundError(2, "No such file", str(csv))
     tests = read_epa_tests(csv)
-    _emit(epa_vehicle_spec(make, model, tests, test_vehicle_id, configuration), output)
+    try:
+        spec = epa_vehicle_spec(make, model, tests, test_vehicle_id, configuration)
+    except ValidationError as exc:
+        if exc.field not in ("make", "model"):
+            raise
+        raise ValidationError(f"--{exc.field}", exc.expected, exc.received) from None  # named as typed
+    _emit(spec, output)
 
 
 @vehicle_group.command("import-fastsim")
@@ -199,7 +206,6 @@ def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float 
       twinloop vehicle calibrate-lab -v my_car.toml -c wltc_3b --measured-wh-per-km 150 -p udds -p us06 -o my_car_cal.toml
     """
     from twinloop.cycles import load_cycle
-    from twinloop.errors import ValidationError
     from twinloop.twin.calibrate import calibrate_on_lab_test
 
     if (measured_wh_per_mile is None) == (measured_wh_per_km is None):

@@ -8,6 +8,13 @@ Examples
 (11.99, 1369.0)
 """
 
-from twinloop.cycles._cycle import MAX_GAP, Cycle, bundled_cycles, load_cycle, read_trace
+from twinloop.cycles._cycle import (
+    MAX_DURATION,
+    MAX_GAP,
+    Cycle,
+    bundled_cycles,
+    load_cycle,
+    read_trace,
+)
 
-__all__ = ["MAX_GAP", "Cycle", "bundled_cycles", "load_cycle", "read_trace"]
+__all__ = ["MAX_DURATION", "MAX_GAP", "Cycle", "bundled_cycles", "load_cycle", "read_trace"]

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import math
 import re
 from importlib import resources
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twinloop.errors import DataError, UnknownNameError
+from twinloop.errors import DataError, SpecificationError, UnknownNameError, ValidationError
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.physics.road_load import LBF, MPH
 
@@ -484,10 +485,18 @@ def epa_vehicle_spec(
     >>> round(spec.coastdown_a, 1), round(spec.coastdown_c, 4)
     (155.6, 0.3294)
     """
+    for field, value, example in (("make", make, "tesla"), ("model", model, "model 3")):
+        if not isinstance(value, str) or not value.strip():  # "" is a part of every name
+            raise ValidationError(field, f"a {field}, e.g. {example} (case-insensitive, a part is enough)", value)
     fleet = epa_fleet(tests)
     m_make, m_model = make.strip().lower(), model.strip().lower()
     makes = fleet.make.str.lower()
     hit = (makes == m_make) | makes.str.contains(m_make, regex=False)
+    if not hit.any():
+        known_makes = sorted(set(fleet.make))
+        raise UnknownNameError("EPA 2022 make", make, known_makes,
+                               hint="The EPA 2022 list holds battery-electric test vehicles only; its makes: "
+                                    + ", ".join(known_makes))
     hit &= fleet.model.str.lower().str.contains(m_model, regex=False)
     if test_vehicle_id is not None:
         hit &= fleet.test_vehicle_id.str.lower() == test_vehicle_id.strip().lower()
@@ -511,7 +520,7 @@ def epa_vehicle_spec(
         _model=candidates.model.str.lower(),
     ).sort_values(["_inexact", "_incomplete", "suspect", "_model", "test_vehicle_id", "configuration"])
     row = order.iloc[0]
-    spec = _spec_from_row(row)
+    spec = _spec_from_row(row, None if tests is None else tests.attrs.get("source"))
     if len(order) > 1:
         spec = spec.with_changes(description=spec.description + (
             f" Chosen among {len(order)} matching configurations; the other{'s' if len(order) > 2 else ''}: "
@@ -543,7 +552,32 @@ def _field(row: Any, key: str, default: Any) -> Any:
     return getattr(row, key, default)
 
 
-def _spec_from_row(row: Any) -> VehicleSpec:
+# VehicleSpec field -> the EPA column it comes from, its factor to SI and its unit, to name a bad value.
+_EPA_COLUMNS = {
+    "test_mass": ("Equivalent Test Weight (lbs.)", POUND, "lb"),
+    "coastdown_a": ("Target Coef A (lbf)", LBF, "lbf"),
+    "coastdown_b": ("Target Coef B (lbf/mph)", LBF / MPH, "lbf/mph"),
+    "coastdown_c": ("Target Coef C (lbf/mph**2)", LBF / MPH**2, "lbf/mph2"),
+    "motor_peak_power": ("Rated Horsepower", HORSEPOWER, "hp"),
+}
+
+
+def _spec_from_row(row: Any, source: str | None = None) -> VehicleSpec:
+    """The spec of one row; a value VehicleSpec refuses is named by its EPA column and the CSV it came from."""
+    try:
+        return _build_spec(row)
+    except SpecificationError as exc:
+        if exc.field not in _EPA_COLUMNS:
+            raise
+        column, factor, unit = _EPA_COLUMNS[exc.field]
+        value = float(exc.received) if isinstance(exc.received, int | float) else math.nan
+        received = f"{value / factor:.6g} {unit}" if math.isfinite(value) else "an empty cell or text"
+        where = (f"{source or 'the EPA 2022 test car list'}, test vehicle {row.test_vehicle_id}, "
+                 f"configuration {row.configuration}")
+        raise SpecificationError(column, f"{exc.expected} (as twinloop's {exc.field})", received, where) from None
+
+
+def _build_spec(row: Any) -> VehicleSpec:
     where = f"EPA 2022 test car list, test vehicle {row.test_vehicle_id}, configuration {row.configuration}"
     mass = float(row.test_mass)
     drive = str(row.drive) if isinstance(row.drive, str) else "FWD"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from twinloop.errors import SpecificationError
-from twinloop.parameters.spec import VehicleSpec
+from twinloop.errors import SpecificationError, close_matches
+from twinloop.parameters.spec import VehicleSpec, field_range
+from twinloop.parameters.toml_io import _decode
 
 __all__ = ["fastsim_vehicle_spec"]
 
@@ -101,11 +103,11 @@ def fastsim_vehicle_spec(path_or_text: str | Path, name: str | None = None) -> V
         raise SpecificationError("yaml", "a FASTSim 3 vehicle YAML file", "malformed YAML", where,
                                  hint=str(exc).replace("\n", " ")) from None
     if not isinstance(doc, dict) or "pt_type" not in doc or "chassis" not in doc:
-        raise SpecificationError("pt_type", "a FASTSim 3 vehicle (keys pt_type and chassis)",
-                                 sorted(doc) if isinstance(doc, dict) else type(doc).__name__, where)
+        received = sorted(doc) if isinstance(doc, dict) else "an empty file" if doc is None else _describe(doc)
+        raise SpecificationError("pt_type", "a FASTSim 3 vehicle (keys pt_type and chassis)", received, where)
     pt = doc["pt_type"]
     if not isinstance(pt, dict) or "BEV" not in pt:
-        kind = next(iter(pt)) if isinstance(pt, dict) and pt else pt
+        kind = next(iter(pt)) if isinstance(pt, dict) and pt else _describe(pt)
         raise SpecificationError("pt_type", "BEV (battery-electric)", kind, where,
                                  hint="only battery-electric vehicles can be imported")
     reader = _Reader(doc, where)
@@ -120,18 +122,53 @@ def fastsim_vehicle_spec(path_or_text: str | Path, name: str | None = None) -> V
         if origin is None:
             raise SpecificationError(exc.field, exc.expected, exc.received, where, exc.hint) from None
         raise SpecificationError(origin, exc.expected + f" (as twinloop's {exc.field})", exc.received,
-                                 where, exc.hint) from None
+                                 where, exc.hint or _celsius_hint(exc.field, exc.received)) from None
+
+
+def _celsius_hint(field: str, value: Any) -> str | None:
+    """A FASTSim temperature (kelvin) that is in range as °C is named as such."""
+    if field != "cabin_setpoint" or not _is_number(value):
+        return None
+    kelvin = float(value) + 273.15
+    return f"{value:g} looks like °C: give {kelvin:g} (kelvin)" if _in_range(field, kelvin) else None
 
 
 def _read(path_or_text: str | Path) -> tuple[str, str]:
     if isinstance(path_or_text, str) and "\n" in path_or_text:
         return path_or_text, "<text>"
     path = Path(path_or_text)
-    return path.read_text(encoding="utf-8"), str(path)
+    return _decode(path.read_bytes(), str(path), "UTF-8 YAML text"), str(path)
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "fastsim_vehicle"
+    """snake_case in ASCII: accents dropped from their letters (Zoé -> zoe), other symbols as _."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "fastsim_vehicle"
+
+
+def _describe(value: Any) -> Any:
+    """`value` for a message: short scalars as they are, containers by their kind (never printed whole)."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str) and len(value) > 60:
+        return value[:60] + "..."
+    return value
+
+
+def _as_number(value: Any) -> Any:
+    """A YAML scalar as a float where it is one (YAML 1.1 reads 1.2e5, no sign in the exponent, as text)."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
 
 
 class _Reader:
@@ -157,14 +194,17 @@ class _Reader:
                 raise SpecificationError(path, "a number", None, self.where,
                                          hint="FASTSim file lacks a value twinloop requires")
             return None
-        if isinstance(value, str):  # YAML 1.1 reads 1.2e5 (no sign in the exponent) as text
-            try:
-                value = float(value)
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise SpecificationError(path, "a number", value, self.where)
+        value = _as_number(value)
+        if not _is_number(value):
+            raise SpecificationError(path, "a number", _describe(value), self.where)
         return float(value)
+
+    def table(self, path: str) -> dict[str, Any] | None:
+        """The mapping at `path`, None where FASTSim has none (``~`` or ``None``); anything else is refused."""
+        value = self.get(path)
+        if value is None or isinstance(value, dict):
+            return value
+        raise SpecificationError(path, "a table (a FASTSim model)", _describe(value), self.where)
 
 
 def _map(r: _Reader, doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -201,14 +241,18 @@ def _map(r: _Reader, doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     radius = r.number("chassis.wheel_radius_meters")
     put("wheel_radius", "drivetrain.wheel_radius_m", radius, "chassis.wheel_radius_meters")
     inertia, wheels = r.number("chassis.wheel_inertia_kilogram_square_meters"), r.number("chassis.num_wheels")
-    if inertia is not None and wheels is not None and radius:
+    # Only from a mass and radius in range: otherwise VehicleSpec names them (no division by 0 or overflow).
+    if inertia is not None and wheels is not None and radius and _in_range("test_mass", mass) \
+            and _in_range("wheel_radius", radius):
         put("rotating_mass_factor", "mass.rotating_mass_factor", wheels * inertia / radius**2 / mass,
             "chassis.wheel_inertia_kilogram_square_meters",
             "num_wheels × wheel inertia / wheel radius² / mass; wheels only")
     drive = r.get("chassis.drive_type")
     if drive is not None:
-        if drive not in _DRIVES:
-            raise SpecificationError("chassis.drive_type", "one of " + ", ".join(_DRIVES), drive, r.where)
+        if not isinstance(drive, str) or drive not in _DRIVES:
+            matches = close_matches(drive, _DRIVES) if isinstance(drive, str) else []
+            raise SpecificationError("chassis.drive_type", "one of " + ", ".join(_DRIVES), _describe(drive), r.where,
+                                     hint=f"did you mean {matches[0]!r}?" if matches else None)
         put("drive", "drivetrain.drive", _DRIVES[drive], "chassis.drive_type")
 
     put("motor_peak_power", "drivetrain.motor_peak_power_kw", r.number(f"{bev}.em.pwr_out_max_watts", True),
@@ -219,16 +263,11 @@ def _map(r: _Reader, doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     v["regen_axle_share"] = 1.0
     src["drivetrain.regen_axle_share"] = ("FASTSim 3 convention: all braking offered to the motor "
                                           "(no friction-brake share; friction only beyond motor and battery limits)")
-    gear = r.get(f"{bev}.transmission.eff_interp")
-    if isinstance(gear, dict) and "Constant" in gear:
-        gear = gear["Constant"]
-    if isinstance(gear, int | float) and not isinstance(gear, bool):
-        put("gearbox_efficiency", "drivetrain.gearbox_efficiency", float(gear),
-            f"{bev}.transmission.eff_interp")
+    _map_gearbox(r, put, src, f"{bev}.transmission.eff_interp")
 
     capacity = r.number(f"{bev}.res.energy_capacity_joules", True)
     assert capacity is not None
-    low, high = r.number(f"{bev}.res.min_soc") or 0.0, r.number(f"{bev}.res.max_soc") or 1.0
+    low, high = _soc_window(r, f"{bev}.res")
     put("battery_energy", "battery.energy_kwh", capacity * (high - low), f"{bev}.res.energy_capacity_joules",
         f"usable: × (max_soc {high:g} − min_soc {low:g})")
     put("battery_max_discharge_power", "battery.max_discharge_power_kw",
@@ -240,6 +279,8 @@ def _map(r: _Reader, doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
         r.number(f"{thermal}.conductance_to_amb_watts_per_kelvin"), f"{thermal}.conductance_to_amb_watts_per_kelvin")
 
     cabin = "cabin.LumpedCabin"
+    if r.table("cabin") is not None:
+        r.table(cabin)
     put("cabin_heat_capacity", "cabin.heat_capacity_j_per_k",
         r.number(f"{cabin}.heat_capacitance_joules_per_kelvin"), f"{cabin}.heat_capacitance_joules_per_kelvin")
     shell = r.number(f"{cabin}.cab_shell_htc_to_amb_watts_per_square_meter_kelvin")
@@ -257,28 +298,75 @@ def _map(r: _Reader, doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return v, src
 
 
+def _in_range(field: str, value: float | None) -> bool:
+    """Whether `value` lies in the valid range of a VehicleSpec field."""
+    low, high = field_range(field)
+    return value is not None and low <= value <= high
+
+
+def _soc_window(r: _Reader, res: str) -> tuple[float, float]:
+    """The battery's usable state-of-charge window (min_soc, max_soc); 0 and 1 where not given."""
+    low, high = r.number(f"{res}.min_soc"), r.number(f"{res}.max_soc")
+    low = 0.0 if low is None else low
+    high = 1.0 if high is None else high
+    for key, value in (("min_soc", low), ("max_soc", high)):
+        if not 0.0 <= value <= 1.0:
+            raise SpecificationError(f"{res}.{key}", "a state of charge in [0, 1]", value, r.where)
+    if high <= low:
+        raise SpecificationError(f"{res}.max_soc", f"a state of charge in [0, 1] above min_soc ({low:g})",
+                                 high, r.where)
+    return low, high
+
+
+def _map_gearbox(r: _Reader, put: Any, src: dict[str, str], path: str) -> None:
+    """FASTSim's transmission efficiency, a constant (a number or ``Constant: number``)."""
+    gear = r.get(path)
+    if isinstance(gear, dict) and "Constant" in gear:
+        gear = gear["Constant"]
+    if gear is None:
+        return
+    if isinstance(gear, dict):  # an interpolator over speed or power: no constant to copy
+        src["drivetrain.gearbox_efficiency"] = (f"not mapped: FASTSim {path} is not a constant; "
+                                                "twinloop's default is used")
+        return
+    gear = _as_number(gear)
+    if not _is_number(gear):
+        raise SpecificationError(path, "a constant efficiency (a number, or Constant: number)", _describe(gear),
+                                 r.where)
+    put("gearbox_efficiency", "drivetrain.gearbox_efficiency", float(gear), path)
+
+
 def _map_hvac(r: _Reader, put: Any) -> None:
-    hvac = r.get("hvac")
-    if not isinstance(hvac, dict) or not hvac:
+    hvac = r.table("hvac")
+    if not hvac:
         return
-    variant, h = next(iter(hvac.items()))
-    if not isinstance(h, dict):
-        return
+    variant = next(iter(hvac))
     base = f"hvac.{variant}"
+    h = r.table(base)
+    if not h:
+        return
     # LumpedCabin names keys without "_cab"; LumpedCabinAndRES with it.
     setpoint_key = "te_set_kelvin" if "te_set_kelvin" in h else "te_set_cab_kelvin"
     source_key = "heat_source" if "heat_source" in h else "cabin_heat_source"
     power_key = "pwr_aux_for_hvac_max_watts" if "pwr_aux_for_hvac_max_watts" in h else "pwr_aux_for_hvac_cab_max_watts"
     setpoint = r.number(f"{base}.{setpoint_key}")
     put("cabin_setpoint", "cabin.setpoint_c", setpoint, f"{base}.{setpoint_key}")
-    heating = _HEAT_SOURCES.get(str(h.get(source_key)))
+    source = r.get(f"{base}.{source_key}")
+    if source is not None and (not isinstance(source, str) or source not in _HEAT_SOURCES):
+        raise SpecificationError(f"{base}.{source_key}", "one of " + ", ".join(sorted(_HEAT_SOURCES)),
+                                 _describe(source), r.where, hint="a battery-electric vehicle heats electrically")
+    heating = _HEAT_SOURCES.get(source) if source is not None else None
     put("hvac_heating", "cabin.heating", heating, f"{base}.{source_key}")
     power = r.number(f"{base}.{power_key}")
     put("hvac_max_heating", "cabin.max_heating_kw", power, f"{base}.{power_key}")
     put("hvac_max_cooling", "cabin.max_cooling_kw", power, f"{base}.{power_key}")
     frac = r.number(f"{base}.frac_of_ideal_cop")
-    t_set = setpoint or 295.15
-    if frac is not None:
+    if frac is not None and not 0.0 < frac <= 1.0:
+        raise SpecificationError(f"{base}.frac_of_ideal_cop", "a fraction of the ideal (Carnot) COP in (0, 1]",
+                                 frac, r.where)
+    t_set = 295.15 if setpoint is None else setpoint
+    # Out of its range the set point is refused by VehicleSpec, naming its path; no COP from it.
+    if frac is not None and _in_range("cabin_setpoint", t_set):
         cooling = min(max(frac * t_set / (_COOLING_AMBIENT - t_set), _COP_RANGE[0]), _COP_RANGE[1])
         put("hvac_cop_cooling", "cabin.cop_cooling", cooling, f"{base}.frac_of_ideal_cop",
             "× Carnot COP from the set point to 35 °C ambient")

@@ -15,7 +15,7 @@ from typing import Any
 from twinloop.errors import SpecificationError, close_matches
 from twinloop.quantities import GLOSSARY
 
-__all__ = ["DRIVES", "HEATING", "VehicleSpec", "field_range"]
+__all__ = ["DRIVES", "HEATING", "ROAD_LOAD_FORMS", "VehicleSpec", "field_range"]
 
 DRIVES = ("FWD", "RWD", "AWD")
 HEATING = ("resistive", "heat_pump")
@@ -281,8 +281,17 @@ def _range_text(name: str) -> str:
     return f"[{low:g}, {high:g}]"
 
 
+# The two road-load forms and their fields; one must be complete, and a form given in part is an error.
+ROAD_LOAD_FORMS: dict[str, tuple[str, str, str]] = {
+    "physical": ("drag_coefficient", "frontal_area", "rolling_resistance_coefficient"),
+    "coast-down": ("coastdown_a", "coastdown_b", "coastdown_c"),
+}
+
+
 def _validate(spec: VehicleSpec) -> None:
     where = f"vehicle {spec.name!r}"
+    if not isinstance(spec.name, str) or not spec.name.strip():
+        raise SpecificationError("name", "a vehicle name (not blank)", spec.name, where)
     for name in (*_RANGES, *_BOUNDS):
         value = getattr(spec, name)
         if value is None:
@@ -290,10 +299,14 @@ def _validate(spec: VehicleSpec) -> None:
         low, high = field_range(name)
         if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value) or not (low <= value <= high):
             raise SpecificationError(name, f"a number in {_range_text(name)}", value, where)
-    if spec.drive not in DRIVES:
-        raise SpecificationError("drive", f"one of {', '.join(DRIVES)}", spec.drive, where)
-    if spec.hvac_heating not in HEATING:
-        raise SpecificationError("hvac_heating", f"one of {', '.join(HEATING)}", spec.hvac_heating, where)
+    for name, choices in (("drive", DRIVES), ("hvac_heating", HEATING)):
+        value = getattr(spec, name)
+        if value not in choices:
+            m = close_matches(value, choices) if isinstance(value, str) else []
+            if name == "drive" and str(value).upper() in ("4WD", "4X4"):  # four-wheel drive is AWD here
+                m = ["AWD"]
+            raise SpecificationError(name, f"one of {', '.join(choices)}", value, where,
+                                     hint=f"did you mean {m[0]!r}?" if m else None)
     from twinloop.parameters.chemistry import OCV_TABLES
 
     if spec.battery_chemistry not in OCV_TABLES:
@@ -302,13 +315,7 @@ def _validate(spec: VehicleSpec) -> None:
             "battery_chemistry", f"one of {', '.join(OCV_TABLES)}", spec.battery_chemistry, where,
             hint=f"did you mean {m[0]!r}?" if m else None,
         )
-    physical = [spec.drag_coefficient, spec.frontal_area, spec.rolling_resistance_coefficient]
-    coast = [spec.coastdown_a, spec.coastdown_b, spec.coastdown_c]
-    if not (all(v is not None for v in physical) or all(v is not None for v in coast)):
-        raise SpecificationError(
-            "road_load", "either drag_coefficient, frontal_area and rolling_resistance_coefficient, "
-            "or coastdown_a, coastdown_b and coastdown_c", "an incomplete set", where,
-        )
+    _validate_road_load(spec, where)
     # The thermal states step by forward Euler, stable while hA dt / C < 1; a
     # time constant C / hA of at least 10 s (packs and cabins have minutes to
     # hours) keeps every time step the simulator accepts (<= 10 s) stable.
@@ -329,3 +336,35 @@ def _validate(spec: VehicleSpec) -> None:
             "regen_fade_speed_high", f"greater than regen_fade_speed_low ({spec.regen_fade_speed_low:g} m/s)",
             spec.regen_fade_speed_high, where,
         )
+
+
+def _validate_road_load(spec: VehicleSpec, where: str) -> None:
+    """One road-load form must be complete, and neither may be given in part.
+
+    A part of the coast-down form next to a complete physical form would
+    otherwise be used with its missing coefficients as 0 (no aerodynamic
+    drag), since the coast-down form takes precedence.
+    """
+    given = {form: [f for f in names if getattr(spec, f) is not None] for form, names in ROAD_LOAD_FORMS.items()}
+    complete = [form for form, names in ROAD_LOAD_FORMS.items() if len(given[form]) == len(names)]
+    partial = [form for form in ROAD_LOAD_FORMS if given[form] and form not in complete]
+    if complete and not partial:
+        return
+    fields_given = [f for names in given.values() for f in names]
+    missing = [_missing_from(form, [f for f in names if f not in given[form]]) for form, names in
+               ROAD_LOAD_FORMS.items() if form in partial]
+    raise SpecificationError(
+        "road_load", "either drag_coefficient, frontal_area and rolling_resistance_coefficient, "
+        "or coastdown_a, coastdown_b and coastdown_c (a second form, if given, complete too)",
+        _and(fields_given) if fields_given else "no road-load field", where,
+        hint="; ".join(missing) or None,
+    )
+
+
+def _missing_from(form: str, names: list[str]) -> str:
+    return f"{_and(names)} {'is' if len(names) == 1 else 'are'} missing from the {form} form"
+
+
+def _and(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"

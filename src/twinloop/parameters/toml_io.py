@@ -45,7 +45,17 @@ from typing import Any
 import tomli_w
 
 from twinloop.errors import SpecificationError, close_matches
-from twinloop.parameters.spec import _BOUNDS, _RANGES, DRIVES, HEATING, VehicleSpec, field_range
+from twinloop.parameters.spec import (
+    _BOUNDS,
+    _RANGES,
+    DRIVES,
+    HEATING,
+    ROAD_LOAD_FORMS,
+    VehicleSpec,
+    _and,
+    _missing_from,
+    field_range,
+)
 
 __all__ = ["TOML_KEYS", "TomlKey", "dump_vehicle", "load_vehicle"]
 
@@ -188,6 +198,10 @@ _SECTIONS = ("mass", "road_load", "drivetrain", "drivetrain.motor_loss", "batter
 _BY_SECTION: dict[tuple[str, ...], dict[str, TomlKey]] = {}
 for _key in TOML_KEYS:
     _BY_SECTION.setdefault(_key.section, {})[_key.key] = _key
+# key -> the sections holding it, to point a key written in the wrong section to its own.
+_SECTIONS_OF: dict[str, list[tuple[str, ...]]] = {}
+for _key in TOML_KEYS:
+    _SECTIONS_OF.setdefault(_key.key, []).append(_key.section)
 # The key each field is reported under (its SI-suffixed key, never an alias).
 _PRIMARY: dict[str, TomlKey] = {k.field: k for k in reversed(TOML_KEYS) if not k.alias}
 # [sources] may name a key, a section (a whole table), a field, or "vehicle" (the car as a whole).
@@ -234,7 +248,7 @@ def load_vehicle(path_or_text: str | Path) -> VehicleSpec:
     """
     text, where, stem = _read(path_or_text)
     try:
-        data = tomllib.loads(text, parse_float=Decimal)
+        data = tomllib.loads(text.removeprefix("\ufeff"), parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else 0
@@ -244,6 +258,10 @@ def load_vehicle(path_or_text: str | Path) -> VehicleSpec:
             f"line {line}" if line else "TOML", "valid TOML", received, where,
             hint=f"TOML syntax error: {exc}",
         ) from None
+    if not data:
+        raise SpecificationError("file", "a vehicle TOML file", "an empty file", where,
+                                 hint="Start from one of the library: "
+                                      "twinloop vehicle show nissan_leaf_40kwh_2018 > my_car.toml")
     return _from_mapping(data, where, stem)
 
 
@@ -252,15 +270,26 @@ def _read(path_or_text: str | Path) -> tuple[str, str, str | None]:
         return path_or_text, "<text>", None
     path = Path(path_or_text)
     try:
-        return path.read_text(encoding="utf-8"), str(path), path.stem
-    except UnicodeDecodeError:
-        raise SpecificationError("file", "UTF-8 TOML text", "undecodable bytes", str(path)) from None
+        return _decode(path.read_bytes(), str(path)), str(path), path.stem
     except IsADirectoryError:
         raise SpecificationError("file", "a vehicle TOML file", "a folder", str(path),
                                  hint="Give the path of a file inside it") from None
     except PermissionError as exc:
         raise SpecificationError("file", "a readable TOML file", exc.strerror, str(path),
                                  hint="Check the file's permissions") from None
+
+
+def _decode(data: bytes, where: str, expected: str = "UTF-8 TOML text") -> str:
+    """UTF-8 text (a byte-order mark is dropped); UTF-16, other encodings and binary data are named."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SpecificationError("file", expected, "UTF-16 text", where, hint="Save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        what = "binary data" if b"\x00" in data else "text that is not UTF-8"
+        received = f"{what} (byte {exc.start} is 0x{data[exc.start]:02x})"
+        raise SpecificationError("file", expected, received, where,
+                                 hint=None if what == "binary data" else "Save it as UTF-8") from None
 
 
 def _from_mapping(data: Mapping[str, Any], where: str, stem: str | None) -> VehicleSpec:
@@ -301,17 +330,31 @@ def _walk(table: Mapping[str, Any], path: tuple[str, ...], where: str,
         if name not in known:
             options = sorted(known) + sorted(subsections)
             kind = f"a key of [{'.'.join(path)}]" if path else "a top-level key or section"
-            matches = close_matches(name, options)
-            raise SpecificationError(
-                dotted, f"{kind}: {', '.join(options)}", name, where,
-                hint=f"did you mean {', '.join(repr(m) for m in matches)}?" if matches else None,
-            )
+            raise SpecificationError(dotted, f"{kind}: {', '.join(options)}", name, where,
+                                     hint=_unknown_key_hint(name, options))
         key = known[name]
         if key.field in values:
             other = raw[key.field][0]
             raise SpecificationError(dotted, f"only one of {other.dotted} and {dotted}", value, where)
         values[key.field] = _convert(key, value, where)
         raw[key.field] = (key, value)
+
+
+def _section_text(section: tuple[str, ...]) -> str:
+    return f"[{'.'.join(section)}]" if section else "the top level"
+
+
+def _unknown_key_hint(name: str, options: list[str]) -> str | None:
+    """Where an unknown key belongs: its own section, a close match here, or one elsewhere."""
+    if name in _SECTIONS_OF:
+        return f"{name} is a key of {' and '.join(_section_text(s) for s in _SECTIONS_OF[name])}"
+    matches = close_matches(name, options)
+    if matches:
+        return f"did you mean {', '.join(repr(m) for m in matches)}?"
+    elsewhere = close_matches(name, list(_SECTIONS_OF), n=1)
+    if elsewhere:
+        return f"did you mean {elsewhere[0]!r} of {_section_text(_SECTIONS_OF[elsewhere[0]][0])}?"
+    return None
 
 
 def _convert(key: TomlKey, value: Any, where: str) -> Any:
@@ -326,8 +369,19 @@ def _convert(key: TomlKey, value: Any, where: str) -> Any:
     si = key.to_si(value)
     low, high = _si_range(key)
     if not low <= si <= high:
-        raise SpecificationError(key.dotted, f"a number in {_range_text(key)}", _received(value), where)
+        raise SpecificationError(key.dotted, f"a number in {_range_text(key)}", _received(value), where,
+                                 hint=_kelvin_hint(key, value))
     return si
+
+
+def _kelvin_hint(key: TomlKey, value: Decimal | int) -> str | None:
+    """For a key in °C, a value that is in range as kelvin is named as such."""
+    if key.unit != "degC":
+        return None
+    low, high = _si_range(key)
+    if low <= float(value) <= high:  # the SI value is kelvin
+        return f"{_received(value):g} looks like kelvin: give {float(Decimal(value) - _KELVIN_OFFSET):g} (°C)"
+    return None
 
 
 def _received(value: Any) -> Any:
@@ -400,14 +454,24 @@ def _relocate(exc: SpecificationError, raw: Mapping[str, tuple[TomlKey, Any]], w
     elif exc.field in _PRIMARY:
         key, value = _PRIMARY[exc.field], exc.received
     elif exc.field == "road_load":
-        return SpecificationError(
-            "road_load", "either drag_coefficient, frontal_area_m2 and rolling_resistance_coefficient, or "
-            "coastdown_a_n, coastdown_b_n_per_mps and coastdown_c_n_per_mps2 (or their _lbf forms)",
-            exc.received, where, exc.hint)
+        return _road_load_error(raw, where)
     else:  # pragma: no cover - a cross-field rule added to VehicleSpec later
         return SpecificationError(exc.field, exc.expected, exc.received, where, exc.hint)
     # Ranges were checked key by key on reading; what remains are choices and cross-field rules.
     return SpecificationError(key.dotted, exc.expected, _received(value), where, exc.hint)
+
+
+def _road_load_error(raw: Mapping[str, tuple[TomlKey, Any]], where: str) -> SpecificationError:
+    """The road-load error in TOML keys: the keys given, and those missing from a form given in part."""
+    given = [raw[f][0].key for names in ROAD_LOAD_FORMS.values() for f in names if f in raw]
+    missing = [_missing_from(form, [_PRIMARY[f].key for f in names if f not in raw])
+               for form, names in ROAD_LOAD_FORMS.items()
+               if any(f in raw for f in names) and not all(f in raw for f in names)]
+    return SpecificationError(
+        "road_load", "either drag_coefficient, frontal_area_m2 and rolling_resistance_coefficient, or "
+        "coastdown_a_n, coastdown_b_n_per_mps and coastdown_c_n_per_mps2 (or their _lbf forms); "
+        "a second form, if given, complete too",
+        _and(given) if given else "no road-load key", where, hint="; ".join(missing) or None)
 
 
 def dump_vehicle(spec: VehicleSpec, significant_digits: int | None = None) -> str:
