@@ -199,9 +199,11 @@ def cycle_group() -> None:
     A command that takes a cycle (-c) accepts a bundled name or a CSV trace
     with a time column (time_s; time_ms in milliseconds), a speed column (speed_mps,
     speed_kph or speed_mph) and optionally road_grade (a fraction, 0.05 =
-    5 %) or grade_pct; columns separated by ',', ';', tab or '|'. Other
-    columns are ignored, but one named like a grade (slope, grade_percent)
-    is refused rather than driven as a flat road. A trace spans at most 30
+    5 %) or grade_pct, or else elevation_m or elevation_ft (a GPS log: the
+    grade is fitted over 100 m of road); columns separated by ',', ';', tab
+    or '|'. Other columns are ignored, but one named like a grade or an
+    elevation (slope, grade_percent, altitude) is refused rather than driven
+    as a flat road. A trace spans at most 30
     days (twinloop.cycles.MAX_DURATION).
 
     Speed is interpolated between rows, so a time step longer than

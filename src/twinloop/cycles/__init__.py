@@ -16,5 +16,7 @@ from twinloop.cycles._cycle import (
     load_cycle,
     read_trace,
 )
+from twinloop.cycles._elevation import GRADE_WINDOW, grade_from_elevation
 
-__all__ = ["MAX_DURATION", "MAX_GAP", "Cycle", "bundled_cycles", "load_cycle", "read_trace"]
+__all__ = ["GRADE_WINDOW", "MAX_DURATION", "MAX_GAP", "Cycle", "bundled_cycles", "grade_from_elevation",
+           "load_cycle", "read_trace"]

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from twinloop.cycles._elevation import grade_from_elevation
 from twinloop.errors import TraceError, UnknownNameError, ValidationError, close_matches
 
 __all__ = ["MAX_DURATION", "MAX_GAP", "Cycle", "bundled_cycles", "load_cycle", "read_trace"]
@@ -63,6 +64,9 @@ _SPEED_COLUMNS = {
     "speed_mph": 0.44704,
 }
 _GRADE_COLUMNS = {"road_grade": 1.0, "grade": 1.0, "cycgrade": 1.0, "grade_pct": 0.01}
+# Elevation (a GPS log, a route profile): the grade is derived from it when no grade column is given.
+_ELEVATION_COLUMNS = {"elevation_m": 1.0, "altitude_m": 1.0, "elevation_ft": 0.3048, "altitude_ft": 0.3048}
+_ELEVATION_WORDS = ("elevation", "altitude", "alt", "height")
 # The unit a value of a column is written in, for messages (default: SI, m/s or a fraction).
 _COLUMN_UNITS = {"speed_kph": "km/h", "speed_kmh": "km/h", "speed_mph": "mph", "grade_pct": "%"}
 # Words of a column name that say "road grade": such a column must be read, not ignored.
@@ -282,10 +286,12 @@ def read_trace(
         ``time_ms`` in milliseconds), a speed column (``speed_mps``,
         ``speed_kph``, ``speed_mph``, ``vehicle_speed``) and optionally a
         grade column (``road_grade`` or ``grade`` as rise/run, ``grade_pct``
-        in percent). Other columns are ignored, except one whose name says
-        grade or slope (it would be driven as a flat road): it is refused,
-        as are two columns for one quantity (``speed_kph`` and
-        ``speed_mph``).
+        in percent) or, without one, an elevation column (``elevation_m``,
+        ``elevation_ft``, or ``altitude_*``) from which the grade is derived
+        (:func:`~twinloop.cycles.grade_from_elevation`). Other columns are
+        ignored, except one whose name says grade, slope or elevation (it
+        would be driven as a flat road): it is refused, as are two columns
+        for one quantity (``speed_kph`` and ``speed_mph``).
     name : str
         Name of the cycle.
     source : str
@@ -308,7 +314,7 @@ def read_trace(
         or NaN values, time not strictly increasing, a span longer than
         :data:`MAX_DURATION`, a gap longer than `max_gap` while moving,
         negative or implausible speed, impossible acceleration, a grade
-        beyond 35 %. Values are reported in the column's own unit.
+        beyond 35 % (given or derived). Values are reported in the column's own unit.
     ValidationError
         If `max_gap` is not a number > 0.
     """
@@ -327,7 +333,7 @@ def read_trace(
                          "e.g. time_s,speed_kph, and every row has as many cells") from None
     header = [str(c).strip() for c in rows.iloc[0]]
     frame = rows.iloc[1:].reset_index(drop=True)
-    time_at, speed_at, grade_at = _pick_columns(header, where)
+    time_at, speed_at, grade_at, elevation_at = _pick_columns(header, where)
     time = _numbers(frame, time_at, header, delimiter, where)
     speed = _numbers(frame, speed_at, header, delimiter, where)
     if time.size < 2:
@@ -338,23 +344,28 @@ def read_trace(
     speed = _check_speed(speed, speed_name, where)
     if check_acceleration:
         _check_acceleration(time, speed, where)
-    if grade_at is None:
-        grade = np.zeros_like(speed)
-    else:
+    if grade_at is not None:
         grade = _check_grade(_numbers(frame, grade_at, header, delimiter, where), header[grade_at], where)
+    elif elevation_at is not None:
+        column = header[elevation_at]
+        elevation = _numbers(frame, elevation_at, header, delimiter, where) * _ELEVATION_COLUMNS[column.lower()]
+        grade = _check_derived_grade(grade_from_elevation(time, speed, elevation), column, where)
+    else:
+        grade = np.zeros_like(speed)
     return Cycle(name, time - time[0], speed, grade, source)
 
 
-_QUANTITIES = {"time": _TIME_COLUMNS, "speed": _SPEED_COLUMNS, "grade": _GRADE_COLUMNS}
+_QUANTITIES = {"time": _TIME_COLUMNS, "speed": _SPEED_COLUMNS, "grade": _GRADE_COLUMNS,
+               "elevation": _ELEVATION_COLUMNS}
 
 
-def _pick_columns(header: list[str], where: str) -> tuple[int, int, int | None]:
-    """The index of the time, speed and (optional, None) grade column in `header`.
+def _pick_columns(header: list[str], where: str) -> tuple[int, int, int | None, int | None]:
+    """The index of the time, speed and (optional, None) grade and elevation columns in `header`.
 
     Refuses a quantity given twice (``speed_kph`` and ``speed_mph``: which
     one?), a missing time or speed column (with close matches among the
-    columns found), and a column that looks like road grade under a name
-    that is not read (it would silently give a flat road).
+    columns found), and a column that looks like road grade or elevation
+    under a name that is not read (it would silently give a flat road).
     """
     names = [h.lower() for h in header]
     picked: dict[str, int | None] = {}
@@ -364,19 +375,26 @@ def _pick_columns(header: list[str], where: str) -> tuple[int, int, int | None]:
             listed = ", ".join(repr(header[i]) for i in hits[:-1]) + f" and {header[hits[-1]]!r}"
             raise TraceError(f"{where}: {len(hits)} {what} columns, {listed}; keep one")
         picked[what] = hits[0] if hits else None
-    time_at, speed_at, grade_at = picked["time"], picked["speed"], picked["grade"]
+    time_at, speed_at, grade_at, elevation_at = picked["time"], picked["speed"], picked["grade"], picked["elevation"]
     if time_at is None:
         raise TraceError(_missing_column("time", header, where))
     if speed_at is None:
         raise TraceError(_missing_column("speed", header, where))
-    if grade_at is None:
-        for h, n in zip(header, names, strict=True):
-            if n not in _TIME_COLUMNS and n not in _SPEED_COLUMNS and any(w in n for w in _GRADE_WORDS):
-                raise TraceError(
-                    f"{where}: column {h!r} looks like road grade but is not read; name it road_grade "
-                    "(a fraction, 0.05 = 5 %) or grade_pct (percent)"
-                )
-    return time_at, speed_at, grade_at
+    read = {*_TIME_COLUMNS, *_SPEED_COLUMNS, *_GRADE_COLUMNS, *_ELEVATION_COLUMNS}
+    for h, n in zip(header, names, strict=True):
+        if n in read:
+            continue
+        if grade_at is None and any(w in n for w in _GRADE_WORDS):
+            raise TraceError(
+                f"{where}: column {h!r} looks like road grade but is not read; name it road_grade "
+                "(a fraction, 0.05 = 5 %) or grade_pct (percent)"
+            )
+        if grade_at is None and elevation_at is None and any(w in n.replace("_", " ").split() for w in _ELEVATION_WORDS):
+            raise TraceError(
+                f"{where}: column {h!r} looks like elevation but is not read; name it elevation_m or"
+                " elevation_ft and the road grade is derived from it"
+            )
+    return time_at, speed_at, grade_at, elevation_at
 
 
 def _missing_column(what: str, header: list[str], where: str) -> str:
@@ -465,6 +483,18 @@ def _check_acceleration(time: FloatArray, speed: FloatArray, where: str) -> None
             f"{where}: acceleration of {accel[k]:.1f} m/s2 at t={time[k + 1]:g} s (row {k + 3}) is beyond "
             f"{MAX_ACCELERATION:g} m/s2 (is the speed unit right?)"
         )
+
+
+def _check_derived_grade(grade: FloatArray, column: str, where: str) -> FloatArray:
+    """The grade derived from elevation column `column`, within +-MAX_GRADE."""
+    bad = np.flatnonzero(np.abs(grade) > MAX_GRADE)
+    if bad.size:
+        k = int(bad[0])
+        raise TraceError(
+            f"{where}: the elevation in column {column!r} gives a road grade of {100 * grade[k]:.0f} % at row"
+            f" {k + 2}, beyond {100 * MAX_GRADE:g} %; is the unit right (elevation_m or elevation_ft)?"
+        )
+    return grade
 
 
 def _check_grade(written: FloatArray, column: str, where: str) -> FloatArray:
