@@ -575,3 +575,55 @@ def test_cli_trips_gap_nan_and_inf_are_refused(twinloop, data):
     for gap in ("nan", "inf"):
         out = twinloop("trips", "-v", "car1", "--gap", gap, code=2)
         assert _one_line_error(out) == f"error: --gap: expected a pause in seconds >= 1, e.g. 300 (the default), received {gap}"
+
+
+# ---- a hostile user: every bad input ends in a one-line twinloop error, not a traceback ----
+def test_epoch_milliseconds_are_quarantined_with_a_hint_not_a_crash(cli, tmp_path):
+    f = tmp_path / "ms.csv"
+    f.write_text("time,Vehicle.Speed\n1714557600000,10\n1714557601000,20\n")
+    r = cli("ingest", str(f), "-v", "CAR1", ok=False)
+    assert r.exit_code == 1
+    assert "milliseconds" in r.output and "warning:" in r.output
+
+
+def test_a_repeated_column_or_signal_is_a_twinloop_error(cli, data, tmp_path):
+    f = tmp_path / "dup.csv"
+    f.write_text("time,Vehicle.Speed,Vehicle.Speed\n2024-05-01T10:00:00Z,10,50\n")
+    bad = cli("ingest", str(f), "-v", "CAR1", ok=False)
+    assert isinstance(bad.exception, TwinloopError) and "'Vehicle.Speed' 2 times" in str(bad.exception)
+    cli("ingest", str(data), "-v", "CAR1")
+    bad = cli("query", "-v", "CAR1", "-s", "Vehicle.Speed", "-s", "Vehicle.Speed", ok=False)
+    assert isinstance(bad.exception, TwinloopError) and "each path once" in str(bad.exception)
+
+
+@pytest.mark.parametrize("url", ["duckdb://", "postgresql://[::1/test"])
+def test_a_store_url_that_would_lose_the_data_or_does_not_parse_is_refused(cli, data, url):
+    bad = cli("ingest", str(data), "-v", "CAR1", "--store", url, ok=False)
+    assert isinstance(bad.exception, TwinloopError) and url in str(bad.exception)
+
+
+def test_a_csv_file_given_as_the_store_is_refused_and_kept(cli, data):
+    before = data.read_bytes()
+    bad = cli("ingest", str(data), "-v", "CAR1", "--store", str(data), ok=False)
+    assert isinstance(bad.exception, TwinloopError) and "not a DuckDB database" in str(bad.exception)
+    assert data.read_bytes() == before
+
+
+def test_a_vehicle_name_with_a_stray_space_is_refused(cli, data):
+    bad = cli("ingest", str(data), "-v", " CAR1", ok=False)
+    assert isinstance(bad.exception, TwinloopError) and "leading or trailing spaces" in str(bad.exception)
+
+
+def test_starter_manifest_of_a_dbc_without_signals_is_an_error(cli, tmp_path):
+    f = tmp_path / "none.dbc"
+    f.write_text('VERSION ""\n\nNS_ :\n\nBS_:\n\nBU_: A\n\nBO_ 100 Msg: 8 A\n')
+    bad = cli("can", "manifest", "--dbc", str(f), ok=False)
+    assert isinstance(bad.exception, TwinloopError) and "has no signals" in str(bad.exception)
+
+
+@pytest.mark.parametrize("every", ["1 fortnight", "1d", "1us"])
+def test_cli_query_every_with_an_unknown_unit_names_the_units(cli, data, every):
+    cli("ingest", str(data), "-v", "CAR1")
+    bad = cli("query", "-v", "CAR1", "-s", "Vehicle.Speed", "--every", every, ok=False)
+    assert isinstance(bad.exception, TwinloopError)
+    assert "a unit of ms, s, min or h" in str(bad.exception) and repr(every) in str(bad.exception)

@@ -108,3 +108,13 @@ def test_misspelt_manifest_keys_are_refused_with_close_matches(tmp_path, text, k
 def test_map_entry_that_is_not_a_table_is_refused(tmp_path):
     with pytest.raises(SpecificationError, match="expected a table"):
         DecoderManifest.from_dict({"map": ["DI_speed.DI_vehicleSpeed"]})
+
+
+@pytest.mark.parametrize("body", ["", "BO_ 100 Msg: 8 A\n"])
+def test_starter_manifest_for_a_dbc_without_signals_is_refused(tmp_path, body):
+    from twinloop.errors import DataError
+
+    f = tmp_path / "empty.dbc"
+    f.write_text(f'VERSION ""\n\nNS_ :\n\nBS_:\n\nBU_: A\n\n{body}')
+    with pytest.raises(DataError, match=r"empty\.dbc has no signals"):
+        starter_manifest(load_dbc(f), default_catalog(), f.name)

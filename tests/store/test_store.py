@@ -188,3 +188,23 @@ def test_bad_vehicle_names_are_refused(store):
         store.vehicle_id("", create=True)
     with pytest.raises(ValidationError):
         store.vehicle_id("x" * 65, create=True)
+
+
+@pytest.mark.parametrize("vin", ["  ", " CAR1", "CAR1 "])
+def test_vehicle_names_with_surrounding_space_are_refused_when_new(store, vin):
+    with pytest.raises(ValidationError, match="without leading or trailing spaces"):
+        store.vehicle_id(vin, create=True)
+    assert store.vehicles().num_rows == 0
+
+
+def test_a_refused_long_vehicle_name_is_shortened_in_the_message(store):
+    with pytest.raises(ValidationError, match=r"\(500 characters\)") as err:
+        store.vehicle_id("x" * 500, create=True)
+    assert len(str(err.value)) < 200
+
+
+def test_read_refuses_a_signal_asked_twice(store):
+    iid = store.begin_ingest("CAR1", "t", "x")
+    store.write_batch(iid, 0, "CAR1", batch(store, SPEED, range(3), [1.0, 2.0, 3.0]))
+    with pytest.raises(ValidationError, match=r"signals: expected each path once.*Vehicle.Speed"):
+        store.read("CAR1", [SPEED, SOC, SPEED])

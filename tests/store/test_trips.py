@@ -167,3 +167,16 @@ def test_a_gap_that_is_not_a_positive_pause_is_refused_and_keeps_the_stored_trip
     with pytest.raises(ValidationError, match="gap"):
         detect_trips(np.arange(3, dtype=np.int64), None, gap)
     assert _trips(store, "CAR") == before and before
+
+
+def test_trips_of_a_vehicle_without_speed_do_not_depend_on_other_vehicles(store, tmp_path):
+    soc = _file(tmp_path / "soc.parquet", [0, 10, 1000, 1010], {SOC: np.full(4, 50.0)})
+    speed = _file(tmp_path / "speed.parquet", np.arange(5), {SPEED: np.full(5, 10.0)})
+    Ingester(store).ingest(soc, "ALONE")
+    alone = [r[1:] for r in _trips(store, "ALONE")]
+    assert len(alone) == 2
+    Ingester(store).ingest(speed, "OTHER")  # the store now has speed samples, of another vehicle
+    Ingester(store).ingest(soc, "NOSPEED")
+    assert [r[1:] for r in _trips(store, "NOSPEED")] == alone
+    store.detect_trips("NOSPEED")
+    assert [r[1:] for r in _trips(store, "NOSPEED")] == alone

@@ -81,3 +81,30 @@ def test_malformed_postgres_port_is_a_store_error():
         StoreError, match=r"port in .*: expected a number such as 5432, received 'x'"
     ):
         PostgresStore("postgresql://postgres@127.0.0.1:x/test")
+
+
+@pytest.mark.parametrize("url", ["duckdb://", "duckdb:///", "duckdb:"])
+def test_duckdb_url_without_a_path_is_refused_not_an_in_memory_store(url):
+    from twinloop.errors import StoreError
+
+    with pytest.raises(StoreError, match=r"path.*duckdb://:memory:"):
+        open_store(url)
+
+
+@pytest.mark.parametrize("content", [b"time,Vehicle.Speed\n1,2\n", b"PAR1\x00\x00", b"\x00" * 100])
+def test_an_existing_file_that_is_not_duckdb_is_refused_and_left_alone(tmp_path, content):
+    from twinloop.errors import StoreError
+
+    f = tmp_path / "fleet.csv"
+    f.write_bytes(content)
+    for create in (True, False):
+        with pytest.raises(StoreError, match=r"fleet\.csv is not a DuckDB database"):
+            open_store(str(f), create=create)
+    assert f.read_bytes() == content and sorted(p.name for p in tmp_path.iterdir()) == ["fleet.csv"]
+
+
+def test_malformed_postgres_url_is_a_store_error():
+    from twinloop.errors import StoreError
+
+    with pytest.raises(StoreError, match=r"postgresql://\[::1/test"):
+        open_store("postgresql://[::1/test")

@@ -61,7 +61,9 @@ def _seconds(text: str | None) -> float | None:
     try:
         value = float(t) * factor
     except ValueError:
-        raise ValidationError("--every", "a duration such as 1s, 500ms, 5min, 1h", text) from None
+        raise ValidationError(
+            "--every", "a number and a unit of ms, s, min or h, such as 1s, 500ms, 5min, 1h", text
+        ) from None
     from twinloop.store.base import MAX_EVERY  # the store's own bounds, here in the user's units
 
     # The store keeps microseconds; nan and inf parse as floats and fail here too.

@@ -186,8 +186,11 @@ class Ingester:
             )
             outcome = self.store.write_batch(ingest_id, batch_no, vehicle, checked.samples)
             if checked.samples.table.num_rows:
-                t = pc.min(checked.samples.table.column("time").cast(pa.int64())).as_py()
-                first = t if first is None else min(first, t)
+                span = pc.min_max(checked.samples.table.column("time").cast(pa.int64()))
+                lo, hi = span["min"].as_py(), span["max"].as_py()
+                first = lo if first is None else min(first, lo)
+                report.first_time = first
+                report.last_time = hi if report.last_time is None else max(report.last_time, hi)
             report.rows_read += raw.rows_read
             report.missing_cells += raw.missing_cells
             report.samples_read += checked.samples_read

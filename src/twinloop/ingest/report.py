@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 __all__ = ["IngestReport"]
+
+# samples before 1980 are more likely relative times than 1970s telemetry [µs since epoch]
+_RELATIVE_BEFORE = 315_532_800_000_000
+
+
+def _iso(us: int | None) -> str | None:
+    """µs since epoch as ISO 8601 UTC text (None stays None)."""
+    if us is None:
+        return None
+    return (datetime(1970, 1, 1) + timedelta(microseconds=us)).isoformat() + "Z"
 
 
 @dataclass
@@ -50,6 +61,10 @@ class IngestReport:
         The source is a CAN log (rows are frames).
     delimiter : str or None
         The CSV delimiter detected.
+    first_time, last_time : int or None
+        Earliest and latest time of the samples that passed the checks
+        [µs since epoch]; shown in the summary so that times read in the
+        wrong unit or relative to the log's start stand out.
     """
 
     source: str
@@ -68,6 +83,8 @@ class IngestReport:
     already_ingested: bool = False
     delimiter: str | None = None
     can_log: bool = False
+    first_time: int | None = None
+    last_time: int | None = None
 
     @property
     def quarantined(self) -> int:
@@ -129,6 +146,8 @@ class IngestReport:
             "batches": self.batches,
             "already_ingested": self.already_ingested,
             "delimiter": self.delimiter,
+            "first_time": _iso(self.first_time),
+            "last_time": _iso(self.last_time),
             "problem": self.problem,
         }
 
@@ -146,6 +165,13 @@ class IngestReport:
             )
             + f", {self.duplicates_in_source} repeated in the file, {self.quarantined} quarantined",
         ]
+        if self.first_time is not None and self.last_time is not None:
+            lines.append(f"  sample times {_iso(self.first_time)} to {_iso(self.last_time)}")
+            if self.first_time < _RELATIVE_BEFORE:
+                lines.append(
+                    "  note: times in the 1970s: are they seconds since the start of the log"
+                    " rather than since 1970?"
+                )
         if self.out_of_order:
             lines.append(f"  {self.out_of_order} samples were out of time order (sorted)")
         for reason, n in self.reasons.most_common(10):

@@ -36,6 +36,7 @@ from twinloop.signals.frames import FrameBatch
 from twinloop.signals.manifest import DecoderManifest
 
 __all__ = [
+    "TIME_RANGE_REASON",
     "CanLogSource",
     "Column",
     "CsvSource",
@@ -77,6 +78,17 @@ def _trace_hint(names: list[str]) -> str:
 
 LONG_COLUMNS = {"signal", "value"}
 _NO_TIME = np.iinfo(np.int64).min
+# a finite time too far from 1970 to count in int64 µs (epoch ms or ns read as seconds)
+_FAR_TIME = np.iinfo(np.int64).max
+#: Times the store keeps and reads back [µs since epoch]: 1970-01-01 to 9999-12-30, end exclusive.
+TIME_RANGE_US = (0, 253_402_214_400_000_000)
+#: Quarantine reason of a time outside :data:`TIME_RANGE_US`.
+TIME_RANGE_REASON = (
+    "time outside 1970-01-01 to 9999-12-30, the range the store keeps"
+    " (a number is read as seconds since 1970, not milliseconds or microseconds)"
+)
+# µs per unit of an Arrow timestamp
+_US_PER = {"s": 1_000_000, "ms": 1_000, "us": 1}
 
 
 @dataclass
@@ -140,13 +152,14 @@ def time_to_us(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
         array = array.combine_chunks()
     t = array.type
     if pa.types.is_timestamp(t):
-        us = array.cast(pa.timestamp("us", t.tz)).cast(pa.int64())
-        return np.asarray(us.fill_null(_NO_TIME).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return _timestamps_to_us(array)
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         sec = np.asarray(array.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False))
         with np.errstate(invalid="ignore"):
-            ok = np.isfinite(sec) & (np.abs(sec) < 9.2e12)
+            finite = np.isfinite(sec)
+            ok = finite & (np.abs(sec) < 9.2e12)
         out = np.full(sec.shape, _NO_TIME, dtype=np.int64)
+        out[finite & ~ok] = _FAR_TIME
         out[ok] = np.round(sec[ok] * 1e6).astype(np.int64)
         return out
     if pa.types.is_string(t) or pa.types.is_large_string(t):
@@ -162,6 +175,40 @@ def time_to_us(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
         us[parsed.isna().to_numpy()] = _NO_TIME
         return us
     raise DataError(f"time column has type {t}; expected timestamps, seconds or ISO 8601 text")
+
+
+def _is_time_type(t: pa.DataType) -> bool:
+    """Whether :func:`time_to_us` reads a column of type `t`."""
+    return (
+        pa.types.is_timestamp(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+    )
+
+
+def _timestamps_to_us(array: pa.Array) -> npt.NDArray[np.int64]:
+    """An Arrow timestamp array (UTC inside, any unit) as int64 µs; out-of-range marked.
+
+    Nanoseconds are floored to the microsecond (the store's resolution);
+    seconds or milliseconds beyond int64 µs become ``_FAR_TIME``, never a
+    wrapped-around number.
+    """
+    raw = np.asarray(
+        array.cast(pa.int64()).fill_null(_NO_TIME).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
+    missing = raw == _NO_TIME
+    unit = array.type.unit
+    if unit == "ns":
+        out = raw // 1000
+    else:
+        factor = _US_PER[unit]
+        limit = np.iinfo(np.int64).max // factor
+        far = np.abs(raw) > limit
+        out = np.where(far, _FAR_TIME, raw * np.where(far, 1, factor))
+    out[missing] = _NO_TIME
+    return out
 
 
 def _values(
@@ -268,6 +315,7 @@ class Source(abc.ABC):
     # shared by CSV and Parquet
     def _check_columns(self, names: list[str]) -> tuple[str, bool]:
         """(time column, is long form); unknown signal columns raise UnknownNameError."""
+        self._check_unique(names)
         lowered = {n.lower(): n for n in names}
         time_col = next((lowered[c] for c in TIME_COLUMNS if c in lowered), None)
         if time_col is None:
@@ -292,9 +340,39 @@ class Source(abc.ABC):
                     )
         return time_col, long
 
+    def _check_unique(self, names: list[str]) -> None:
+        """Refuse a column named twice (time columns: in any case), which has no single meaning."""
+        counts = Counter(n.lower() if n.lower() in TIME_COLUMNS else n for n in names)
+        twice = {n: k for n, k in counts.items() if k > 1}
+        if twice:
+            name, k = next(iter(twice.items()))
+            raise ValidationError(
+                "columns", "each column once", f"{name!r} {k} times", str(self.path),
+                "Rename or remove the repeated column.",
+            )
+
+    def _check_types(self, table: pa.Table, time_col: str) -> None:
+        """Refuse a time or value column of a type that holds no time or number (dates, lists ...)."""
+        t = table.schema.field(time_col).type
+        if not _is_time_type(t):
+            raise DataError(
+                f"{self.path}: time column {time_col!r} has type {t}; expected timestamps,"
+                " seconds since 1970 or ISO 8601 text"
+            )
+        for field_ in table.schema:
+            ft = field_.type
+            if pa.types.is_dictionary(ft):
+                ft = ft.value_type
+            if field_.name != time_col and (pa.types.is_nested(ft) or pa.types.is_binary(ft)):
+                raise DataError(
+                    f"{self.path}: column {field_.name!r} has type {ft}; expected numbers,"
+                    " true/false or text, one value per cell"
+                )
+
     def _from_table(
         self, table: pa.Table, time_col: str, long: bool, first_row: int
     ) -> SourceBatch:
+        self._check_types(table, time_col)
         n = table.num_rows
         rows = np.arange(first_row, first_row + n, dtype=np.int64)
         time = time_to_us(table.column(time_col))
@@ -630,7 +708,7 @@ class CanLogSource(Source):
             dec = result.signals.get((entry.message, entry.signal))
             if dec is None:
                 continue
-            time = np.round(dec.time * 1e6).astype(np.int64)
+            time = time_to_us(pa.array(dec.time, pa.float64()))
             rows = np.zeros(time.shape, dtype=np.int64) + first
             vss = entry.to_vss(dec.value)
             if isinstance(vss, list):

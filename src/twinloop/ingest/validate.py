@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from twinloop.errors import UnknownNameError
-from twinloop.ingest.sources import _NO_TIME, Column, SourceBatch
+from twinloop.ingest.sources import _NO_TIME, TIME_RANGE_REASON, TIME_RANGE_US, Column, SourceBatch
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.store.base import QuarantineRecord, SampleBatch
 
@@ -43,10 +43,10 @@ def _records(
     for i in idx[:cap].tolist():
         t = int(col.time[i])
         value = str(col.text[i]) if col.text is not None else repr(float(col.value[i]))
+        # a time the store cannot keep is not written (the reason says why)
+        keep = TIME_RANGE_US[0] <= t < TIME_RANGE_US[1]
         out.append(
-            QuarantineRecord(
-                reason, col.path, None if t == _NO_TIME else t, value, 1, int(col.row[i])
-            )
+            QuarantineRecord(reason, col.path, t if keep else None, value, 1, int(col.row[i]))
         )
     if idx.size > cap:
         out.append(
@@ -114,6 +114,7 @@ def validate_batch(
                 refused |= new
 
         refuse("missing or invalid time", col.time == _NO_TIME)
+        refuse(TIME_RANGE_REASON, (col.time < TIME_RANGE_US[0]) | (col.time >= TIME_RANGE_US[1]))
         for reason, mask in col.bad.items():
             refuse(reason, mask)
         refuse("value is NaN", np.isnan(col.value))

@@ -37,7 +37,7 @@ import cantools.database
 import numpy as np
 import numpy.typing as npt
 
-from twinloop.errors import SpecificationError, UnknownNameError, close_matches
+from twinloop.errors import DataError, SpecificationError, UnknownNameError, close_matches
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.signals.units import UNITS
 
@@ -248,7 +248,18 @@ def starter_manifest(
     Signals whose name and unit suggest a catalog signal are mapped, with
     scale and offset from the units; every other signal is listed as a
     comment to uncomment and complete. Review every line: names are guesses.
+
+    Raises
+    ------
+    DataError
+        If the DBC defines no signal (nothing could be mapped).
     """
+    n_signals = sum(len(m.signals) for m in database.messages)
+    if n_signals == 0:
+        raise DataError(
+            f"{dbc_name or 'the DBC'} has no signals: expected a DBC whose messages define"
+            f" signals (SG_ lines), received {len(database.messages)} messages and 0 signals"
+        )
     lines = [
         "# twinloop decoder manifest: DBC message.signal -> VSS path.",
         "# Written by `twinloop can manifest`; the [[map]] entries below are GUESSES",

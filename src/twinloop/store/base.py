@@ -157,6 +157,13 @@ def _from_us(us: int | None) -> datetime | None:
     return datetime(1970, 1, 1) + pd.Timedelta(microseconds=int(us)).to_pytimedelta()
 
 
+def _check_vin(vin: str) -> None:
+    """Refuse a vehicle identifier that is empty, too long or not printable."""
+    if not vin or len(vin) > 64 or not vin.isprintable():
+        received: object = vin if len(vin) <= 64 else f"{vin[:20]}... ({len(vin)} characters)"
+        raise ValidationError("vehicle", "a printable identifier of 1 to 64 characters", received)
+
+
 _MIN_TIME = datetime(1970, 1, 1)
 _MAX_TIME = datetime(9999, 12, 31)
 
@@ -249,10 +256,14 @@ class SqlTelemetryStore(abc.ABC):
         """
         if vin in self._vehicle_cache:
             return self._vehicle_cache[vin]
-        if not vin or len(vin) > 64 or not vin.isprintable():
-            raise ValidationError("vehicle", "a printable identifier of 1 to 64 characters", vin)
+        _check_vin(vin)
         rows = self._fetchall("SELECT vehicle_id FROM vehicles WHERE vin = ?", [vin])
         if not rows:
+            if create and vin != vin.strip():
+                # ' CAR1' would be a second vehicle beside 'CAR1'
+                raise ValidationError(
+                    "vehicle", "an identifier without leading or trailing spaces", vin
+                )
             if not create:
                 known = [r[0] for r in self._fetchall("SELECT vin FROM vehicles")]
                 raise UnknownNameError(
@@ -429,6 +440,9 @@ class SqlTelemetryStore(abc.ABC):
             raise ValidationError("signals", "at least one signal path", list(signals))
         if len(signals) > MAX_READ_SIGNALS:
             raise ValidationError("signals", f"at most {MAX_READ_SIGNALS} signals", len(signals))
+        twice = sorted({p for p in signals if list(signals).count(p) > 1})
+        if twice:
+            raise ValidationError("signals", "each path once (one column each)", twice)
         if how not in AGGREGATES:
             raise UnknownNameError(
                 "aggregate", how, AGGREGATES, hint=f"Choose one of: {', '.join(AGGREGATES)}."

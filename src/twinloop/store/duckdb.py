@@ -24,6 +24,31 @@ from twinloop.store.base import BatchOutcome, SqlTelemetryStore
 
 __all__ = ["DuckDBStore"]
 
+# A DuckDB database file holds these bytes at offset 8.
+_MAGIC = b"DUCK"
+_NO_PATH = (
+    "store URL path: expected a DuckDB file path or duckdb:///path/file.duckdb"
+    " (duckdb://:memory: for a store that is lost on exit), received {received},"
+    " which DuckDB would keep in memory only"
+)
+
+
+def _check_duckdb_file(path: Path) -> None:
+    """Refuse an existing, non-empty file that is not a DuckDB database (a CSV, a Parquet file ...).
+
+    DuckDB would open some of them as an in-memory database and keep nothing.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as fh:
+        head = fh.read(12)
+    if head[8:12] != _MAGIC:
+        raise StoreError(
+            f"{path} is not a DuckDB database: expected a DuckDB file or a new path,"
+            f" received a file that starts with {head[:8]!r}. Give the store its own file,"
+            " e.g. fleet.duckdb"
+        )
+
 
 class DuckDBStore(SqlTelemetryStore):
     """Telemetry in one DuckDB file (or in memory with ``path=":memory:"``).
@@ -52,21 +77,34 @@ class DuckDBStore(SqlTelemetryStore):
         create: bool = True,
     ) -> None:
         super().__init__(f"duckdb:///{path}", catalog)
-        if str(path) != ":memory:":
+        in_memory = str(path) == ":memory:"
+        if not in_memory:
+            if not str(path).strip():
+                raise StoreError(_NO_PATH.format(received=repr(str(path))))
             if not Path(path).exists() and (read_only or not create):
                 raise StoreError(
                     f"store {path} does not exist: expected an existing DuckDB file,"
                     f" received a path with no file. Create the store by ingesting data:"
                     f" `twinloop ingest FILE --vehicle NAME --store {path}`"
                 )
+            _check_duckdb_file(Path(path))
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(str(path), read_only=read_only)
         except (duckdb.IOException, duckdb.Error) as exc:
             raise StoreError(f"cannot open DuckDB store {path}: {exc}") from None
+        if not in_memory:
+            self._check_on_disk(str(path))
         self._in_tx = False
         if not read_only:
             self._create_schema()
+
+    def _check_on_disk(self, path: str) -> None:
+        """Refuse a connection that DuckDB made in memory for `path` (writes would be lost)."""
+        rows = self._con.execute("SELECT file FROM pragma_database_list").fetchall()
+        if not rows or not rows[0][0]:
+            self._con.close()
+            raise StoreError(_NO_PATH.format(received=repr(path)))
 
     @classmethod
     def from_url(
@@ -76,7 +114,9 @@ class DuckDBStore(SqlTelemetryStore):
         rest = url.split("://", 1)[1] if "://" in url else url.split(":", 1)[1]
         if rest.startswith("/") and rest[1:].startswith("/"):
             rest = rest[1:]
-        return cls(rest or ":memory:", catalog, create=create)
+        if rest in ("", "/"):
+            raise StoreError(_NO_PATH.format(received=repr(url)))
+        return cls(rest, catalog, create=create)
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._con.execute(sql, list(params))

@@ -91,7 +91,13 @@ class PostgresStore(SqlTelemetryStore):
         create: bool = True,
     ) -> None:
         super().__init__(url, catalog)
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:  # an unclosed [ of an IPv6 host ...
+            raise StoreError(
+                f"store URL {url}: expected postgresql://user@host:port/db, received a URL"
+                f" that does not parse ({exc})"
+            ) from None
         query = dict(parse_qsl(parts.query))
         schema = query.pop("schema", None)
         if schema is not None and not _SCHEMA_NAME.match(schema):

@@ -165,16 +165,13 @@ def update_trips(
     check_gap(gap)  # before anything stored is touched
     vid = store.vehicle_id(vin)
     ids = dict(store._fetchall("SELECT path, signal_id FROM signals"))
-    basis_sql, method = None, "gap"
-    if _IGNITION in ids:
-        key_sql = f"FROM samples WHERE vehicle_id = ? AND signal_id = {int(ids[_IGNITION])}"
-        if store._fetchall(f"SELECT count(*) FROM (SELECT time {key_sql} LIMIT 1) k", [vid])[0][0]:
-            basis_sql, method = key_sql, "key"
-    if basis_sql is None:
-        if _SPEED in ids:
-            basis_sql = f"FROM samples WHERE vehicle_id = ? AND signal_id = {int(ids[_SPEED])}"
-        else:
-            basis_sql = "FROM samples WHERE vehicle_id = ?"
+    # the basis is chosen from this vehicle's samples, never from what other vehicles have
+    basis_sql, method = "FROM samples WHERE vehicle_id = ?", "gap"
+    for path, how in ((_IGNITION, "key"), (_SPEED, "gap")):
+        sql = _signal_basis(store, vid, ids.get(path))
+        if sql is not None:
+            basis_sql, method = sql, how
+            break
     anchor = None if since is None else _anchor(store, vid, since, basis_sql, method, ingest_id)
     cond, params = ("", [vid]) if anchor is None else (" AND time >= ?", [vid, _dt(anchor)])
     if method == "key":
@@ -217,6 +214,16 @@ def update_trips(
                 ),
             )
     return kept + len(trips)
+
+
+def _signal_basis(store: SqlTelemetryStore, vid: int, signal_id: int | None) -> str | None:
+    """SQL ``FROM ...`` of the samples of `signal_id` of vehicle `vid`; None when it has none."""
+    if signal_id is None:
+        return None
+    sql = f"FROM samples WHERE vehicle_id = ? AND signal_id = {int(signal_id)}"
+    if store._fetchall(f"SELECT count(*) FROM (SELECT time {sql} LIMIT 1) b", [vid])[0][0]:
+        return sql
+    return None
 
 
 def _anchor(
