@@ -239,7 +239,7 @@ def main() -> None:
     vehicles = sorted(
         p.name.removesuffix(".toml") for p in VEHICLES.iterdir() if p.name.endswith(".toml")
     )
-    store = open_store(f"duckdb:///{args.out / 'fleet.duckdb'}")
+    store = open_store(f"duckdb:///{(args.out / 'fleet.duckdb').absolute()}")  # a relative --out too
     for vehicle in vehicles:
         for trip_csv in trips:
             sim = simulate_trip(vehicle, trip_csv)

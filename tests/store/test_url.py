@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from twinloop.errors import UnknownNameError
@@ -108,3 +110,15 @@ def test_malformed_postgres_url_is_a_store_error():
 
     with pytest.raises(StoreError, match=r"postgresql://\[::1/test"):
         open_store("postgresql://[::1/test")
+
+
+def test_a_store_opened_by_a_relative_path_reopens_from_its_url(tmp_path, monkeypatch):
+    # The url used to read duckdb:///rel/x.duckdb, which opens /rel/x.duckdb.
+    monkeypatch.chdir(tmp_path)
+    store = DuckDBStore("rel/x.duckdb")
+    store.close()
+    monkeypatch.chdir("/")
+    again = open_store(store.url)
+    assert again.url == store.url and again.url.endswith(str(tmp_path / "rel" / "x.duckdb"))
+    again.close()
+    assert not Path("/rel").exists()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import savgol_filter
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -78,6 +77,8 @@ def grade_from_elevation(
     if position[-1] < window:
         sine = np.full(position.size, (height[-1] - height[0]) / position[-1])
     else:
+        from scipy.signal import savgol_filter  # 0.7 s to import: only for traces with elevation
+
         grid = np.arange(0.0, position[-1] + _STEP, _STEP)
         points = int(window / _STEP) // 2 * 2 + 1  # odd
         slope = savgol_filter(np.interp(grid, position, height), points, 1, deriv=1, delta=_STEP, mode="interp")

@@ -76,8 +76,9 @@ class DuckDBStore(SqlTelemetryStore):
         read_only: bool = False,
         create: bool = True,
     ) -> None:
-        super().__init__(f"duckdb:///{path}", catalog)
         in_memory = str(path) == ":memory:"
+        # an absolute path, so that open_store(store.url) opens this file from any working directory
+        super().__init__(f"duckdb:///{path if in_memory else Path(path).absolute()}", catalog)
         if not in_memory:
             if not str(path).strip():
                 raise StoreError(_NO_PATH.format(received=repr(str(path))))
