@@ -7,8 +7,7 @@ for scikit-learn (about a second).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from twinloop._internal.lazy import lazy_exports
 
 # public name -> the module that defines it
 _EXPORTS = {
@@ -27,11 +26,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'twinloop.learn' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -13,8 +13,7 @@ store drivers and scikit-learn that the twin registry needs.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from twinloop._internal.lazy import lazy_exports
 
 # public name -> the module that defines it
 _EXPORTS = {
@@ -55,11 +54,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'twinloop.twin' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
