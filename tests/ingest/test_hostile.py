@@ -127,3 +127,29 @@ def test_the_summary_shows_the_sample_times_and_flags_relative_ones(store, tmp_p
     g.write_text("time,Vehicle.Speed\n2024-05-01T10:00:00Z,10\n")
     s = Ingester(store).ingest(g, "CAR1").summary()
     assert "2024-05-01T10:00:00Z to 2024-05-01T10:00:00Z" in s and "start of the log" not in s
+
+
+SOC = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"
+
+
+def test_a_state_of_charge_logged_as_a_fraction_is_quarantined_not_stored_as_one_percent(store, tmp_path):
+    # 0.80 -> 0.62 over a drive is 80 % -> 62 % written as fractions; stored as percent it
+    # would read 0.8 %, and the twin's state and health tracking would take it.
+    f = tmp_path / "soc.csv"
+    soc = np.linspace(0.80, 0.62, 20)
+    f.write_text("time,Vehicle.Speed," + SOC + "\n"
+                 + "".join(f"{1714557600 + k},36,{x:.4f}\n" for k, x in enumerate(soc)))
+    r = Ingester(store).ingest(f, "CAR1")
+    assert r.quarantined == 20 and r.inserted == 20  # the speed is stored
+    (reason,) = r.reasons
+    assert "lie in [0, 1] although" in reason and "multiply the column by 100" in reason
+    assert store.read("CAR1", [SOC]).column(SOC).drop_null().to_pylist() == []
+
+
+@pytest.mark.parametrize("soc", [np.linspace(80, 62, 20), np.full(20, 0.5), np.linspace(0.8, 0.6, 5)])
+def test_percent_values_a_constant_near_empty_or_a_short_batch_are_stored(store, tmp_path, soc):
+    # real percent; an empty pack standing at 0.5 %; too few samples to judge
+    f = tmp_path / "soc.csv"
+    f.write_text("time," + SOC + "\n" + "".join(f"{1714557600 + k},{x:.4f}\n" for k, x in enumerate(soc)))
+    r = Ingester(store).ingest(f, "CAR1")
+    assert r.quarantined == 0 and r.inserted == soc.size

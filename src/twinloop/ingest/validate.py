@@ -20,7 +20,32 @@ from twinloop.ingest.sources import _NO_TIME, TIME_RANGE_REASON, TIME_RANGE_US, 
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.store.base import QuarantineRecord, SampleBatch
 
-__all__ = ["ValidatedBatch", "validate_batch"]
+__all__ = ["FRACTION_SLIP_MIN_SAMPLES", "PERCENT_STATES", "ValidatedBatch", "validate_batch"]
+
+#: Percent signals a log may carry as a fraction (0.8 for 80 %); stored as 0.8 % they would
+#: look valid and wreck the state of charge, health tracking and calibration downstream.
+PERCENT_STATES = (
+    "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current",
+    "Vehicle.Powertrain.TractionBattery.StateOfHealth",
+)
+
+#: Fewest samples of a batch, all within [0, 1] % and not all equal, read as a fraction slip.
+FRACTION_SLIP_MIN_SAMPLES = 10
+
+
+def _fraction_slip(path: str, unit: str | None, written: npt.NDArray[np.float64]) -> str | None:
+    """The quarantine reason when a percent state's values all lie in [0, 1] and vary, else None.
+
+    A traction battery below 1 % over a whole logged batch, and still
+    changing, is not a vehicle that drives: the log wrote fractions.
+    """
+    finite = written[np.isfinite(written)]
+    if path not in PERCENT_STATES or unit != "percent" or finite.size < FRACTION_SLIP_MIN_SAMPLES:
+        return None
+    if finite.min() < 0.0 or finite.max() > 1.0 or np.ptp(finite) == 0.0:
+        return None
+    return (f"all {finite.size} values of this batch lie in [0, 1] although {path} is in percent:"
+            " fractions (0.8 for 80 %)? multiply the column by 100")
 
 
 @dataclass
@@ -118,6 +143,9 @@ def validate_batch(
         for reason, mask in col.bad.items():
             refuse(reason, mask)
         refuse("value is NaN", np.isnan(col.value))
+        slip = _fraction_slip(col.path, sig.unit, col.value)
+        if slip is not None:
+            refuse(slip, np.ones(n, dtype=bool))
         si = sig.to_si(col.value)
         refuse(
             f"outside the valid range {sig.valid_range} after conversion from {sig.unit or 'label'}",
