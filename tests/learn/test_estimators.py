@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.learn import FEATURES, LEARNERS, ConsumptionRegressor, HybridConsumptionRegressor
+from twinloop.learn._design import BASIS
 
 ESTIMATORS = [ConsumptionRegressor, HybridConsumptionRegressor]
 
@@ -141,7 +142,7 @@ def test_positional_array_matches_named_table(cls, mixed_trips):
     by_name = cls().fit(X, y)
     by_position = cls(columns="positional").fit(X.to_numpy(), y.to_numpy())
     np.testing.assert_allclose(by_position.predict(X.to_numpy()), by_name.predict(X), rtol=1e-9)
-    with pytest.raises(ValidationError, match="at least 10 columns"):
+    with pytest.raises(ValidationError, match=f"at least {len(FEATURES)} columns"):
         cls(columns="positional").fit(X.to_numpy()[:, :4], y)
 
 
@@ -150,7 +151,7 @@ def test_extra_columns_are_passed_to_the_learner(mixed_trips):
     X = X.assign(payload=np.linspace(0, 300, len(X)))
     model = ConsumptionRegressor().fit(X, y)
     assert model.feature_index_ == list(range(len(FEATURES)))
-    assert model.learner_state_["coef"].size == 14  # 13 basis terms and the payload
+    assert model.learner_state_["coef"].size == len(BASIS) + 1  # the basis terms and the payload
 
 
 def test_nonpositive_distance_is_refused(mixed_trips):

@@ -30,9 +30,12 @@ def test_road_load_consumption_hand_computed():
     assert f["positive_kinetic"] == pytest.approx(50 / 990)
     rise = 990 * np.sin(np.arctan(0.02))
     assert f["climb"] == pytest.approx(9.80665 * rise / 990)
+    # the last second (5 m at a mean 5 m/s) loses kinetic energy: it pays its own road load
+    assert (f["decel_share"], f["decel_speed"], f["decel_squared_speed"]) == pytest.approx((5 / 990, 25 / 990, 125 / 990))
     m, a, b, c, eta, eta_r, aux = 1500.0, 150.0, 2.0, 0.4, 0.8, 0.6, 300.0
-    traction = a + b * (990 / 100) + c * 98_250 / 990 + m * (50 + 9.80665 * rise) / 990
-    recovered = m * 50 / 990
+    paid = (a * 5 + b * 25 + c * 125) / 990
+    traction = a + b * (990 / 100) + c * 98_250 / 990 - paid + m * (50 + 9.80665 * rise) / 990
+    recovered = m * 50 / 990 - paid
     expected = traction / eta - eta_r * recovered + aux * 100 / 990
     got = road_load_consumption(f, m, (a, b, c), eta, eta_r, aux)
     assert float(got) == pytest.approx(expected, rel=1e-12)

@@ -31,6 +31,10 @@ def synthetic_trips(n: int, seed: int = 0, start: str = "2024-01-01") -> pd.Data
             "negative_kinetic": positive * rng.uniform(0.7, 1.0, n),
             "climb": climb,
             "descent": climb * rng.uniform(0.5, 1.2, n),
+            # a fifth to a half of the distance coasting or braking, a little slower than the mean
+            "decel_share": (share := rng.uniform(0.2, 0.5, n)),
+            "decel_speed": share * mean_speed * rng.uniform(0.6, 1.0, n),
+            "decel_squared_speed": share * mean_speed**2 * rng.uniform(0.5, 1.5, n),
             "stop_fraction": rng.uniform(0.0, 0.3, n),
             "ambient_temperature": rng.uniform(263.15, 303.15, n),
         },

@@ -24,12 +24,14 @@ TRUTH = dict(
 def test_energy_of_a_steady_trip_matches_the_hand_computation():
     # 0 -> 20 m/s in 10 s, 590 s at 20 m/s, 20 -> 0 in 10 s: 12 000 m in 610 s.
     # mean_cubed_speed = (1e3*10 + 8e3*590 + 1e3*10) / 12e3 = 395 m2/s2;
-    # k+ = k- = 200 / 12e3 J/(kg m).
+    # k+ = k- = 200 / 12e3 J/(kg m). The 100 m of braking at a mean 10 m/s pay their own
+    # road load: (140 + 0.35 * 10**2) * 100 / 12e3 J/m, off traction and off regeneration.
     trip = feature_frame([trip_features([0, 10, 600, 610], [0.0, 20.0, 20.0, 0.0])])
     model = PhysicsConsumptionModel(**{**TRUTH, "coastdown_b": 0.0})
-    road = 140.0 + 0.35 * 395.0
+    paid = (140.0 + 0.35 * 10.0**2) * 100.0 / 12e3
+    road = 140.0 + 0.35 * 395.0 - paid
     kinetic = 1800.0 * 200.0 / 12e3
-    expected = (road + kinetic) / 0.82 - 0.55 * kinetic + 450.0 * 610.0 / 12e3
+    expected = (road + kinetic) / 0.82 - 0.55 * (kinetic - paid) + 450.0 * 610.0 / 12e3
     assert model.predict(trip) == pytest.approx([expected], rel=1e-12)
 
 
@@ -135,7 +137,7 @@ def test_an_efficient_regenerating_vehicle_is_not_refused_as_impossible(name):
     spec = resolve_vehicle(name)
     X, y = simulated_trips(spec, ["udds", "hwfet", "wltc_3b", "nrel13", "wltc_3a"], [293.15])
     model = PhysicsConsumptionModel.from_spec(spec).fit(X, y)
-    assert 0.95 < model.regen_efficiency < 1.2 and 0.8 < model.drivetrain_efficiency < 0.95
+    assert 0.95 < model.regen_efficiency < 1.2 and 0.75 < model.drivetrain_efficiency < 0.95
     np.testing.assert_allclose(model.predict(X), y, rtol=0.02)
 
 

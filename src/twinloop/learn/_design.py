@@ -28,6 +28,9 @@ BASIS: tuple[str, ...] = (
     "negative_kinetic",
     "climb",
     "descent",
+    "decel_share",  # road load paid by falling energy: A, B and C terms
+    "decel_speed",
+    "decel_squared_speed",
     "time_per_distance",  # constant loads: P t / d
     "heating_time_per_distance",  # (T_comfort - T)+ t / d: heat-pump or resistive heating
     "cooling_time_per_distance",  # (T - T_comfort)+ t / d
@@ -103,6 +106,9 @@ def design_matrix(X: FloatArray, index: list[int] | None) -> FloatArray:
         "negative_kinetic": f["negative_kinetic"],
         "climb": f["climb"],
         "descent": f["descent"],
+        "decel_share": f["decel_share"],
+        "decel_speed": f["decel_speed"],
+        "decel_squared_speed": f["decel_squared_speed"],
         "time_per_distance": time_per_distance,
         "heating_time_per_distance": np.maximum(deficit, 0.0) * time_per_distance,
         "cooling_time_per_distance": np.maximum(-deficit, 0.0) * time_per_distance,

@@ -28,9 +28,18 @@ FEATURES: dict[str, str] = {
     "negative_kinetic": "J kg-1 m-1",  # sum of decreases of v^2/2 per metre (positive number)
     "climb": "J kg-1 m-1",  # g * sum of height gained per metre
     "descent": "J kg-1 m-1",  # g * sum of height lost per metre (positive number)
+    # Over the steps where kinetic plus potential energy falls faster than a typical EV's road
+    # load takes it (the wheels brake or coast), the moments of road-load work per metre: A, B
+    # and C times these is the road load that the falling energy pays there, not the battery.
+    "decel_share": "1",  # sum of distance per metre
+    "decel_speed": "m s-1",  # sum of v * distance per metre
+    "decel_squared_speed": "m2 s-2",  # sum of v^2 * distance per metre
     "stop_fraction": "1",  # share of time below 0.5 m/s
     "ambient_temperature": "K",
 }
+
+# Typical road-load deceleration of a battery-electric car [m s-2] and [m-1]: a0 + c0 v^2.
+_ROAD_LOAD_PER_KG = (0.08, 0.00022)
 
 #: The target of consumption models: battery energy per distance [J m-1]
 #: (1 Wh/km = 3.6 J/m).
@@ -74,8 +83,14 @@ def trip_features(
         - \\eta_r\\, m\\,(k^- + h^-) + \\frac{P_{aux}\\,t}{d}
 
     where :math:`k^\\pm` are ``positive_kinetic``/``negative_kinetic`` and
-    :math:`h^\\pm` are ``climb``/``descent``. Physics, learned and hybrid
-    consumption models therefore share these columns.
+    :math:`h^\\pm` are ``climb``/``descent``. Where the vehicle's kinetic
+    plus potential energy falls faster than road load alone would take it
+    (a typical EV's, :math:`0.08 + 0.00022\\,v^2` m s-2, decides: the
+    features know no vehicle), that energy pays the road load before any is
+    left to brake; the ``decel_*`` moments of those steps give this share,
+    :math:`R_{dec} = A\\,\\delta_0 + B\\,\\delta_1 + C\\,\\delta_2`, which
+    comes off both the traction and the recoverable energy. Physics,
+    learned and hybrid consumption models share these columns.
 
     Examples
     --------
@@ -99,6 +114,9 @@ def trip_features(
     per_m = 1.0 / distance if distance > 0 else 0.0
     dke = np.diff(0.5 * v**2)
     dh = step * np.sin(np.arctan(0.5 * (grade[1:] + grade[:-1])))
+    # Steps where the wheels brake or coast: kinetic plus potential energy falls faster than a
+    # typical EV's road load takes it (per kg: A/m and C/m of the bundled and EPA vehicles).
+    falling = dke + GRAVITY * dh < -(_ROAD_LOAD_PER_KG[0] + _ROAD_LOAD_PER_KG[1] * v_mid**2) * step
     duration = float(t[-1] - t[0])
     return {
         "distance": distance,
@@ -109,6 +127,9 @@ def trip_features(
         "negative_kinetic": float(-dke.clip(max=0).sum()) * per_m,
         "climb": GRAVITY * float(dh.clip(min=0).sum()) * per_m,
         "descent": GRAVITY * float(-dh.clip(max=0).sum()) * per_m,
+        "decel_share": float(step[falling].sum()) * per_m,
+        "decel_speed": float((v_mid * step)[falling].sum()) * per_m,
+        "decel_squared_speed": float((v_mid**2 * step)[falling].sum()) * per_m,
         "stop_fraction": float(dt[v_mid < 0.5].sum()) / duration,
         "ambient_temperature": float(ambient_temperature),
     }

@@ -29,6 +29,9 @@ PHYSICS_FEATURES: tuple[str, ...] = (
     "negative_kinetic",
     "climb",
     "descent",
+    "decel_share",
+    "decel_speed",
+    "decel_squared_speed",
 )
 
 
@@ -75,14 +78,18 @@ def road_load_consumption(
     .. math::
 
         \\frac{E}{d} = \\frac{1}{\\eta}\\left(A + B\\,\\bar v + C\\,\\overline{v^3}
-        + m\\,(k^+ + h^+)\\right) - \\eta_r\\, m\\,(k^- + h^-)
-        + P_{aux}\\,\\frac{t}{d}
+        - R_{dec} + m\\,(k^+ + h^+)\\right) - \\eta_r \\left(m\\,(k^- + h^-) - R_{dec}\\right)
+        + P_{aux}\\,\\frac{t}{d},
+        \\qquad R_{dec} = A\\,\\delta_0 + B\\,\\delta_1 + C\\,\\delta_2
 
     with :math:`\\bar v` = ``mean_speed``, :math:`\\overline{v^3}` =
     ``mean_cubed_speed`` (already per metre), :math:`k^\\pm` =
     ``positive_kinetic``/``negative_kinetic``, :math:`h^\\pm` =
     ``climb``/``descent``, :math:`t` = ``duration`` and :math:`d` =
-    ``distance``. The B term uses the mean speed where the exact work is
+    ``distance``; :math:`\\delta_{0,1,2}` = ``decel_share``, ``decel_speed``,
+    ``decel_squared_speed``: :math:`R_{dec}` is the road load paid by falling
+    kinetic and potential energy, charged neither to traction nor to
+    regeneration. The B term uses the mean speed where the exact work is
     :math:`B\\sum v^2\\,\\Delta t / d`, which is larger on uneven traces.
     HVAC, battery and speed-dependent motor losses are left out: a hybrid
     model learns them from the residual.
@@ -90,7 +97,8 @@ def road_load_consumption(
     Examples
     --------
     >>> f = {"distance": 1000.0, "duration": 100.0, "mean_speed": 10.0, "mean_cubed_speed": 100.0,
-    ...      "positive_kinetic": 0.0, "negative_kinetic": 0.0, "climb": 0.0, "descent": 0.0}
+    ...      "positive_kinetic": 0.0, "negative_kinetic": 0.0, "climb": 0.0, "descent": 0.0,
+    ...      "decel_share": 0.0, "decel_speed": 0.0, "decel_squared_speed": 0.0}
     >>> road_load_consumption(f, 1500.0, (150.0, 0.0, 0.4), 0.8, 0.6, 300.0)
     array(267.5)
     """
@@ -101,13 +109,15 @@ def road_load_consumption(
     if np.any(~(col["distance"] > 0)):
         raise ValidationError("distance", "> 0 m in every trip", f"min {np.nanmin(col['distance']):g}")
     a, b, c = coastdown
+    paid = a * col["decel_share"] + b * col["decel_speed"] + c * col["decel_squared_speed"]
     traction = (
         a
         + b * col["mean_speed"]
         + c * col["mean_cubed_speed"]
+        - paid
         + test_mass * (col["positive_kinetic"] + col["climb"])
     )
-    recovered = test_mass * (col["negative_kinetic"] + col["descent"])
+    recovered = test_mass * (col["negative_kinetic"] + col["descent"]) - paid
     return np.asarray(
         traction / drivetrain_efficiency
         - regen_efficiency * recovered
