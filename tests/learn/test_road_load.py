@@ -30,12 +30,16 @@ def test_road_load_consumption_hand_computed():
     assert f["positive_kinetic"] == pytest.approx(50 / 990)
     rise = 990 * np.sin(np.arctan(0.02))
     assert f["climb"] == pytest.approx(9.80665 * rise / 990)
-    # the last second (5 m at a mean 5 m/s) loses kinetic energy: it pays its own road load
+    # the last second (5 m at a mean 5 m/s) brakes: its 50 J/kg less the 5 m of climb in it are
+    # lost, and that energy pays the step's own road load
     assert (f["decel_share"], f["decel_speed"], f["decel_squared_speed"]) == pytest.approx((5 / 990, 25 / 990, 125 / 990))
+    last_climb = 9.80665 * 5 * np.sin(np.arctan(0.02))
+    assert f["braking_energy"] == pytest.approx((50 - last_climb) / 990)
+    assert f["traction_energy"] == pytest.approx((50 + 9.80665 * rise - last_climb) / 990)
     m, a, b, c, eta, eta_r, aux = 1500.0, 150.0, 2.0, 0.4, 0.8, 0.6, 300.0
     paid = (a * 5 + b * 25 + c * 125) / 990
-    traction = a + b * (990 / 100) + c * 98_250 / 990 - paid + m * (50 + 9.80665 * rise) / 990
-    recovered = m * 50 / 990 - paid
+    traction = a + b * (990 / 100) + c * 98_250 / 990 - paid + m * (50 + 9.80665 * rise - last_climb) / 990
+    recovered = m * (50 - last_climb) / 990 - paid
     expected = traction / eta - eta_r * recovered + aux * 100 / 990
     got = road_load_consumption(f, m, (a, b, c), eta, eta_r, aux)
     assert float(got) == pytest.approx(expected, rel=1e-12)
@@ -62,8 +66,8 @@ def test_hybrid_from_spec_takes_the_spec_constants(leaf):
 
 def test_missing_physics_column_is_named():
     f = _trip()
-    del f["climb"]
-    with pytest.raises(ValidationError, match="missing climb"):
+    del f["braking_energy"]
+    with pytest.raises(ValidationError, match="missing braking_energy"):
         road_load_consumption(f, 1500.0, (150.0, 0.0, 0.4), 0.8, 0.6, 300.0)
 
 

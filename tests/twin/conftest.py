@@ -31,15 +31,21 @@ def synthetic_trips(n: int, seed: int = 0, start: str = "2024-01-01") -> pd.Data
             "negative_kinetic": positive * rng.uniform(0.7, 1.0, n),
             "climb": climb,
             "descent": climb * rng.uniform(0.5, 1.2, n),
-            # a fifth to a half of the distance coasting or braking, a little slower than the mean
-            "decel_share": (share := rng.uniform(0.2, 0.5, n)),
-            "decel_speed": share * mean_speed * rng.uniform(0.6, 1.0, n),
-            "decel_squared_speed": share * mean_speed**2 * rng.uniform(0.5, 1.5, n),
             "stop_fraction": rng.uniform(0.0, 0.3, n),
             "ambient_temperature": rng.uniform(263.15, 303.15, n),
         },
         index=pd.date_range(start, periods=n, freq="6h", tz="UTC"),
     )
+    # most of the energy lost is lost braking; a little of it in gentle slowing and descents
+    gentle = rng.uniform(0.0, 0.03, n)
+    frame.insert(8, "traction_energy", frame["positive_kinetic"] + frame["climb"] - gentle)
+    frame.insert(9, "braking_energy", braking := frame["negative_kinetic"] + frame["descent"] - gentle)
+    # the distance coasting or braking, at 0.8 of the mean speed, sized so that a compact car's
+    # road load there (140 N + 0.35 v^2 for 1,800 kg) takes 10-40 % of the energy lost
+    share = braking * rng.uniform(0.1, 0.4, n) * 1800.0 / (140.0 + 0.35 * (0.8 * mean_speed) ** 2)
+    frame.insert(10, "decel_share", share)
+    frame.insert(11, "decel_speed", share * 0.8 * mean_speed)
+    frame.insert(12, "decel_squared_speed", share * (0.8 * mean_speed) ** 2)
     assert list(frame.columns) == list(FEATURES)
     return frame
 

@@ -101,7 +101,7 @@ def test_too_few_trips_is_a_calibration_error_naming_the_count_and_model_is_unch
 
 
 def test_trips_without_braking_cannot_calibrate_regeneration(trips):
-    X = trips(20).assign(negative_kinetic=0.0, descent=0.0)
+    X = trips(20).assign(braking_energy=0.0, decel_share=0.0, decel_speed=0.0, decel_squared_speed=0.0)
     model = PhysicsConsumptionModel(**TRUTH)
     with pytest.raises(CalibrationError, match=r"regen_efficiency.*no trip has braking"):
         model.fit(X, model.predict(X))

@@ -188,7 +188,7 @@ def test_failed_recalibration_keeps_the_champion(registry, truth, trips):
     X = trips(6)
     with pytest.raises(CalibrationError, match=r"needs at least 10 trips of new data, got 6; the champion is kept"):
         registry.recalibrate(X, truth.predict(X), reason="drift", created_by="t")
-    flat = trips(20).assign(negative_kinetic=0.0, descent=0.0)
+    flat = trips(20).assign(braking_energy=0.0, decel_share=0.0, decel_speed=0.0, decel_squared_speed=0.0)
     with pytest.raises(CalibrationError, match=r"no trip has braking.*the champion of VIN1 is kept"):
         registry.recalibrate(flat, truth.predict(flat), reason="drift", created_by="t")
     assert registry.history() == before

@@ -28,6 +28,8 @@ BASIS: tuple[str, ...] = (
     "negative_kinetic",
     "climb",
     "descent",
+    "traction_energy",  # kinetic plus potential energy by phase
+    "braking_energy",
     "decel_share",  # road load paid by falling energy: A, B and C terms
     "decel_speed",
     "decel_squared_speed",
@@ -106,6 +108,8 @@ def design_matrix(X: FloatArray, index: list[int] | None) -> FloatArray:
         "negative_kinetic": f["negative_kinetic"],
         "climb": f["climb"],
         "descent": f["descent"],
+        "traction_energy": f["traction_energy"],
+        "braking_energy": f["braking_energy"],
         "decel_share": f["decel_share"],
         "decel_speed": f["decel_speed"],
         "decel_squared_speed": f["decel_squared_speed"],

@@ -108,7 +108,7 @@ def simulated_trips(
     >>> X, y = simulated_trips(resolve_vehicle("nissan_leaf_40kwh_2018"), ["udds", "hwfet"],
     ...                        ambient_temperatures=[268.15, 293.15])
     >>> X.shape, bool(y.loc["udds"].iloc[0] > y.loc["udds"].iloc[1])
-    ((4, 13), True)
+    ((4, 15), True)
     """
     cycles = [load_cycle(t) if isinstance(t, str) else t for t in traces]
     if not cycles:

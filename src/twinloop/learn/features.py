@@ -31,6 +31,11 @@ FEATURES: dict[str, str] = {
     # Over the steps where kinetic plus potential energy falls faster than a typical EV's road
     # load takes it (the wheels brake or coast), the moments of road-load work per metre: A, B
     # and C times these is the road load that the falling energy pays there, not the battery.
+    # Kinetic plus potential energy per kg, per metre, split by the same steps: its change where
+    # the wheels drive (a gentle slowing or descent lowers what they must give), and what is
+    # lost where they brake or coast (part of it recoverable).
+    "traction_energy": "J kg-1 m-1",
+    "braking_energy": "J kg-1 m-1",  # positive number
     "decel_share": "1",  # sum of distance per metre
     "decel_speed": "m s-1",  # sum of v * distance per metre
     "decel_squared_speed": "m2 s-2",  # sum of v^2 * distance per metre
@@ -73,24 +78,29 @@ def trip_features(
     Notes
     -----
     With test mass :math:`m`, coast-down coefficients :math:`A, B, C` and a
-    drivetrain efficiency :math:`\\eta`, the traction energy per metre is
+    drivetrain efficiency :math:`\\eta`, the battery energy per metre is
     approximately
 
     .. math::
 
         \\frac{E}{d} \\approx \\frac{1}{\\eta}\\left(A + B\\,\\bar v + C\\,
-        \\overline{v^3}/\\bar v + m\\,(k^+ + h^+)\\right)
-        - \\eta_r\\, m\\,(k^- + h^-) + \\frac{P_{aux}\\,t}{d}
+        \\overline{v^3}/\\bar v - R_{dec} + m\\,e^+\\right)
+        - \\eta_r \\left(m\\,e^- - R_{dec}\\right) + \\frac{P_{aux}\\,t}{d}
 
-    where :math:`k^\\pm` are ``positive_kinetic``/``negative_kinetic`` and
-    :math:`h^\\pm` are ``climb``/``descent``. Where the vehicle's kinetic
-    plus potential energy falls faster than road load alone would take it
-    (a typical EV's, :math:`0.08 + 0.00022\\,v^2` m s-2, decides: the
-    features know no vehicle), that energy pays the road load before any is
-    left to brake; the ``decel_*`` moments of those steps give this share,
-    :math:`R_{dec} = A\\,\\delta_0 + B\\,\\delta_1 + C\\,\\delta_2`, which
-    comes off both the traction and the recoverable energy. Physics,
-    learned and hybrid consumption models share these columns.
+    The steps are split where the vehicle's kinetic plus potential energy
+    falls faster than road load alone would take it (a typical EV's,
+    :math:`0.08 + 0.00022\\,v^2` m s-2, decides: the features know no
+    vehicle): there the wheels brake or coast. :math:`e^+`
+    (``traction_energy``) is the change of that energy per kg and metre
+    over the other steps, where the wheels drive (a gentle slowing or
+    descent lowers it); :math:`e^-` (``braking_energy``) is what is lost
+    over the braking steps, which first pays their road load,
+    :math:`R_{dec} = A\\,\\delta_0 + B\\,\\delta_1 + C\\,\\delta_2` (the
+    ``decel_*`` moments), before any is left to regenerate.
+    ``positive_kinetic``/``negative_kinetic`` (:math:`k^\\pm`) and
+    ``climb``/``descent`` (:math:`h^\\pm`) split the same energy by sign
+    instead; the learned models use both. Physics, learned and hybrid
+    consumption models share these columns.
 
     Examples
     --------
@@ -116,7 +126,8 @@ def trip_features(
     dh = step * np.sin(np.arctan(0.5 * (grade[1:] + grade[:-1])))
     # Steps where the wheels brake or coast: kinetic plus potential energy falls faster than a
     # typical EV's road load takes it (per kg: A/m and C/m of the bundled and EPA vehicles).
-    falling = dke + GRAVITY * dh < -(_ROAD_LOAD_PER_KG[0] + _ROAD_LOAD_PER_KG[1] * v_mid**2) * step
+    mechanical = dke + GRAVITY * dh  # change of kinetic plus potential energy per kg [J kg-1]
+    falling = mechanical < -(_ROAD_LOAD_PER_KG[0] + _ROAD_LOAD_PER_KG[1] * v_mid**2) * step
     duration = float(t[-1] - t[0])
     return {
         "distance": distance,
@@ -127,6 +138,8 @@ def trip_features(
         "negative_kinetic": float(-dke.clip(max=0).sum()) * per_m,
         "climb": GRAVITY * float(dh.clip(min=0).sum()) * per_m,
         "descent": GRAVITY * float(-dh.clip(max=0).sum()) * per_m,
+        "traction_energy": float(mechanical[~falling].sum()) * per_m,
+        "braking_energy": float(-mechanical[falling].sum()) * per_m,
         "decel_share": float(step[falling].sum()) * per_m,
         "decel_speed": float((v_mid * step)[falling].sum()) * per_m,
         "decel_squared_speed": float((v_mid**2 * step)[falling].sum()) * per_m,

@@ -25,10 +25,8 @@ PHYSICS_FEATURES: tuple[str, ...] = (
     "duration",
     "mean_speed",
     "mean_cubed_speed",
-    "positive_kinetic",
-    "negative_kinetic",
-    "climb",
-    "descent",
+    "traction_energy",
+    "braking_energy",
     "decel_share",
     "decel_speed",
     "decel_squared_speed",
@@ -78,14 +76,15 @@ def road_load_consumption(
     .. math::
 
         \\frac{E}{d} = \\frac{1}{\\eta}\\left(A + B\\,\\bar v + C\\,\\overline{v^3}
-        - R_{dec} + m\\,(k^+ + h^+)\\right) - \\eta_r \\left(m\\,(k^- + h^-) - R_{dec}\\right)
+        - R_{dec} + m\\,e^+\\right) - \\eta_r \\left(m\\,e^- - R_{dec}\\right)
         + P_{aux}\\,\\frac{t}{d},
         \\qquad R_{dec} = A\\,\\delta_0 + B\\,\\delta_1 + C\\,\\delta_2
 
     with :math:`\\bar v` = ``mean_speed``, :math:`\\overline{v^3}` =
-    ``mean_cubed_speed`` (already per metre), :math:`k^\\pm` =
-    ``positive_kinetic``/``negative_kinetic``, :math:`h^\\pm` =
-    ``climb``/``descent``, :math:`t` = ``duration`` and :math:`d` =
+    ``mean_cubed_speed`` (already per metre), :math:`e^+` =
+    ``traction_energy`` and :math:`e^-` = ``braking_energy`` (kinetic plus
+    potential energy per kg and metre, gained where the wheels drive, lost
+    where they brake), :math:`t` = ``duration`` and :math:`d` =
     ``distance``; :math:`\\delta_{0,1,2}` = ``decel_share``, ``decel_speed``,
     ``decel_squared_speed``: :math:`R_{dec}` is the road load paid by falling
     kinetic and potential energy, charged neither to traction nor to
@@ -97,7 +96,7 @@ def road_load_consumption(
     Examples
     --------
     >>> f = {"distance": 1000.0, "duration": 100.0, "mean_speed": 10.0, "mean_cubed_speed": 100.0,
-    ...      "positive_kinetic": 0.0, "negative_kinetic": 0.0, "climb": 0.0, "descent": 0.0,
+    ...      "traction_energy": 0.0, "braking_energy": 0.0,
     ...      "decel_share": 0.0, "decel_speed": 0.0, "decel_squared_speed": 0.0}
     >>> road_load_consumption(f, 1500.0, (150.0, 0.0, 0.4), 0.8, 0.6, 300.0)
     array(267.5)
@@ -115,9 +114,9 @@ def road_load_consumption(
         + b * col["mean_speed"]
         + c * col["mean_cubed_speed"]
         - paid
-        + test_mass * (col["positive_kinetic"] + col["climb"])
+        + test_mass * col["traction_energy"]
     )
-    recovered = test_mass * (col["negative_kinetic"] + col["descent"]) - paid
+    recovered = test_mass * col["braking_energy"] - paid
     return np.asarray(
         traction / drivetrain_efficiency
         - regen_efficiency * recovered
