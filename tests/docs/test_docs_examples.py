@@ -225,10 +225,6 @@ def telemetry_parquet(path: Path, vehicle: str, n: int, seed: int, start: str, p
     return path
 
 
-def _telemetry(path: Path, vehicle: str, n: int, seed: int, start: str, payload: float = 0.0) -> None:
-    telemetry_parquet(path, vehicle, n, seed, start, payload)
-
-
 def write_trace(path: Path) -> None:
     """A user's speed trace: the first 10 minutes of UDDS as ``time_s,speed_kph``."""
     from twinloop.cycles import load_cycle
@@ -302,10 +298,10 @@ GIVEN: dict[tuple[str, str], tuple[str, Callable[[Workspace], None]]] = {
         _ingested(LEAF, LEAF, 12, "2007-09-01T06:00Z", "leaf_trips.parquet")),
     ("docs/twins.md", "twinloop ingest may.parquet --vehicle CAR7"): (
         "the user's May telemetry: 12 simulated Leaf trips from 2024-05-01 06:00 UTC, 3 h apart",
-        lambda ws: _telemetry(ws.path / "may.parquet", LEAF, 12, 0, "2024-05-01T06:00Z")),
+        lambda ws: telemetry_parquet(ws.path / "may.parquet", LEAF, 12, 0, "2024-05-01T06:00Z")),
     ("docs/twins.md", "twinloop ingest june.parquet --vehicle CAR7"): (
         "the user's June telemetry: 12 simulated trips of the Leaf carrying 300 kg more",
-        lambda ws: _telemetry(ws.path / "june.parquet", LEAF, 12, 1, "2024-06-01T06:00Z", payload=300.0)),
+        lambda ws: telemetry_parquet(ws.path / "june.parquet", LEAF, 12, 1, "2024-06-01T06:00Z", payload=300.0)),
     ("docs/twins.md", "twinloop twin create car8 --vehicle my_car.toml --store postgresql://postgres@127.0.0.1/test"): (
         "the user's vehicle file my_car.toml (`twinloop vehicle show nissan_leaf_40kwh_2018`)",
         lambda ws: write_vehicle(ws.path / "my_car.toml")),

@@ -28,14 +28,14 @@ FEATURES: dict[str, str] = {
     "negative_kinetic": "J kg-1 m-1",  # sum of decreases of v^2/2 per metre (positive number)
     "climb": "J kg-1 m-1",  # g * sum of height gained per metre
     "descent": "J kg-1 m-1",  # g * sum of height lost per metre (positive number)
-    # Over the steps where kinetic plus potential energy falls faster than a typical EV's road
-    # load takes it (the wheels brake or coast), the moments of road-load work per metre: A, B
-    # and C times these is the road load that the falling energy pays there, not the battery.
-    # Kinetic plus potential energy per kg, per metre, split by the same steps: its change where
+    # Steps split where kinetic plus potential energy falls faster than a typical EV's road load
+    # takes it (there the wheels brake or coast). That energy per kg, per metre: its change where
     # the wheels drive (a gentle slowing or descent lowers what they must give), and what is
     # lost where they brake or coast (part of it recoverable).
     "traction_energy": "J kg-1 m-1",
     "braking_energy": "J kg-1 m-1",  # positive number
+    # The moments of road-load work per metre over the braking steps: A, B and C times these is
+    # the road load that the falling energy pays there, not the battery.
     "decel_share": "1",  # sum of distance per metre
     "decel_speed": "m s-1",  # sum of v * distance per metre
     "decel_squared_speed": "m2 s-2",  # sum of v^2 * distance per metre

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from twinloop.errors import ValidationError
 
-__all__ = ["PHYSICS_FEATURES", "road_load_consumption"]
+__all__ = ["PHYSICS_FEATURES", "road_load_consumption", "road_load_terms"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -107,18 +107,28 @@ def road_load_consumption(
     col = {name: np.asarray(features[name], dtype=float) for name in PHYSICS_FEATURES}
     if np.any(~(col["distance"] > 0)):
         raise ValidationError("distance", "> 0 m in every trip", f"min {np.nanmin(col['distance']):g}")
-    a, b, c = coastdown
-    paid = a * col["decel_share"] + b * col["decel_speed"] + c * col["decel_squared_speed"]
-    traction = (
-        a
-        + b * col["mean_speed"]
-        + c * col["mean_cubed_speed"]
-        - paid
-        + test_mass * col["traction_energy"]
-    )
-    recovered = test_mass * col["braking_energy"] - paid
+    road, gained, recovered = road_load_terms(col, test_mass, coastdown)
     return np.asarray(
-        traction / drivetrain_efficiency
+        (road + gained) / drivetrain_efficiency
         - regen_efficiency * recovered
         + auxiliary_power * col["duration"] / col["distance"]
     )
+
+
+def road_load_terms(
+    features: Mapping[str, Any] | Any, test_mass: float, coastdown: tuple[float, float, float]
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The three energies per metre [J m-1] of the road-load form, before efficiencies.
+
+    Returns the road load the wheels must give while they drive
+    (:math:`A + B\\,\\bar v + C\\,\\overline{v^3} - R_{dec}`), the kinetic and
+    potential energy they give there (:math:`m\\,e^+`), and the energy left
+    to recover where they brake (:math:`m\\,e^- - R_{dec}`); see
+    :func:`road_load_consumption`. `features` (a mapping or a DataFrame)
+    holds the columns of :data:`PHYSICS_FEATURES` (unchecked).
+    """
+    a, b, c = coastdown
+    col = {name: np.asarray(features[name], dtype=float) for name in PHYSICS_FEATURES}
+    paid = a * col["decel_share"] + b * col["decel_speed"] + c * col["decel_squared_speed"]
+    road = a + b * col["mean_speed"] + c * col["mean_cubed_speed"] - paid
+    return road, test_mass * col["traction_energy"], test_mass * col["braking_energy"] - paid

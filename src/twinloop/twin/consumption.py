@@ -22,6 +22,7 @@ from scipy.optimize import lsq_linear
 
 from twinloop.errors import CalibrationError, ValidationError, close_matches
 from twinloop.learn.features import FEATURES
+from twinloop.learn.road_load import road_load_terms
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.quantities import check
 
@@ -229,19 +230,7 @@ class PhysicsConsumptionModel:
     # ---- the model ----------------------------------------------------------------
     def _terms(self, F: pd.DataFrame) -> tuple[npt.NDArray[np.float64], ...]:
         """Road load while driving, kinetic/potential gain, recoverable loss, time per metre."""
-        paid = (  # road load paid by falling kinetic and potential energy
-            self.coastdown_a * F["decel_share"].to_numpy()
-            + self.coastdown_b * F["decel_speed"].to_numpy()
-            + self.coastdown_c * F["decel_squared_speed"].to_numpy()
-        )
-        road = (
-            self.coastdown_a
-            + self.coastdown_b * F["mean_speed"].to_numpy()
-            + self.coastdown_c * F["mean_cubed_speed"].to_numpy()
-            - paid
-        )
-        up = self.test_mass * F["traction_energy"].to_numpy()
-        down = self.test_mass * F["braking_energy"].to_numpy() - paid
+        road, up, down = road_load_terms(F, self.test_mass, (self.coastdown_a, self.coastdown_b, self.coastdown_c))
         per_metre_time = F["duration"].to_numpy() / F["distance"].to_numpy()
         return road, up, down, per_metre_time
 
@@ -291,7 +280,7 @@ class PhysicsConsumptionModel:
         columns = [road, up, -down, tpm]
         eta_lo, eta_hi = _BOUNDS["drivetrain_efficiency"]
         s_lo, s_hi = _BOUNDS["road_load_scale"]
-        p_lo, p_hi = 0.0, 5000.0
+        p_lo, p_hi = 0.0, MAX_AUXILIARY_POWER
         r_lo, r_hi = _BOUNDS["regen_efficiency"]
         lower = [s_lo / eta_hi, 1 / eta_hi, r_lo, p_lo]
         upper = [s_hi / eta_lo, 1 / eta_lo, r_hi, p_hi]
@@ -350,13 +339,16 @@ class PhysicsConsumptionModel:
         return cls(**dict(d))
 
 
+# Largest auxiliary load [W] a fit may reach; there it is refused (a stuck current, not a car).
+MAX_AUXILIARY_POWER = 5000.0
+
 # unknown -> (parameter, its value at the unknown's lower bound, at its upper bound); None = a bound
 # real data may reach (no auxiliary load at all is unusual but possible, no regeneration too).
 _LIMITS: dict[str, tuple[str, float | None, float | None]] = {
     "s/eta": ("road_load_scale / drivetrain_efficiency", 0.5, 2.0 / 0.3),
     "1/eta": ("drivetrain_efficiency", 1.0, 0.3),
     "regen_efficiency": ("regen_efficiency", None, _BOUNDS["regen_efficiency"][1]),
-    "auxiliary_power": ("auxiliary_power", None, 5000.0),
+    "auxiliary_power": ("auxiliary_power", None, MAX_AUXILIARY_POWER),
 }
 
 

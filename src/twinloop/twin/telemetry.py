@@ -441,19 +441,13 @@ def _distance(speed: pd.Series, max_gap: float) -> float:
     return float(step[dt <= max_gap].sum())
 
 
-def _odometer_notes(reading: float, previous: float | None, frame: pd.DataFrame, max_gap: float) -> list[str]:
-    """Plausibility notes on the latest odometer `reading` [m] and the odometer samples of `frame`.
-
-    The reading is checked against the twin's `previous` odometer, the
-    samples' advance against the distance the speed samples between them
-    integrate to.
-    """
+def _odometer_speed_note(frame: pd.DataFrame, max_gap: float) -> str | None:
+    """A note when the odometer samples of `frame` advance unlike the speed samples between them integrate."""
     odometer = frame[ODOMETER].dropna()
-    notes = [odometer_regression(previous, reading)]
-    if len(odometer) >= 2:
-        covered = frame[SPEED].loc[odometer.index[0]:odometer.index[-1]]
-        notes.append(odometer_speed_mismatch(float(odometer.iloc[-1] - odometer.iloc[0]), _distance(covered, max_gap)))
-    return [n for n in notes if n is not None]
+    if len(odometer) < 2:
+        return None
+    covered = frame[SPEED].loc[odometer.index[0]:odometer.index[-1]]
+    return odometer_speed_mismatch(float(odometer.iloc[-1] - odometer.iloc[0]), _distance(covered, max_gap))
 
 
 #: Rise of the state of charge between two trips [1] above which the pack was charged in between.
@@ -759,11 +753,12 @@ def sync_state(twin: Twin, *, max_gap: float = 60.0, track_health: bool = True) 
     updated_at = max(t for t, _ in latest.values())
     notes: list[str] = []
     if ODOMETER in latest:
+        regression = odometer_regression(state.odometer, latest[ODOMETER][1])
+        if regression is not None:
+            del changes["odometer"]
         since = None if state.updated_at is None else state.updated_at + _US  # what the last sync did not see
         frame = store.read_frame(twin.vin, [ODOMETER, SPEED], since, updated_at + _US)
-        notes = _odometer_notes(latest[ODOMETER][1], state.odometer, frame, max_gap)
-        if odometer_regression(state.odometer, latest[ODOMETER][1]) is not None:
-            del changes["odometer"]
+        notes = [n for n in (regression, _odometer_speed_note(frame, max_gap)) if n is not None]
     elif SPEED in latest:
         speed = store.read_frame(twin.vin, [SPEED], state.updated_at, latest[SPEED][0] + _US)[SPEED]
         changes["odometer"] = (state.odometer or 0.0) + _distance(speed, max_gap)
