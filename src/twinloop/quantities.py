@@ -86,6 +86,7 @@ GLOSSARY: dict[str, Quantity] = {
         _Q("cabin_setpoint", "K", "cabin temperature set point", 283.15, 303.15),
         _Q("hvac_power", "W", "electric power drawn by heating and air conditioning", 0, 20000),
         _Q("coefficient_of_performance", "1", "heat pump or A/C coefficient of performance", 0.5, 8),
+        _Q("waste_heat_share", "1", "share of drivetrain losses that heats the cabin", 0, 1),
         # battery
         _Q("state_of_charge", "1", "battery state of charge", 0, 1),
         _Q("state_of_health", "1", "capacity relative to its rated value", 0, 1.2),

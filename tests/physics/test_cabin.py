@@ -35,3 +35,12 @@ def test_cabin_warms_towards_balance():
         t = cabin.cabin_temperature_step(t, 2800.0, 266.15, 100.0, 5e4, 1.0)
     # approaches 266.15 + 2800/100 = 294.15 K with time constant 500 s
     assert t == pytest.approx(294.15, abs=0.1)
+
+
+def test_waste_heat_covers_heating_only_up_to_its_share():
+    # 3 kW needed, 800 W of drivetrain losses, half of them reach the cabin: 400 W
+    assert cabin.recovered_waste_heat(3000.0, 800.0, 0.5) == pytest.approx(400.0)
+    # never more than the cabin needs, nothing while cooling, nothing from a negative loss
+    assert cabin.recovered_waste_heat(300.0, 800.0, 1.0) == pytest.approx(300.0)
+    assert cabin.recovered_waste_heat(-2000.0, 800.0, 1.0) == 0.0
+    assert cabin.recovered_waste_heat(3000.0, -50.0, 1.0) == 0.0

@@ -101,6 +101,21 @@ def test_cold_needs_more_energy_than_mild(compact_car):
     assert r.breakdown["hvac"][0] > 0 and mild.breakdown["hvac"][0] == 0
 
 
+def test_drivetrain_waste_heat_lowers_heating_energy_in_the_cold_only(compact_car):
+    pump = compact_car.with_changes(hvac_heating="heat_pump")
+    specs = [pump, pump.with_changes(hvac_waste_heat_share=0.5), pump.with_changes(hvac_waste_heat_share=1.0)]
+    cold = simulate(specs, Scenario(UDDS, ambient_temperature=266.15, hvac="on"))
+    hvac = cold.breakdown["hvac"]
+    assert hvac[0] > hvac[1] > hvac[2] > 0
+    # what the heater is spared is at most the drivetrain's losses divided by the COP (>= 1)
+    assert hvac[0] - hvac[2] <= cold.breakdown["drivetrain_losses"][2]
+    total = sum(cold.breakdown[k] for k in BREAKDOWN_KEYS)
+    np.testing.assert_allclose(total, cold.battery_energy, rtol=1e-9)
+    # cooling does not use waste heat: identical results in the heat
+    hot = simulate(specs, Scenario(UDDS, ambient_temperature=308.15, hvac="on"))
+    np.testing.assert_array_equal(hot.battery_energy, hot.battery_energy[0])
+
+
 def test_regeneration_recovers_energy_and_switching_it_off_costs(compact_car):
     on = simulate(compact_car, Scenario(UDDS, hvac="off"))
     off = VehicleModel({"regenerative_braking": "off"}).simulate([compact_car], Scenario(UDDS, hvac="off"))

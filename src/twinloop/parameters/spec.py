@@ -81,6 +81,7 @@ class VehicleSpec:
     hvac_heating: str = "resistive"
     hvac_cop_at_280k: float = 2.5
     hvac_cop_cooling: float = 2.5
+    hvac_waste_heat_share: float = 0.0
     hvac_max_heating: float = 6000.0
     hvac_max_cooling: float = 5000.0
     cabin_conductance: float = 90.0
@@ -235,6 +236,7 @@ _RANGES: dict[str, str] = {
     "charger_efficiency": "charger_efficiency",
     "hvac_cop_at_280k": "coefficient_of_performance",
     "hvac_cop_cooling": "coefficient_of_performance",
+    "hvac_waste_heat_share": "waste_heat_share",
     "hvac_max_heating": "hvac_power",
     "hvac_max_cooling": "hvac_power",
 }

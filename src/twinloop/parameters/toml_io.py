@@ -183,6 +183,7 @@ TOML_KEYS: tuple[TomlKey, ...] = (
     _k("cabin", "heating", "hvac_heating", "", kind="text"),
     _k("cabin", "cop_at_7c", "hvac_cop_at_280k"),
     _k("cabin", "cop_cooling", "hvac_cop_cooling"),
+    _k("cabin", "waste_heat_share", "hvac_waste_heat_share"),
     _k("cabin", "max_heating_kw", "hvac_max_heating", "kW", 1000),
     _k("cabin", "max_cooling_kw", "hvac_max_cooling", "kW", 1000),
     _k("cabin", "conductance_w_per_k", "cabin_conductance", "W K-1"),

@@ -18,7 +18,7 @@ import numpy as np
 
 from twinloop._internal.typing import F
 
-__all__ = ["cabin_temperature_step", "heat_pump_cop", "hvac_electric_power", "hvac_heat_demand"]
+__all__ = ["cabin_temperature_step", "heat_pump_cop", "hvac_electric_power", "hvac_heat_demand", "recovered_waste_heat"]
 
 
 def hvac_heat_demand(
@@ -95,6 +95,47 @@ def hvac_electric_power(heat_demand: F, cop_heating: F, cop_cooling: F) -> F:
     (1500.0, 1000.0)
     """
     return np.maximum(heat_demand, 0.0) / cop_heating + np.maximum(-heat_demand, 0.0) / cop_cooling
+
+
+def recovered_waste_heat(heat_demand: F, waste_heat: F, recovery_share: F) -> F:
+    r"""Cabin heat [W] taken from drivetrain losses instead of from the heater.
+
+    Motor, inverter and gearbox losses end up in their coolant; a thermal
+    system that can route that coolant through the cabin heat exchanger (or
+    use it as the heat pump's source) covers part of the heating load with
+    them. Only heating demand is covered, and never more than the share of
+    the waste heat that reaches the cabin; the rest of the load is left to
+    the heater, whose electric power follows from
+    :func:`hvac_electric_power`.
+
+    Parameters
+    ----------
+    heat_demand : array_like
+        Heat the cabin needs [W]; negative (cooling) takes no waste heat.
+    waste_heat : array_like
+        Drivetrain losses [W] (motor, inverter, gearbox).
+    recovery_share : array_like
+        Share of the waste heat that reaches the cabin [1], 0 (none, most
+        resistive systems) to 1 (all of it, an integrated heat pump loop).
+
+    Notes
+    -----
+    .. math:: \dot Q_{rec} = \min(\max(\dot Q, 0),\ f\,\max(P_{loss}, 0)),
+        \qquad P_{hvac} = \frac{\dot Q - \dot Q_{rec}}{COP}
+
+    Modelled as a direct transfer: heat recovered at the coolant's
+    temperature is not also pumped up by the heat pump. The coolant loop's
+    own heat capacity (the time it takes to warm) is not modelled, so in the
+    first minutes of a cold start the recovery is overstated.
+
+    Examples
+    --------
+    >>> float(recovered_waste_heat(3000.0, 800.0, 0.5)), float(recovered_waste_heat(300.0, 800.0, 1.0))
+    (400.0, 300.0)
+    >>> float(recovered_waste_heat(-2000.0, 800.0, 1.0))
+    0.0
+    """
+    return np.minimum(np.maximum(heat_demand, 0.0), recovery_share * np.maximum(waste_heat, 0.0))
 
 
 def cabin_temperature_step(

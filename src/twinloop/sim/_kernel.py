@@ -30,6 +30,7 @@ _regen_fraction = _jit(drivetrain.regen_fraction)
 _heat_demand = _jit(cabin.hvac_heat_demand)
 _heat_pump_cop = _jit(cabin.heat_pump_cop)
 _hvac_power = _jit(cabin.hvac_electric_power)
+_recovered_heat = _jit(cabin.recovered_waste_heat)
 _cabin_step = _jit(cabin.cabin_temperature_step)
 _current_for_power = _jit(ecm.current_for_power)
 _rc_step = _jit(ecm.rc_voltage_step)
@@ -124,6 +125,7 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
         t_cab = t_amb
         v_rc = 0.0
         v_prev = speed[0]
+        waste = 0.0  # drivetrain losses of the previous step [W], a heat source for the cabin
         hvac_on = p[P.hvac_on]
         cop_heat = _heat_pump_cop(t_amb, p[P.hvac_cop_at_280k], p[P.hvac_cop_slope], 1.0)
         tau_rc = p[P.battery_rc_resistance] * p[P.battery_rc_capacitance]
@@ -136,7 +138,8 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
                 p[P.cabin_heat_capacity], p[P.hvac_max_heating], p[P.hvac_max_cooling],
                 p[P.solar_load], 300.0,
             )
-            p_hvac = _hvac_power(q, cop_heat, p[P.hvac_cop_cooling])
+            q_rec = _recovered_heat(q, waste, p[P.hvac_waste_heat_share])
+            p_hvac = _hvac_power(q - q_rec, cop_heat, p[P.hvac_cop_cooling])
             p_aux = p[P.auxiliary_power]
             # -- battery state and limits
             r0 = p[P.battery_ohmic_resistance] * _arrhenius(t_batt, p[P.battery_activation_temperature], 298.15)
@@ -153,7 +156,7 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
             p_hvac_wanted = p_hvac
             p_hvac = min(p_hvac, p_dis - p_aux)
             if p_hvac_wanted > 0.0:
-                q *= p_hvac / p_hvac_wanted
+                q = q_rec + (q - q_rec) * p_hvac / p_hvac_wanted
             p_avail = p_dis - p_aux - p_hvac
             # -- follow the trace, or as close as the limits allow
             v, p_wheel, w, f_roll, f_aero, f_grade, f_inert = _drive(p, v_prev, target, g, dt)
@@ -234,6 +237,7 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
             tot[T.kinetic_change] += f_inert * v * dt
             tot[T.friction_braking] += friction * dt
             tot[T.drivetrain_losses] += (gb_loss + m_loss) * dt
+            waste = gb_loss + m_loss
             tot[T.battery_losses] += heat * dt
             tot[T.auxiliary] += p_aux * dt
             tot[T.hvac] += p_hvac * dt

@@ -58,6 +58,7 @@ class P(IntEnum):
     battery_temperature_start = 41
     battery_thermal_on = 42
     motor_rated_power = 43
+    hvac_waste_heat_share = 44
 
 
 class T(IntEnum):

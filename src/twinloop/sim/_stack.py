@@ -65,6 +65,7 @@ def stack_vehicles(specs: Sequence[VehicleSpec]) -> tuple[FloatArray, FloatArray
         row[P.hvac_cop_at_280k] = s.hvac_cop_at_280k if heat_pump else 1.0
         row[P.hvac_cop_slope] = 0.05 if heat_pump else 0.0
         row[P.hvac_cop_cooling] = s.hvac_cop_cooling
+        row[P.hvac_waste_heat_share] = s.hvac_waste_heat_share
         row[P.hvac_max_heating] = s.hvac_max_heating
         row[P.hvac_max_cooling] = s.hvac_max_cooling
         row[P.cabin_conductance] = s.cabin_conductance
