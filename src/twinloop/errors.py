@@ -127,10 +127,16 @@ def close_matches(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     --------
     >>> close_matches("udd", ["udds", "hwfet", "us06"])
     ['udds']
+
+    Names that differ only in case are all kept:
+
+    >>> close_matches("car8", ["CAR7", "car7", "Car7", "bus1"])
+    ['CAR7', 'car7', 'Car7']
     """
-    known = list(known)
-    lowered = {k.lower(): k for k in known}
+    lowered: dict[str, list[str]] = {}
+    for k in known:
+        lowered.setdefault(k.lower(), []).append(k)
     hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
     if not hits:
         hits = [k for k in lowered if name.lower() in k][:n]
-    return [lowered[h] for h in hits]
+    return [k for h in hits for k in lowered[h]][:n]

@@ -627,3 +627,21 @@ def test_cli_query_every_with_an_unknown_unit_names_the_units(cli, data, every):
     bad = cli("query", "-v", "CAR1", "-s", "Vehicle.Speed", "--every", every, ok=False)
     assert isinstance(bad.exception, TwinloopError)
     assert "a unit of ms, s, min or h" in str(bad.exception) and repr(every) in str(bad.exception)
+
+
+def test_ingest_into_a_vehicle_that_differs_only_in_case_notes_the_namesake(cli, data):
+    cli("ingest", str(data), "-v", "CAR1")
+    other = cli("ingest", str(data), "-v", "car1")
+    assert "note: car1 is a new vehicle, apart from 'CAR1' (identifiers are case-sensitive)" in other.stderr
+    again = cli("ingest", str(data), "-v", "car1")  # known now: no note
+    assert "note:" not in again.stderr
+    assert "note:" not in cli("ingest", str(data), "-v", "CAR2").stderr  # a new, different name is no slip
+
+
+@pytest.mark.parametrize("command", [["ingest", "FILE", "-v", "CAR1"], ["vehicles"], ["trips", "-v", "CAR1"]])
+def test_an_empty_store_option_is_refused_not_read_as_the_default_store(cli, data, tmp_path, command):
+    args = [str(data) if a == "FILE" else a for a in command]
+    bad = cli(*args, "--store", "", ok=False)
+    assert isinstance(bad.exception, TwinloopError)
+    assert "store: expected a DuckDB file path or a store URL" in str(bad.exception)
+    assert not (tmp_path / "cli.duckdb").exists()

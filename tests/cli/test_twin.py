@@ -105,6 +105,52 @@ def test_the_store_option_reaches_postgresql(cli, fresh_pg_url):
         pg.close()
 
 
+@pytest.mark.parametrize(("version", "says"), [
+    ("-1", "Invalid value for 'VERSION': expected a model version number >= 1 (`twinloop twin models VIN` lists them),"
+           " received -1"),
+    ("0", "version: expected a model version number >= 1 (those of CAR7: 1), received 0"),
+    ("abc", "Invalid value for 'VERSION': 'abc' is not a valid integer"),
+])
+def test_restore_of_version_zero_negative_or_not_a_number_names_the_rule(cli, version, says):
+    cli("create", "CAR7", "--vehicle", LEAF)
+    out = cli("restore", "CAR7", version, code=2).output
+    assert says in out and "Traceback" not in out and "No such option" not in out
+    assert [m["version"] for m in json.loads(cli("models", "CAR7", "--format", "json").output)] == [1]
+
+
+def test_create_with_a_bad_vin_or_name_leaves_no_new_store_behind(cli, tmp_path):
+    store = tmp_path / "new.duckdb"
+    for args in (["", "--vehicle", LEAF], [" CAR7", "--vehicle", LEAF], ["CAR7", "--vehicle", LEAF, "--name", ""],
+                 ["CAR7", "--vehicle", LEAF, "--name", "n" * 201]):
+        out = cli("create", *args, "--store", str(store), code=2).output
+        assert out.startswith("error: ") and out.count("\n") == 1
+        assert not store.exists()
+    assert "without surrounding spaces, received ' CAR7'" in cli("create", " CAR7", "--vehicle", LEAF, code=2).output
+
+
+def test_empty_store_option_is_refused_not_read_as_the_default_store(cli, tmp_path):
+    out = cli("create", "CAR7", "--vehicle", LEAF, "--store", "", code=2).output
+    assert out.startswith("error: store: expected a DuckDB file path or a store URL")
+    assert not (tmp_path / "cli.duckdb").exists()  # $TWINLOOP_STORE, the default, is untouched
+    for cmd in (["list"], ["show", "CAR7"], ["models", "CAR7"], ["restore", "CAR7", "1"], ["sync", "CAR7"],
+                ["calibrate", "CAR7"], ["update", "CAR7"]):
+        assert "error: store: expected" in cli(*cmd, "--store", "", code=2).output
+
+
+def test_non_ascii_and_longest_vin_and_name_round_trip_through_the_store(cli):
+    vin, name = "Wägen-ß-車" + "V" * 55, "Flottenwagen Nº7 – 車" + "n" * 180
+    assert len(vin) == 64 and len(name) == 200
+    cli("create", vin, "--vehicle", LEAF, "--name", name)
+    doc = json.loads(cli("show", vin, "--format", "json").output)
+    assert doc["vin"] == vin and doc["name"] == name
+    assert f"did you mean '{vin}'?" in cli("show", vin.replace("ä", "a"), code=2).output
+
+
+def test_help_names_the_postgresql_schema_and_what_restore_takes(cli):
+    assert "?schema=name" in cli("list", "--help").output
+    assert "twinloop twin models VIN" in cli("restore", "--help").output
+
+
 def test_help_teaches_with_examples(cli):
     for cmd in (["create"], ["show"], ["list"], ["models"], ["restore"], ["sync"], ["calibrate"], ["update"], []):
         assert "Example" in cli(*cmd, "--help").output
@@ -207,6 +253,18 @@ def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
     assert len(json.loads(cli("models", "CAR7", "--format", "json").output)) == 4
 
 
+def test_update_since_before_the_training_window_counts_only_the_trips_inside_it(cli, tmp_path):
+    runner = CliRunner()
+    cli("create", "CAR4", "--vehicle", LEAF)
+    for name, seed, start in (("may.parquet", 0, "2024-05-01T06:00Z"), ("june.parquet", 1, "2024-06-01T06:00Z")):
+        file = telemetry_file(tmp_path / name, 12, seed=seed, start=start)
+        assert runner.invoke(main, ["ingest", str(file), "--vehicle", "CAR4"]).exit_code == 0
+    cli("calibrate", "CAR4", "--since", "2024-06-01")  # v2 knows June only
+    lines = cli("update", "CAR4", "--since", "2024-05-01").output.splitlines()
+    assert lines[0].startswith("scored v2 on 24 trips: RMSE ")
+    assert lines[1].startswith("note: 12 of them lie in v2's training window")
+
+
 def test_update_reports_a_drift_it_cannot_act_on_yet(cli, tmp_path):
     runner = CliRunner()
     cli("create", "CAR6", "--vehicle", LEAF)
@@ -283,3 +341,10 @@ def test_sync_notes_a_speed_logged_in_m_per_s_against_the_odometer(cli, tmp_path
     assert "odometer 42016." in out  # the odometer is kept
     assert "note: the odometer advanced 16.5 km while the speed signal integrates to 4.6 km" in out
     assert "ratio 3.60: speed in m/s stored as km/h" in out
+
+
+def test_an_in_memory_store_is_refused_rather_than_losing_the_twin(cli):
+    # each command is its own process: a twin created in memory would be reported and gone
+    for url in (":memory:", "duckdb://:memory:"):
+        out = cli("create", "CAR7", "--vehicle", LEAF, "--store", url, code=2).output
+        assert "an in-memory store is gone when the command ends" in out and "--store fleet.duckdb" in out

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from twinloop.errors import UnknownNameError
+from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.store import BACKENDS, DuckDBStore, PostgresStore, default_store_url, open_store
 
 
@@ -38,6 +38,8 @@ def test_every_registered_backend_opens(tmp_path, fresh_pg_url):
 def test_unknown_scheme_suggests_close_matches():
     with pytest.raises(UnknownNameError, match="postgresql"):
         open_store("postgresq://x")
+    with pytest.raises(UnknownNameError, match=r"Known schemes: duckdb://, postgresql://"):
+        open_store("sqlite:///x.db")  # nothing close: the valid ones are listed
 
 
 def test_opening_a_missing_duckdb_store_to_read_creates_nothing(tmp_path):
@@ -122,3 +124,28 @@ def test_a_store_opened_by_a_relative_path_reopens_from_its_url(tmp_path, monkey
     assert again.url == store.url and again.url.endswith(str(tmp_path / "rel" / "x.duckdb"))
     again.close()
     assert not Path("/rel").exists()
+
+
+def test_an_empty_url_is_refused_not_read_as_the_default_store(monkeypatch, tmp_path):
+    # `--store "$UNSET"` must not write into the user's default store
+    monkeypatch.setenv("TWINLOOP_STORE", str(tmp_path / "default.duckdb"))
+    for url in ("", "  "):
+        with pytest.raises(ValidationError, match="store: expected a DuckDB file path or a store URL"):
+            open_store(url)
+    assert not (tmp_path / "default.duckdb").exists()
+
+
+def test_reading_a_duckdb_file_of_other_tables_leaves_it_untouched(tmp_path):
+    # `twinloop twin list --store analytics.duckdb` must not add twinloop's tables to a user's database
+    import duckdb
+
+    from twinloop.errors import StoreError
+
+    path = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE sales (x INTEGER)")
+    with pytest.raises(StoreError, match=r"no twinloop store in DuckDB file .*analytics.duckdb.*twinloop ingest"):
+        open_store(str(path), create=False)
+    with duckdb.connect(str(path)) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert tables == {"sales"}

@@ -67,6 +67,27 @@ def test_malformed_vins_are_refused(vin):
         check_vin(vin)
 
 
+def test_vin_with_surrounding_spaces_says_spaces_are_the_problem():
+    with pytest.raises(ValidationError, match=r"without surrounding spaces, received ' CAR7'"):
+        check_vin(" CAR7")
+
+
+def test_overlong_vin_or_name_reports_its_length_not_the_whole_text(compact_car):
+    with pytest.raises(ValidationError, match=r"1 to 64 characters.*received 'VVVVVVVVVVVVVVVVVVVV\.\.\. \(65 characters\)'$"):
+        check_vin("V" * 65)
+    good = TwinRecord.from_spec("V", compact_car, name="n" * 200)
+    with pytest.raises(ValidationError, match=r"name: expected a printable name of 1 to 200 characters,"
+                                              r" received 'nnnnnnnnnnnnnnnnnnnn\.\.\. \(201 characters\)'$"):
+        TwinRecord("V", "n" * 201, good.vehicle)
+    assert TwinRecord.from_spec("Wägen-車", compact_car, name="Flottenwagen Nº7 – 車").name == "Flottenwagen Nº7 – 車"
+
+
+def test_vehicle_name_unfit_as_twin_name_says_to_give_a_name(compact_car):
+    with pytest.raises(ValidationError, match=r"received 'tab\\there'\. The twin took its vehicle's name; give it one"):
+        TwinRecord.from_spec("V", compact_car.with_changes(name="tab\there"))
+    assert TwinRecord.from_spec("V", compact_car.with_changes(name="tab\there"), name="mine").name == "mine"
+
+
 def test_name_and_vehicle_are_checked(compact_car):
     good = TwinRecord.from_spec("V", compact_car)
     with pytest.raises(ValidationError, match=r"name"):

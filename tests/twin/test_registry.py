@@ -145,6 +145,14 @@ def test_unknown_version_lists_the_known_ones(registry):
         registry.restore(9, created_by="ops")
 
 
+@pytest.mark.parametrize("version", [0, -1, True, "1", 1.0])
+def test_restore_of_version_zero_negative_or_not_an_integer_names_the_rule(registry, version):
+    with pytest.raises(ValidationError, match=r"version: expected a model version number >= 1 \(those of VIN1: 1\)"):
+        registry.restore(version, created_by="ops")
+    assert [v.version for v in registry.history()] == [1]
+    assert registry.get(np.int64(1)).version == 1  # a number from a table still finds its version
+
+
 def test_scoring_promotes_a_challenger_only_when_better_by_the_margin(registry, truth, trips, mean_model_type):
     X = trips(30, seed=5)
     y = truth.predict(X)

@@ -268,6 +268,17 @@ def test_calibration_on_too_few_trips_keeps_the_champion(store):
     assert [v.version for v in twin.registry.history()] == [1]
 
 
+def test_calibration_on_too_few_usable_trips_says_which_were_skipped_and_why(store):
+    # 5 good trips and 7 with the current clipped: "got 5" alone hides where the other 7 went
+    twin = create_twin(store, VIN, LEAF)
+    drives = drive(LEAF, 12, seed=0)
+    write(store, drives[:5] + _altered(drives[5:], CURRENT, lambda x: np.minimum(x, 0.3 * x.max())))
+    with pytest.raises(CalibrationError, match=r"got 5.*; 7 of the 12 trips were skipped \(trip \d+: "
+                       r"Vehicle.Powertrain.TractionBattery.CurrentCurrent clipped at .*; and 4 more\)"):
+        calibrate_from_store(twin)
+    assert [v.version for v in twin.registry.history()] == [1]
+
+
 def test_update_before_calibration_asks_to_calibrate(store):
     twin = create_twin(store, VIN, LEAF)
     write(store, drive(LEAF, 2, seed=0))

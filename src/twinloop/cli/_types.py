@@ -7,7 +7,29 @@ from typing import Any
 
 import click
 
-__all__ = ["FiniteFloatRange"]
+__all__ = ["STORE_OPTION", "FiniteFloatRange"]
+
+
+STORE_HELP = (
+    "Store URL: a DuckDB file path, duckdb:///path or postgresql://user@host/db"
+    " (?schema=name keeps the tables in a schema of their own)."
+    " Default: $TWINLOOP_STORE or ~/.local/share/twinloop/telemetry.duckdb."
+)
+
+
+def _on_disk(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse an in-memory store: each command is its own process, so what it wrote would be lost."""
+    if value is not None and value.strip().rsplit("/", 1)[-1] == ":memory:":
+        raise click.BadParameter(
+            f"expected a DuckDB file or a server, received {value!r}: an in-memory store is gone when the"
+            " command ends. Give a file, e.g. --store fleet.duckdb",
+            ctx=ctx, param=param,
+        )
+    return value
+
+
+STORE_OPTION = click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=STORE_HELP, callback=_on_disk)
+"""The ``--store`` option every store command takes."""
 
 
 class FiniteFloatRange(click.FloatRange):

@@ -16,11 +16,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from twinloop.cli._paths import output_file
+from twinloop.cli._types import STORE_OPTION
 from twinloop.errors import ValidationError
 
 __all__ = ["register"]
-
-_STORE_HELP = "Store URL: a DuckDB file path, duckdb:///path or postgresql://user@host/db. Default: $TWINLOOP_STORE or ~/.local/share/twinloop/telemetry.duckdb."
 
 
 def _store(url: str | None, create: bool = True) -> Any:
@@ -28,6 +27,17 @@ def _store(url: str | None, create: bool = True) -> Any:
     from twinloop.store import open_store
 
     return open_store(url, create=create)
+
+
+def _case_twins(store: Any, vehicle: str) -> list[str]:
+    """Vehicles of the store that differ from a new `vehicle` only in case ([] when it is known)."""
+    from twinloop.errors import UnknownNameError
+
+    try:
+        store.vehicle_id(vehicle)
+    except UnknownNameError:  # new: once per vehicle, so listing them all is cheap enough
+        return [v for v in store.vehicles().column("vin").to_pylist() if v.casefold() == vehicle.casefold()]
+    return []
 
 
 def _when(text: str | None, name: str) -> datetime | None:
@@ -96,7 +106,7 @@ def _seconds(text: str | None) -> float | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="TOML file of custom signals to accept besides the VSS catalog.",
 )
-@click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
+@STORE_OPTION
 @click.option(
     "--batch-samples",
     type=click.IntRange(min=1),
@@ -159,6 +169,7 @@ def ingest_cmd(
     config = IngestConfig() if batch_samples is None else IngestConfig(batch_samples=batch_samples)
     with _store(store_url) as store:
         store.catalog = catalog
+        namesakes = _case_twins(store, vehicle)
         ingester = Ingester(store, catalog, config)
         src = ingester.source(path, dbc, manifest)
         total = src.estimated_samples()
@@ -183,6 +194,11 @@ def ingest_cmd(
         click.echo(json.dumps(report.to_dict()))
     else:
         click.echo(report.summary())
+    if namesakes:
+        click.secho(
+            f"note: {vehicle} is a new vehicle, apart from {', '.join(map(repr, namesakes))} (identifiers are"
+            " case-sensitive); a twin sees only its own vehicle's data", fg="yellow", err=True,
+        )
     if report.problem is not None:
         click.secho(f"warning: {report.problem}", fg="yellow", err=True)
         click.get_current_context().exit(1)
@@ -217,7 +233,7 @@ def ingest_cmd(
     callback=output_file,
     help="Write here instead of stdout (needed for parquet).",
 )
-@click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
+@STORE_OPTION
 def query_cmd(
     vehicle: str,
     signals: tuple[str, ...],
@@ -274,7 +290,7 @@ def query_cmd(
 
 
 @click.command("vehicles")
-@click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
+@STORE_OPTION
 def vehicles_cmd(store_url: str | None) -> None:
     """List the vehicles in the store with their sample counts and time span.
 
@@ -296,7 +312,7 @@ def vehicles_cmd(store_url: str | None) -> None:
     " and store them in place of the current ones (later ingests update with 300 s)."
     " With key state, key-off still ends a trip; the gap only splits key-on runs.",
 )
-@click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
+@STORE_OPTION
 def trips_cmd(vehicle: str, gap: float | None, store_url: str | None) -> None:
     """List the trips of a vehicle, detected from its data.
 

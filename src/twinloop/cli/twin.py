@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from twinloop.cli._types import STORE_OPTION as _STORE
 from twinloop.cli._types import FiniteFloatRange
 
 if TYPE_CHECKING:
@@ -15,11 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-_STORE_HELP = (
-    "Store URL: a DuckDB file path, duckdb:///path or postgresql://user@host/db."
-    " Default: $TWINLOOP_STORE or ~/.local/share/twinloop/telemetry.duckdb."
-)
-_STORE = click.option("--store", "store_url", envvar="TWINLOOP_STORE", help=_STORE_HELP)
 _FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
@@ -99,9 +95,11 @@ def create_cmd(vin: str, vehicle: str, name: str | None, store_url: str | None) 
       twinloop twin create car7 --vehicle my_car.toml --name "fleet car 7" --store fleet.duckdb
     """
     from twinloop.parameters import resolve_vehicle
+    from twinloop.twin.record import TwinRecord
     from twinloop.twin.service import create_twin
 
     spec = resolve_vehicle(vehicle)
+    TwinRecord.from_spec(vin, spec, name=name)  # a bad VIN or name must not leave a new, empty store behind
     with _store(store_url, create=True) as store:
         twin = create_twin(store, vin, spec, name=name, created_by="twinloop twin create")
     click.echo(f"created twin {twin.vin} ({twin.record.name}): model v1, physics, champion")
@@ -237,12 +235,34 @@ def models_cmd(vin: str, fmt: str, store_url: str | None) -> None:
         click.echo(_versions_table(versions))
 
 
-@twin_group.command("restore")
+class _VersionCommand(click.Command):
+    """A command whose VERSION argument, given as -1, is a bad version, not an unknown option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            if not exc.option_name.lstrip("-").isdigit():
+                raise
+            raise click.BadParameter(
+                f"expected a model version number >= 1 (`twinloop twin models VIN` lists them),"
+                f" received {exc.option_name}",
+                ctx=ctx, param_hint="'VERSION'",
+            ) from None
+
+
+@twin_group.command("restore", cls=_VersionCommand)
 @click.argument("vin")
 @click.argument("version", type=int)
 @_STORE
 def restore_cmd(vin: str, version: int, store_url: str | None) -> None:
     """Make a copy of an earlier model VERSION the champion (as a new version).
+
+    \b
+    VERSION is a number from `twinloop twin models VIN` (1 is the model
+    built from the specification). History is never rewritten: the copy
+    gets the next number, with reason "restore of vN". Restoring the
+    version the champion already serves changes nothing.
 
     \b
     Example:
@@ -430,7 +450,11 @@ def update_cmd(vin: str, since: str | None, ambient_c: float | None, store_url: 
     used = trips[trips["used"]]
     seen = 0
     if scored is not None and scored.training_end is not None:
-        seen = int((pd.DatetimeIndex(used.index) <= pd.Timestamp(scored.training_end)).sum())
+        start = pd.DatetimeIndex(used.index)
+        inside = start <= pd.Timestamp(scored.training_end)
+        if scored.training_start is not None:
+            inside &= start >= pd.Timestamp(scored.training_start)
+        seen = int(inside.sum())
     lines = [f"scored v{out.champion} on {len(used)} {'' if seen else 'new '}trips: RMSE {_wh_per_km(out.error)}"]
     if seen:
         assert scored is not None and scored.training_end is not None

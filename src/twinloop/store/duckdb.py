@@ -96,6 +96,8 @@ class DuckDBStore(SqlTelemetryStore):
             raise StoreError(f"cannot open DuckDB store {path}: {exc}") from None
         if not in_memory:
             self._check_on_disk(str(path))
+            if read_only or not create:
+                self._check_has_tables(str(path))
         self._in_tx = False
         if not read_only:
             self._create_schema()
@@ -106,6 +108,19 @@ class DuckDBStore(SqlTelemetryStore):
         if not rows or not rows[0][0]:
             self._con.close()
             raise StoreError(_NO_PATH.format(received=repr(path)))
+
+    def _check_has_tables(self, path: str) -> None:
+        """Refuse to read a DuckDB file that holds no twinloop store (and so to add tables to it)."""
+        row = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'vehicles'"
+        ).fetchone()
+        if not row or not row[0]:
+            self._con.close()
+            raise StoreError(
+                f"no twinloop store in DuckDB file {path}: expected its tables (vehicles, samples ...),"
+                " received a database without them. Create the store by ingesting data:"
+                f" `twinloop ingest FILE --vehicle NAME --store {path}`"
+            )
 
     @classmethod
     def from_url(

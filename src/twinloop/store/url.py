@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from twinloop.errors import UnknownNameError
+from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.store.base import SqlTelemetryStore
 from twinloop.store.duckdb import DuckDBStore
@@ -71,6 +71,10 @@ def open_store(
     0
     >>> store.close()
     """
+    if url is not None and not url.strip():  # an unset shell variable, most likely
+        raise ValidationError(
+            "store", "a DuckDB file path or a store URL (leave it out for the default store)", url
+        )
     url = url or default_store_url()
     scheme = url.split("://", 1)[0] if "://" in url else None
     if scheme is None:
@@ -78,5 +82,8 @@ def open_store(
     try:
         factory = BACKENDS[scheme]
     except KeyError:
-        raise UnknownNameError("store URL scheme", scheme, BACKENDS) from None
+        raise UnknownNameError(
+            "store URL scheme", scheme, BACKENDS,
+            hint=f"Known schemes: {', '.join(f'{b}://' for b in BACKENDS)}; a path without one is a DuckDB file.",
+        ) from None
     return factory(url, catalog, create=create)

@@ -23,6 +23,8 @@ __all__ = ["TwinRecord", "TwinState", "check_vin", "utc"]
 
 #: Longest VIN (or fleet identifier) a twin accepts; the store's own limit.
 MAX_VIN_LENGTH = 64
+#: Longest twin name.
+MAX_NAME_LENGTH = 200
 
 # state field -> glossary quantity giving its unit and valid range
 _STATE_QUANTITIES: dict[str, str] = {
@@ -45,6 +47,13 @@ def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def _shown(value: object) -> object:
+    """`value` for an error message: long text cut, with its length (nobody counts 65 characters)."""
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:20]}... ({len(value)} characters)"
+    return value
 
 
 def check_vin(vin: object) -> str:
@@ -71,7 +80,9 @@ def check_vin(vin: object) -> str:
         or vin != vin.strip()
     ):
         raise ValidationError(
-            "vin", f"a printable identifier of 1 to {MAX_VIN_LENGTH} characters", vin
+            "vin",
+            f"a printable identifier of 1 to {MAX_VIN_LENGTH} characters without surrounding spaces",
+            _shown(vin),
         )
     return vin
 
@@ -184,8 +195,14 @@ class TwinRecord:
 
     def __post_init__(self) -> None:
         check_vin(self.vin)
-        if not isinstance(self.name, str) or not 1 <= len(self.name) <= 200 or not self.name.isprintable():
-            raise ValidationError("name", "a printable name of 1 to 200 characters", self.name)
+        if (
+            not isinstance(self.name, str)
+            or not 1 <= len(self.name) <= MAX_NAME_LENGTH
+            or not self.name.isprintable()
+        ):
+            raise ValidationError(
+                "name", f"a printable name of 1 to {MAX_NAME_LENGTH} characters", _shown(self.name)
+            )
         if not isinstance(self.vehicle, str):
             raise ValidationError("vehicle", "vehicle TOML text", type(self.vehicle).__name__)
         if not isinstance(self.state, TwinState):
@@ -203,13 +220,21 @@ class TwinRecord:
         created_at: datetime | None = None,
     ) -> TwinRecord:
         """A record for `vin` built from a vehicle specification; `name` defaults to the spec's."""
-        return cls(
-            vin=vin,
-            name=name if name is not None else spec.name,
-            vehicle=dump_vehicle(spec),
-            state=state or TwinState(),
-            created_at=created_at or datetime.now(UTC),
-        )
+        try:
+            return cls(
+                vin=vin,
+                name=name if name is not None else spec.name,
+                vehicle=dump_vehicle(spec),
+                state=state or TwinState(),
+                created_at=created_at or datetime.now(UTC),
+            )
+        except ValidationError as exc:
+            if name is not None or exc.field != "name":
+                raise
+            raise ValidationError(  # the user gave no name: say where this one came from
+                exc.field, exc.expected, exc.received,
+                hint="The twin took its vehicle's name; give it one of its own (--name on the command line)",
+            ) from None
 
     @property
     def spec(self) -> VehicleSpec:

@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from numbers import Integral
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -470,12 +471,17 @@ class ModelRegistry:
         return self.ledger.load_versions(self.vin)
 
     def get(self, version: int) -> ModelVersion:
-        """One version; an unknown number lists the known ones."""
+        """One version; a number below 1, or an unknown one, lists the known ones."""
         versions = self.history()
+        known = [str(v.version) for v in versions]
+        if isinstance(version, bool) or not isinstance(version, Integral) or version < 1:
+            raise ValidationError(
+                "version", f"a model version number >= 1 (those of {self.vin}: {', '.join(known) or 'none'})",
+                version,
+            )
         for v in versions:
             if v.version == version:
                 return v
-        known = [str(v.version) for v in versions]
         raise UnknownNameError(
             f"model version of {self.vin}", str(version), known,
             hint=f"Known versions: {', '.join(known) or 'none'}.",

@@ -846,8 +846,21 @@ def calibrate_from_store(
     X, y, meta = trip_table(twin.store, twin.vin, since, until, options)
     used = meta[meta["used"]]
     end = utc(used["end"].max().to_pydatetime()) if len(used) else None
-    version = service.calibrate(twin, X, y, created_by=created_by, min_trips=min_trips, training_end=end)
+    try:
+        version = service.calibrate(twin, X, y, created_by=created_by, min_trips=min_trips, training_end=end)
+    except CalibrationError as exc:
+        skipped = meta[~meta["used"].astype(bool)]
+        if skipped.empty:
+            raise
+        raise CalibrationError(f"{exc}; {_skipped_text(skipped, len(meta))}") from None
     return StoreCalibration(version, meta)
+
+
+def _skipped_text(skipped: pd.DataFrame, total: int, shown: int = 3) -> str:
+    """Which trips were skipped and why, for an error that says too few were usable."""
+    reasons = [f"trip {r.trip_no}: {r.reason}" for r in skipped.head(shown).itertuples()]
+    more = f"; and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return f"{len(skipped)} of the {total} trips were skipped ({'; '.join(reasons)}{more})"
 
 
 def update_from_store(
