@@ -238,7 +238,7 @@ def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):
         (1, "retired", "initial"), (2, "retired", "calibration"), (3, "champion", "drift"),
     ]
     assert cli("update", "CAR7").output.splitlines() == [
-        "no new trips of CAR7 starting from 2024-06-02T15:00:00+00:00", "serving: v3 (physics)",
+        "no new trips of CAR7 starting from 2024-06-02T15:30:00+00:00", "serving: v3 (physics)",
     ]
 
     # the drift turns out to be a one-off load: go back to the calibration of May

@@ -311,7 +311,8 @@ def test_drift_of_a_changed_vehicle_is_found_and_recalibrated_while_the_unchange
     assert len(alarm.trips) == 36  # still scored from v2's window on
     new = alarm.outcome.new_version
     assert new is not None and new.provenance.reason == "drift" and new.provenance.parent_version == 2
-    assert new.training_end == changed[-1].start
+    # its window ends where a calibration's does: at the last trip's end, not its start
+    assert new.training_end == changed[-1].start + timedelta(seconds=float(changed[-1].time[-1]))
     assert new.training_start is not None and new.training_start >= same[0].start
     assert alarm.serving.version == new.version == 3 and new.status == "champion"
     assert new.parameters["auxiliary_power"] > v2.parameters["auxiliary_power"]
@@ -321,7 +322,7 @@ def test_drift_of_a_changed_vehicle_is_found_and_recalibrated_while_the_unchange
     # nothing new since v3's window: nothing scored, nothing changed
     idle = update_from_store(twin)
     assert idle.outcome is None and not idle.drift and idle.serving.version == 3 and idle.trips.empty
-    assert idle.since is not None and idle.since > changed[-1].start
+    assert idle.since is not None and idle.since > new.training_end
 
 
 def _altered(drives: list[Drive], path: str, change) -> list[Drive]:

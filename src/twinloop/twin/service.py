@@ -202,6 +202,7 @@ def check_drift_and_recalibrate(
     margin: float = 0.0,
     min_trips: int = MIN_RECALIBRATION_TRIPS,
     created_by: str = "drift monitor",
+    training_end: datetime | None = None,
 ) -> DriftOutcome:
     """Score the champion on new trips, run the CUSUM chart, recalibrate on alarm.
 
@@ -226,6 +227,9 @@ def check_drift_and_recalibrate(
         Relative margin a refit must win by to become champion.
     min_trips : int
         Fewest trips after the shift needed to refit.
+    training_end : datetime, optional
+        End of the refit's training window (the last trip's end); default
+        the last trip's start, the latest time in ``X.index``.
 
     Returns
     -------
@@ -281,6 +285,7 @@ def check_drift_and_recalibrate(
                 promote="if_better",
                 margin=margin,
                 min_trips=min_trips,
+                training_end=training_end,
             )
             payload.update(new_version=new.version, promoted=new.status == "champion")
             twin.store.add_events(twin.vin, [Event(time, DRIFT_EVENT, payload), _model_event(new, time)])

@@ -913,8 +913,10 @@ def update_from_store(
     X, y, meta = trip_table(twin.store, twin.vin, since, None, options, allow_empty=True)
     if X.empty:
         return StoreUpdate(None, champ, since, meta)
+    used = meta[meta["used"].astype(bool)]
+    end = utc(used["end"].max().to_pydatetime())  # as calibrate_from_store: the last trip's end
     outcome = service.check_drift_and_recalibrate(
-        twin, X, y, k=k, h=h, margin=margin, min_trips=min_trips, created_by=created_by
+        twin, X, y, k=k, h=h, margin=margin, min_trips=min_trips, created_by=created_by, training_end=end
     )
     serving = twin.registry.champion()
     assert serving is not None
