@@ -208,6 +208,24 @@ def test_samples_quarantined_at_ingest_are_counted_and_named_in_the_skip_reason(
         trip_table(store, VIN)
 
 
+def test_samples_quarantined_without_a_time_are_counted_in_the_vehicles_total(store):
+    # rows whose time could not be read cannot be placed in a trip, but they were refused all the same
+    d = drive(LEAF, 1, seed=1)[0]
+    hole = (d.time >= 200) & (d.time < 230)
+    write(store, [subset(d, ~hole, (SPEED,)), without(d, SPEED)])
+    iid = store.begin_ingest(VIN, "file.csv", "q")
+    times = [int((d.start + timedelta(seconds=float(t))).timestamp() * 1e6) for t in d.time[hole]]
+    store.write_batch(iid, 0, VIN, SampleBatch(pa.table({
+        "signal_id": pa.array([], pa.int32()), "time": pa.array([], pa.timestamp("us")),
+        "value": pa.array([], pa.float64())}),
+        quarantine=[QuarantineRecord("above 250 km/h", SPEED, t, "9999") for t in times]
+        + [QuarantineRecord("unreadable time", SPEED, None, "12", count=500)]))
+    store.finish_ingest(iid, {})
+    with pytest.raises(DataError, match=rf"{hole.sum()} of their samples were quarantined at ingest"
+                                        rf" \({hole.sum() + 500} of the vehicle's in all"):
+        trip_table(store, VIN)
+
+
 def test_options_change_what_is_usable(store):
     d = drive(LEAF, 1, seed=2)[0]
     write(store, [without(d, AMBIENT)])

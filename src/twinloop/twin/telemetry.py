@@ -232,15 +232,18 @@ class _Quarantine:
     times: npt.NDArray[np.datetime64]
     counts: npt.NDArray[np.int64]
     reasons: npt.NDArray[np.object_]
+    #: every sample of the vehicle refused at ingest, those without a time (no trip to place them in) included
+    total: int = 0
 
     @classmethod
     def of(cls, store: TelemetryStore, vin: str, signals: Sequence[str]) -> _Quarantine:
-        table = store.quarantine(vin).to_pandas()
-        table = table[table["signal"].isin(signals) & table["time"].notna()]
+        everything = store.quarantine(vin).to_pandas()
+        table = everything[everything["signal"].isin(signals) & everything["time"].notna()]
         return cls(
             table["time"].to_numpy(dtype="datetime64[us]"),
             table["count"].to_numpy(dtype=np.int64),
             table["reason"].to_numpy(dtype=object),
+            int(everything["count"].sum()),
         )
 
     def within(self, start: datetime, end: datetime) -> tuple[int, str]:
@@ -384,8 +387,11 @@ def trip_table(
     if not rows:
         summary = ", ".join(f"{n} {_KIND_TEXT.get(k, k)}" for k, n in sorted(kinds.items()))
         refused = int(meta_frame["quarantined"].sum())
-        if refused:
-            summary += f"; {refused} of their samples were quarantined at ingest (see the store's quarantine table)"
+        if refused or quarantine.total:
+            summary += (f"; {refused} of their samples were quarantined at ingest"
+                        + (f" ({quarantine.total} of the vehicle's in all, some without a time or of other signals)"
+                           if quarantine.total > refused else "")
+                        + " (see the store's quarantine table)")
         raise DataError(
             f"none of the {len(trips)} trips of {vin}{_window_text(lo, hi)} can be used ({summary});"
             f" a trip needs {', '.join(REQUIRED_SIGNALS)} without gaps over {options.max_gap:g} s"
