@@ -149,3 +149,25 @@ def test_reading_a_duckdb_file_of_other_tables_leaves_it_untouched(tmp_path):
     with duckdb.connect(str(path)) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert tables == {"sales"}
+
+
+def test_a_store_another_process_writes_is_named_as_in_use(tmp_path):
+    # DuckDB lets one process write a file at a time: say so, not "IO Error: Could not set lock"
+    import subprocess
+    import sys
+
+    from twinloop.errors import StoreError
+
+    path = tmp_path / "fleet.duckdb"
+    open_store(str(path)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('held', flush=True);"
+         " sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match=rf"is in use by another process \(PID {holder.pid}\).*run this one again"):
+            open_store(str(path))
+    finally:
+        holder.communicate("")

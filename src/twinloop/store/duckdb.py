@@ -10,6 +10,7 @@ the rows that the range holds are anti-joined against the batch.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,13 @@ class DuckDBStore(SqlTelemetryStore):
         try:
             self._con = duckdb.connect(str(path), read_only=read_only)
         except (duckdb.IOException, duckdb.Error) as exc:
+            held = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", str(exc))
+            if held:  # DuckDB lets one process write a file at a time
+                raise StoreError(
+                    f"store {path} is in use by another process (PID {held.group(1)}): expected a store no"
+                    " other command is writing, received a locked file. Wait for that command to finish"
+                    " and run this one again"
+                ) from None
             raise StoreError(f"cannot open DuckDB store {path}: {exc}") from None
         if not in_memory:
             self._check_on_disk(str(path))
