@@ -51,3 +51,39 @@ def test_bad_arguments_are_refused(leaf):
         simulated_trips(leaf, ["udds"], [])
     with pytest.raises(UnknownNameError, match="udds"):
         simulated_trips(leaf, ["udd"])
+
+
+def test_lone_trace_name_is_refused_not_read_letter_by_letter(leaf):
+    with pytest.raises(ValidationError, match=r"traces: expected a sequence.*Pass \['udds'\]"):
+        simulated_trips(leaf, "udds")
+    with pytest.raises(ValidationError, match=r"traces\[1\]: expected a bundled cycle name"):
+        simulated_trips(leaf, ["udds", 3])
+
+
+def test_zero_segment_duration_is_refused_not_ignored(leaf):
+    with pytest.raises(ValidationError, match="segment_duration: expected a number > 0 s, received 0"):
+        simulated_trips(leaf, ["udds"], segment_duration=0)
+    with pytest.raises(ValidationError, match="segment_duration"):
+        split_trace(load_cycle("udds"), "300")
+
+
+def test_vehicle_name_instead_of_spec_is_refused():
+    with pytest.raises(ValidationError, match=r"spec: expected a VehicleSpec.*resolve_vehicle"):
+        simulated_trips("nissan_leaf_40kwh_2018", ["udds"])
+
+
+def test_split_trace_of_a_name_is_refused():
+    with pytest.raises(ValidationError, match=r"cycle: expected a Cycle.*load_cycle"):
+        split_trace("udds", 300.0)
+
+
+def test_grade_in_percent_is_refused(leaf):
+    with pytest.raises(ValidationError, match=r"road_grades: expected a number in \[-0.35, 0.35\], received 5.0.*0.05 for 5 %"):
+        simulated_trips(leaf, ["udds"], road_grades=[5.0])
+
+
+def test_celsius_or_scalar_temperature_is_refused(leaf):
+    with pytest.raises(ValidationError, match=r"ambient_temperatures: expected a number in \[223.15, 333.15\] K, received 20.0"):
+        simulated_trips(leaf, ["udds"], [20.0])
+    with pytest.raises(ValidationError, match=r"ambient_temperatures: expected a non-empty 1-D sequence.*Pass \[293.15\]"):
+        simulated_trips(leaf, ["udds"], 293.15)

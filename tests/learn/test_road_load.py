@@ -75,3 +75,35 @@ def test_zero_distance_is_refused():
     f = {**_trip(), "distance": 0.0}
     with pytest.raises(ValidationError, match="distance"):
         road_load_consumption(f, 1500.0, (150.0, 0.0, 0.4), 0.8, 0.6, 300.0)
+
+
+_CONSTANTS = {"test_mass": 1500.0, "coastdown": (150.0, 0.0, 0.4), "drivetrain_efficiency": 0.8,
+              "regen_efficiency": 0.6, "auxiliary_power": 300.0}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("drivetrain_efficiency", 0.0, r"\(0, 1\]"),
+        ("drivetrain_efficiency", 90.0, r"\(0, 1\]"),
+        ("regen_efficiency", 1.5, r"\[0, 1\]"),
+        ("test_mass", -1500.0, "> 0 kg"),
+        ("auxiliary_power", np.inf, ">= 0 W"),
+        ("coastdown", (150.0, 0.0), r"A \[N\], B \[N s m-1\], C \[N s2 m-2\]"),
+        ("coastdown", 150.0, "A"),
+    ],
+)
+def test_out_of_range_constant_is_named(name, value, expected):
+    with pytest.raises(ValidationError, match=rf"{name}: expected .*{expected}"):
+        road_load_consumption(_trip(), **{**_CONSTANTS, name: value})
+
+
+def test_nan_duration_is_refused_not_returned_as_nan():
+    with pytest.raises(ValidationError, match="duration: expected finite numbers"):
+        road_load_consumption({**_trip(), "duration": np.nan}, **_CONSTANTS)
+
+
+def test_columns_of_different_lengths_are_refused():
+    f = {**_trip(), "distance": [990.0, 990.0], "duration": [100.0, 100.0, 100.0]}
+    with pytest.raises(ValidationError, match="columns of one length"):
+        road_load_consumption(f, **_CONSTANTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,7 @@ def feature_index(names: Any, n_features: int, columns: str) -> list[int] | None
     known = [] if names is None else [str(n) for n in names]
     missing = [f for f in wanted if f not in known]
     if columns == "auto" and len(missing) == len(wanted):
+        _warn_prefixed(known)
         return None
     if missing:
         raise ValidationError(
@@ -83,14 +85,30 @@ def feature_index(names: Any, n_features: int, columns: str) -> list[int] | None
     return [known.index(f) for f in wanted]
 
 
+def _warn_prefixed(names: list[str]) -> None:
+    """Warn when every FEATURES column is there under a ``prefix__`` (a ColumnTransformer's names)."""
+    suffixes = {n.rpartition("__")[2] for n in names if "__" in n}
+    if suffixes.issuperset(FEATURES):
+        warnings.warn(
+            "X names every FEATURES column only behind a 'prefix__' (e.g. 'remainder__distance'), so it is used"
+            " as a table without FEATURES: no physics term, no basis terms. Pass"
+            " verbose_feature_names_out=False to the ColumnTransformer to keep the plain names.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def feature_columns(X: FloatArray, index: list[int]) -> dict[str, FloatArray]:
-    """The FEATURES columns of `X` by name; distances must be positive."""
+    """The FEATURES columns of `X` by name; distances [m] and durations [s] must be positive."""
     cols = {name: X[:, i] for name, i in zip(FEATURES, index, strict=True)}
-    bad = np.flatnonzero(~(cols["distance"] > 0))
-    if bad.size:
-        raise ValidationError("distance", "> 0 m in every row", f"{cols['distance'][bad[0]]!r} in row {int(bad[0])}")
-    if np.any(~(cols["duration"] > 0)):
-        raise ValidationError("duration", "> 0 s in every row", f"min {np.min(cols['duration']):g}")
+    for name, unit in (("distance", "m"), ("duration", "s")):
+        bad = np.flatnonzero(~(cols[name] > 0))
+        if bad.size:
+            raise ValidationError(
+                name, f"> 0 {unit} in every row", f"{float(cols[name][bad[0]]):g} in row {int(bad[0])}",
+                hint="Drop trips that did not move; and do not scale the FEATURES columns upstream (they are"
+                " physical quantities in SI units: the learners standardise their terms themselves).",
+            )
     return cols
 
 

@@ -17,7 +17,7 @@ from sklearn.base import clone
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.linear_model import Ridge
 
-from twinloop.errors import UnknownNameError
+from twinloop.errors import UnknownNameError, ValidationError
 
 __all__ = ["LEARNERS", "Learner", "dump_state", "fit_learner", "load_state", "predict_learner"]
 
@@ -36,6 +36,9 @@ class Learner(Protocol):
 
     @staticmethod
     def load(data: dict[str, Any]) -> State: ...
+
+    @staticmethod
+    def check(state: State, width: int) -> None: ...
 
 
 class RidgeLearner:
@@ -66,6 +69,14 @@ class RidgeLearner:
             "coef": np.asarray(data["coef"], dtype=float),
             "intercept": float(data["intercept"]),
         }
+
+    @staticmethod
+    def check(state: State, width: int) -> None:
+        """Refuse a state that does not predict from `width` columns (a tampered export)."""
+        for key in ("mean", "scale", "coef"):
+            _check_shape(f"learner_state.{key}", state[key], (width,))
+        if not np.all(state["scale"] > 0):
+            raise ValidationError("learner_state.scale", "> 0 in every column", f"min {np.min(state['scale']):g}")
 
 
 class BoostingLearner:
@@ -117,6 +128,36 @@ class BoostingLearner:
             state[key] = [np.asarray(a, dtype=float) for a in data[key]]
         return state
 
+    @staticmethod
+    def check(state: State, width: int) -> None:
+        """Refuse trees that do not predict from `width` columns or do not end in leaves."""
+        n_trees = len(state["left"])
+        for key in ("right", "feature", "threshold", "value"):
+            if len(state[key]) != n_trees:
+                raise ValidationError(f"learner_state.{key}", f"{n_trees} trees, as learner_state.left", f"{len(state[key])}")
+        for i, (left, right, feature, threshold, value) in enumerate(
+            zip(state["left"], state["right"], state["feature"], state["threshold"], state["value"], strict=True)
+        ):
+            nodes = left.shape if left.ndim == 1 and left.size else (1,)
+            for key, array in (("left", left), ("right", right), ("feature", feature), ("threshold", threshold), ("value", value)):
+                _check_shape(f"learner_state.{key}[{i}]", array, nodes)
+            ids = np.arange(left.size)
+            inner = left >= 0
+            # scikit-learn numbers a node's children after it, so that every path ends in a leaf.
+            if np.any(inner & ~((left > ids) & (right > ids) & (left < left.size) & (right < left.size))) or np.any(
+                inner & ((feature < 0) | (feature >= width))
+            ):
+                raise ValidationError(
+                    f"learner_state tree {i}", f"child nodes after their parent, features in [0, {width})",
+                    "a node that breaks this",
+                )
+
+
+def _check_shape(field: str, array: Any, shape: tuple[int, ...]) -> None:
+    """Refuse an array of another shape, or with NaN or inf."""
+    if array.shape != shape or not np.all(np.isfinite(array)):
+        raise ValidationError(field, f"finite numbers of shape {shape}", f"shape {array.shape}" if array.shape != shape else "NaN or inf")
+
 
 #: Learners by name; each name is a valid ``learner``/``residual`` argument.
 LEARNERS: dict[str, type[Learner]] = {"ridge": RidgeLearner, "boosting": BoostingLearner}
@@ -152,9 +193,28 @@ def dump_state(state: State) -> dict[str, Any]:
     return {key: plain(value) for key, value in state.items()}
 
 
-def load_state(data: dict[str, Any]) -> State:
-    """Inverse of :func:`dump_state`."""
-    name = data["learner"]
+def load_state(data: dict[str, Any], width: int) -> State:
+    """Inverse of :func:`dump_state`, for a learner that predicts from `width` columns.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown learner name.
+    ValidationError
+        For a state that is not the learner's (a key missing, arrays of the
+        wrong shape or type): a tampered or foreign export.
+    """
+    if not isinstance(data, dict):
+        raise ValidationError("learner_state", "a dict from to_dict()", type(data).__name__)
+    name = data.get("learner")
     if name not in LEARNERS:
         raise UnknownNameError("learner", str(name), LEARNERS)
-    return {"learner": name, **LEARNERS[name].load(data)}
+    learner = LEARNERS[name]
+    try:
+        state = learner.load(data)
+    except KeyError as exc:
+        raise ValidationError("learner_state", f"the state of a {name} learner", f"no key {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("learner_state", f"the state of a {name} learner (numbers and lists)", str(exc)) from None
+    learner.check(state, width)
+    return {"learner": name, **state}

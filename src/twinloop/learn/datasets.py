@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from twinloop.cycles import Cycle, load_cycle
 from twinloop.errors import ValidationError
 from twinloop.learn.features import FEATURES, TARGET, trip_features
 from twinloop.parameters.spec import VehicleSpec
+from twinloop.quantities import check
 from twinloop.sim.model import Scenario, simulate
 
 __all__ = ["simulated_trips", "split_trace"]
@@ -44,8 +47,13 @@ def split_trace(cycle: Cycle, segment_duration: float, min_fraction: float = 0.5
     >>> [len(s.time) for s in split_trace(load_cycle("hwfet"), 350.0)]
     [351, 416]
     """
-    if not segment_duration > 0:
-        raise ValidationError("segment_duration", "> 0 s", segment_duration)
+    if not isinstance(cycle, Cycle):
+        raise ValidationError(
+            "cycle", "a Cycle", cycle if isinstance(cycle, str) else type(cycle).__name__,
+            hint="twinloop.cycles.load_cycle(name) loads one.",
+        )
+    if isinstance(segment_duration, bool) or not isinstance(segment_duration, int | float | np.number) or not segment_duration > 0:
+        raise ValidationError("segment_duration", "a number > 0 s", segment_duration)
     t = cycle.time
     edges = [*np.arange(t[0], t[-1], segment_duration), t[-1]]
     if len(edges) > 2 and edges[-1] - edges[-2] < min_fraction * segment_duration:
@@ -81,11 +89,12 @@ def simulated_trips(
         Speed traces, or names of bundled cycles (see
         :func:`twinloop.cycles.bundled_cycles`).
     ambient_temperatures : sequence of float
-        [K].
+        [K], each in 223.15 to 333.15 K.
     road_grades : sequence of float
-        Grades added to each trace's own [1].
+        Grades added to each trace's own [1], rise over run, each in
+        -0.35 to 0.35 (0.05 for 5 %).
     segment_duration : float, optional
-        Cut each trace into trips of about this long [s] (see
+        Cut each trace into trips of about this long [s], > 0 (see
         :func:`split_trace`); default: one trip per trace.
     hvac : {"auto", "on", "off"}
         Climate control, see :class:`~twinloop.sim.Scenario`.
@@ -102,6 +111,15 @@ def simulated_trips(
         Battery (chemical) energy per achieved distance [J m-1], named
         :data:`~twinloop.learn.features.TARGET`.
 
+    Raises
+    ------
+    ValidationError
+        `spec` is not a VehicleSpec, `traces` is not a sequence of traces
+        (a lone name is refused), a temperature or grade is out of range, or
+        `segment_duration` is not > 0.
+    UnknownNameError
+        A trace name is not a bundled cycle.
+
     Examples
     --------
     >>> from twinloop.parameters import resolve_vehicle
@@ -110,14 +128,15 @@ def simulated_trips(
     >>> X.shape, bool(y.loc["udds"].iloc[0] > y.loc["udds"].iloc[1])
     ((4, 15), True)
     """
-    cycles = [load_cycle(t) if isinstance(t, str) else t for t in traces]
-    if not cycles:
-        raise ValidationError("traces", "at least one trace", "none")
-    temperatures = np.asarray(ambient_temperatures, dtype=float)
-    grades = np.asarray(road_grades, dtype=float)
-    if temperatures.ndim != 1 or temperatures.size == 0 or grades.ndim != 1 or grades.size == 0:
-        raise ValidationError("ambient_temperatures, road_grades", "non-empty 1-D sequences", (temperatures, grades))
-    trips = [s for c in cycles for s in (split_trace(c, segment_duration) if segment_duration else [c])]
+    if not isinstance(spec, VehicleSpec):
+        raise ValidationError(
+            "spec", "a VehicleSpec", spec if isinstance(spec, str) else type(spec).__name__,
+            hint="twinloop.parameters.resolve_vehicle(name) loads one; `twinloop vehicle list` names them.",
+        )
+    cycles = _cycles(traces)
+    temperatures = _sequence("ambient_temperatures", ambient_temperatures, "ambient_temperature")
+    grades = _sequence("road_grades", road_grades, "road_grade")
+    trips = [s for c in cycles for s in (split_trace(c, segment_duration) if segment_duration is not None else [c])]
     # One simulation per trip and grade; the temperatures ride the fleet axis.
     fleet = [spec] * temperatures.size
     rows: list[dict[str, float]] = []
@@ -139,3 +158,35 @@ def simulated_trips(
     idx = pd.MultiIndex.from_tuples(index, names=list(INDEX))
     X = pd.DataFrame(rows, columns=list(FEATURES), index=idx)
     return X, pd.Series(targets, index=idx, name=TARGET)
+
+
+def _cycles(traces: Sequence[Cycle | str]) -> list[Cycle]:
+    """The traces as cycles; a lone name or Cycle is refused (a name would be read letter by letter)."""
+    if isinstance(traces, str | Cycle) or not isinstance(traces, Sequence):
+        raise ValidationError(
+            "traces", "a sequence of bundled cycle names or Cycle objects",
+            traces if isinstance(traces, str) else type(traces).__name__, hint=f"Pass [{traces!r}] for one trace."
+            if isinstance(traces, str) else None,
+        )
+    if not traces:
+        raise ValidationError("traces", "at least one trace", "none")
+    for i, trace in enumerate(traces):
+        if not isinstance(trace, str | os.PathLike | Cycle):
+            raise ValidationError(f"traces[{i}]", "a bundled cycle name, CSV path or Cycle", type(trace).__name__)
+    return [t if isinstance(t, Cycle) else load_cycle(t) for t in traces]
+
+
+def _sequence(field: str, values: Sequence[float], quantity: str) -> npt.NDArray[np.float64]:
+    """A non-empty 1-D sequence of numbers in the glossary range of `quantity`."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError(field, "a non-empty 1-D sequence of numbers", values) from None
+    if array.ndim != 1 or array.size == 0:
+        raise ValidationError(field, "a non-empty 1-D sequence of numbers", values, hint=f"Pass [{values!r}] for one value." if array.ndim == 0 else None)
+    try:
+        return check(quantity, array, field)
+    except ValidationError as exc:
+        if quantity != "road_grade":
+            raise
+        raise ValidationError(field, exc.expected, exc.received, hint="Grades are rise over run: 0.05 for 5 %.") from None

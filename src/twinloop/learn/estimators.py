@@ -32,15 +32,22 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from twinloop.errors import ValidationError
-from twinloop.learn._design import COLUMN_MODES, design_matrix, feature_columns, feature_index
+from twinloop.errors import UnknownNameError, ValidationError, close_matches
+from twinloop.learn._design import (
+    BASIS,
+    COLUMN_MODES,
+    design_matrix,
+    feature_columns,
+    feature_index,
+)
 from twinloop.learn._learners import LEARNERS, dump_state, fit_learner, load_state, predict_learner
 from twinloop.learn.features import FEATURES
 from twinloop.learn.road_load import road_load_consumption
 from twinloop.parameters.spec import VehicleSpec
+from twinloop.quantities import quantity
 
 __all__ = ["ConsumptionRegressor", "HybridConsumptionRegressor"]
 
@@ -72,9 +79,55 @@ class _ConsumptionEstimator(RegressorMixin, BaseEstimator):
         """What the learner does not have to learn (zero for a purely learned model)."""
         return np.zeros(X.shape[0])
 
+    # -- validation ----------------------------------------------------------
+    def _validate_params(self) -> None:
+        # scikit-learn's message, with close matches for a misspelt option name
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"{exc}{self._did_you_mean()}") from None
+
+    def _did_you_mean(self) -> str:
+        options = {"columns": COLUMN_MODES, self._learner_param: tuple(LEARNERS)}
+        for param, known in options.items():
+            value = getattr(self, param)
+            if isinstance(value, str) and value not in known:
+                matches = close_matches(value, known)
+                if matches:
+                    return f" Did you mean {', '.join(repr(m) for m in matches)} for {param!r}?"
+        return ""
+
+    def _validate_fit(self, X: Any, y: Any) -> tuple[FloatArray, FloatArray]:
+        """`X` and `y` as float arrays, naming a non-numeric column or a NaN or inf value."""
+        _check_numeric_columns(X)
+        _check_finite_target(y)
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite=False)
+        _check_finite(X, getattr(self, "feature_names_in_", None))
+        return X, y
+
+    def _prepare(self, X: Any) -> FloatArray:
+        """The input of :meth:`predict`: checked, and a FEATURES table in the column order of fit."""
+        check_is_fitted(self)
+        self._check_columns(X)
+        X = self._align_columns(X)
+        _check_numeric_columns(X)
+        X = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite=False)
+        _check_finite(X, getattr(self, "feature_names_in_", None))
+        return np.asarray(X)
+
+    def _align_columns(self, X: Any) -> Any:
+        # FEATURES are found by name, so a table with fit's columns in another order is put back in order.
+        names = getattr(self, "feature_names_in_", None)
+        if self.feature_index_ is None or names is None or self.columns == "positional" or not hasattr(X, "columns"):
+            return X
+        given = [str(c) for c in X.columns]
+        if given != list(names) and sorted(given) == sorted(names) and len(set(given)) == len(given):
+            return X[[X.columns[given.index(n)] for n in names]]
+        return X
+
     # -- fitting and prediction -------------------------------------------
     def _fit(self, X: Any, y: Any) -> Self:
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        X, y = self._validate_fit(X, y)
         index = feature_index(getattr(self, "feature_names_in_", None), X.shape[1], self.columns)
         target = y - self._offset(X, index)
         params = {k: getattr(self, k) for k in _LEARNER_PARAMS}
@@ -102,10 +155,15 @@ class _ConsumptionEstimator(RegressorMixin, BaseEstimator):
         Returns
         -------
         ndarray, shape (n,)
+            [J m-1].
+
+        Raises
+        ------
+        ValidationError
+            A FEATURES column is missing, a column is not numeric, a value is
+            NaN or inf, or a distance or duration is not positive.
         """
-        check_is_fitted(self)
-        self._check_columns(X)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = self._prepare(X)
         index = self.feature_index_
         return self._offset(X, index) + predict_learner(self.learner_state_, design_matrix(X, index))
 
@@ -144,18 +202,34 @@ class _ConsumptionEstimator(RegressorMixin, BaseEstimator):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        """A fitted estimator from :meth:`to_dict`'s output (predictions are identical)."""
-        if data.get("format") != FORMAT or data.get("kind") != cls.kind:
+        """A fitted estimator from :meth:`to_dict`'s output (predictions are identical).
+
+        Raises
+        ------
+        ValidationError
+            For a dict of another format version or of the other kind, or one
+            that is not a whole, consistent export (a key missing, arrays of
+            the wrong shape: a tampered file).
+        UnknownNameError
+            For an unknown parameter or learner name.
+        InvalidParameterError
+            For a parameter value out of its range.
+        """
+        _check_header(data, cls)
+        est = cls(**_known_params(data["params"], cls))
+        est._validate_params()
+        learner, state = getattr(est, est._learner_param), data["learner_state"]
+        if isinstance(state, dict) and state.get("learner") in LEARNERS and state.get("learner") != learner:
             raise ValidationError(
-                "format, kind", f"{FORMAT!r}, {cls.kind!r}", (data.get("format"), data.get("kind")),
-                hint=f"Load {data.get('class')} dicts with that class.",
+                "learner_state.learner", f"{learner!r}, as params.{est._learner_param}", state.get("learner")
             )
-        est = cls(**data["params"])
-        est.n_features_in_ = int(data["n_features_in"])
-        if data["feature_names_in"] is not None:
-            est.feature_names_in_ = np.asarray(data["feature_names_in"], dtype=object)
-        est.feature_index_ = None if data["feature_index"] is None else [int(i) for i in data["feature_index"]]
-        est.learner_state_ = load_state(data["learner_state"])
+        n_features, names, index = _check_columns_entry(data)
+        est.n_features_in_ = n_features
+        if names is not None:
+            est.feature_names_in_ = np.asarray(names, dtype=object)
+        est.feature_index_ = index
+        width = n_features if index is None else len(BASIS) + n_features - len(FEATURES)
+        est.learner_state_ = load_state(data["learner_state"], width)
         return est
 
 
@@ -254,7 +328,8 @@ class HybridConsumptionRegressor(_ConsumptionEstimator):
     test_mass : float, default 1800
         [kg].
     coastdown_a, coastdown_b, coastdown_c : float, default 140, 0, 0.35
-        Coast-down coefficients [N], [N s m-1], [N s2 m-2].
+        Coast-down coefficients [N], [N s m-1], [N s2 m-2]; A and C >= 0,
+        B in [-200, 500] (negative for some measured vehicles).
     drivetrain_efficiency : float, default 0.9
         Battery-to-wheel efficiency when driving [1].
     regen_efficiency : float, default 0.7
@@ -300,7 +375,8 @@ class HybridConsumptionRegressor(_ConsumptionEstimator):
         **_ConsumptionEstimator._parameter_constraints,
         "test_mass": [Interval(Real, 0, None, closed="neither")],
         "coastdown_a": [Interval(Real, 0, None, closed="left")],
-        "coastdown_b": [Interval(Real, 0, None, closed="left")],
+        # B is negative for some measured vehicles (EPA 2022 targets): the glossary's range
+        "coastdown_b": [Interval(Real, quantity("coastdown_b").minimum, quantity("coastdown_b").maximum, closed="both")],
         "coastdown_c": [Interval(Real, 0, None, closed="left")],
         "drivetrain_efficiency": [Interval(Real, 0, 1, closed="right")],
         "regen_efficiency": [Interval(Real, 0, 1, closed="both")],
@@ -344,8 +420,30 @@ class HybridConsumptionRegressor(_ConsumptionEstimator):
     def from_spec(cls, spec: VehicleSpec, **params: Any) -> Self:
         """An unfitted hybrid with the test mass, coast-down and auxiliary power of `spec`.
 
-        Other parameters (efficiencies, residual learner ...) come from `params`.
+        Parameters
+        ----------
+        spec : VehicleSpec
+            The vehicle, e.g. ``twinloop.parameters.resolve_vehicle(name)``.
+        **params
+            Other parameters (efficiencies, residual learner ...), or ones
+            that override the spec's.
+
+        Raises
+        ------
+        ValidationError
+            `spec` is not a VehicleSpec.
+        UnknownNameError
+            A name in `params` is not a parameter (close matches are named).
         """
+        if not isinstance(spec, VehicleSpec):
+            raise ValidationError(
+                "spec", "a VehicleSpec", spec if isinstance(spec, str) else type(spec).__name__,
+                hint="twinloop.parameters.resolve_vehicle(name) loads one; `twinloop vehicle list` names them.",
+            )
+        known = cls._get_param_names()
+        for name in params:
+            if name not in known:
+                raise UnknownNameError(f"{cls.__name__} parameter", name, known)
         a, b, c = spec.effective_coastdown
         constants = {
             "test_mass": spec.test_mass,
@@ -369,11 +467,19 @@ class HybridConsumptionRegressor(_ConsumptionEstimator):
         return self._fit(X, y)
 
     def predict_physics(self, X: Any) -> FloatArray:
-        """The physics term alone [J m-1] (zeros where X has no FEATURES columns)."""
-        check_is_fitted(self)
-        self._check_columns(X)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self._offset(X, self.feature_index_)
+        """The physics term alone (zeros where X has no FEATURES columns).
+
+        Parameters
+        ----------
+        X : DataFrame or array_like, shape (n, n_features)
+            Trips, with the columns seen in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            Battery energy per distance by the road-load form [J m-1].
+        """
+        return self._offset(self._prepare(X), self.feature_index_)
 
     def _offset(self, X: FloatArray, index: list[int] | None) -> FloatArray:
         if index is None:
@@ -386,3 +492,110 @@ class HybridConsumptionRegressor(_ConsumptionEstimator):
             self.regen_efficiency,
             self.auxiliary_power,
         )
+
+
+# -- input checks --------------------------------------------------------------
+def _check_numeric_columns(X: Any) -> None:
+    """Name the columns of a table that are not numbers (before they fail as "could not convert")."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    bad = [name for name, dtype in dtypes.items() if dtype.kind not in "biuf" and not _converts(X[name])]
+    if bad:
+        raise ValidationError(
+            "X", "numeric columns", ", ".join(f"column {str(c)!r} of dtype {dtypes[c]}" for c in bad),
+            hint="Drop them, or encode them upstream (e.g. OneHotEncoder in a ColumnTransformer).",
+        )
+
+
+def _converts(column: Any) -> bool:
+    try:
+        np.asarray(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_finite(X: FloatArray, names: Any) -> None:
+    """Name the first NaN or inf of `X` by column and row."""
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        column = repr(str(names[col])) if names is not None else col
+        raise ValidationError(
+            f"X[{column}]", "finite numbers (no NaN or inf)", f"{X[row, col]} in row {row}",
+            hint=f"{int(bad.any(axis=1).sum())} row(s) hold NaN or inf; drop or impute them first.",
+        )
+
+
+def _check_finite_target(y: Any) -> None:
+    """Name the first NaN or inf of a numeric target by row."""
+    values = np.asarray(y)
+    if values.dtype.kind != "f" or values.ndim != 1:
+        return
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise ValidationError(
+            "y", "finite battery energy per distance [J m-1] (no NaN or inf)", f"{values[bad[0]]} in row {int(bad[0])}",
+            hint=f"{bad.size} row(s) hold NaN or inf; drop them first.",
+        )
+
+
+# -- export checks -------------------------------------------------------------
+_EXPORT_KEYS = ("format", "kind", "params", "n_features_in", "feature_names_in", "feature_index", "learner_state")
+
+
+def _check_header(data: Any, cls: type[_ConsumptionEstimator]) -> None:
+    """Refuse what is not a whole export of this format version and of `cls`'s kind."""
+    if not isinstance(data, dict):
+        raise ValidationError("data", "a dict from to_dict() (json.load of its JSON)", type(data).__name__)
+    if data.get("format") != FORMAT:
+        raise ValidationError(
+            "format", repr(FORMAT), data.get("format"),
+            hint="The dict was written by another version of twinloop; refit the model, or load it with that version.",
+        )
+    if data.get("kind") != cls.kind:
+        other = {c.kind: c.__name__ for c in (ConsumptionRegressor, HybridConsumptionRegressor)}
+        kind = str(data.get("kind"))
+        raise ValidationError(
+            "kind", repr(cls.kind), data.get("kind"),
+            hint=f"Load {kind!r} dicts with {other.get(kind, data.get('class'))}.from_dict.",
+        )
+    missing = [k for k in _EXPORT_KEYS if k not in data]
+    if missing:
+        raise ValidationError("data", f"the keys {', '.join(_EXPORT_KEYS)}", f"missing {', '.join(missing)}")
+
+
+def _known_params(params: Any, cls: type[_ConsumptionEstimator]) -> dict[str, Any]:
+    """`params` of an export, refusing a name `cls` does not have."""
+    if not isinstance(params, dict):
+        raise ValidationError("params", "a dict of parameters", type(params).__name__)
+    known = cls._get_param_names()
+    for name in params:
+        if name not in known:
+            raise UnknownNameError(f"{cls.__name__} parameter", str(name), known)
+    return params
+
+
+def _check_columns_entry(data: dict[str, Any]) -> tuple[int, list[str] | None, list[int] | None]:
+    """`n_features_in`, `feature_names_in` and `feature_index` of an export, consistent with each other."""
+    n = data["n_features_in"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValidationError("n_features_in", "an int >= 1", n)
+    names = data["feature_names_in"]
+    if names is not None and (not isinstance(names, list) or len(names) != n or not all(isinstance(x, str) for x in names)):
+        raise ValidationError("feature_names_in", f"None or a list of {n} column names (n_features_in)", names)
+    index = data["feature_index"]
+    if index is not None:
+        if (
+            not isinstance(index, list)
+            or len(index) != len(FEATURES)
+            or not all(isinstance(i, int) and 0 <= i < n for i in index)
+            or len(set(index)) != len(index)
+        ):
+            raise ValidationError(
+                "feature_index", f"None or {len(FEATURES)} distinct column positions in [0, {n})", index
+            )
+        if names is not None and [names[i] for i in index] != list(FEATURES):
+            raise ValidationError("feature_index", "the positions of the FEATURES columns in feature_names_in", index)
+    return n, names, index

@@ -12,7 +12,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from twinloop.errors import ValidationError
+from twinloop.errors import UnknownNameError, ValidationError
+from twinloop.quantities import check
 
 __all__ = ["FEATURES", "TARGET", "feature_frame", "trip_features"]
 
@@ -68,7 +69,7 @@ def trip_features(
     road_grade : array_like, optional
         Rise over run [1]; default flat.
     ambient_temperature : float
-        [K].
+        [K], in 223.15 to 333.15 K (-50 to 60 °C).
 
     Returns
     -------
@@ -108,16 +109,20 @@ def trip_features(
     >>> round(f["distance"]), round(f["positive_kinetic"], 2)
     (20, 2.5)
     """
-    t = np.asarray(time, dtype=float)
-    v = np.asarray(speed, dtype=float)
+    t = _numbers("time", time)
+    v = _numbers("speed", speed)
     if t.ndim != 1 or t.shape != v.shape or t.size < 2:
         raise ValidationError("time, speed", "two 1-D arrays of equal length >= 2", f"shapes {t.shape}, {v.shape}")
     dt = np.diff(t)
     if not np.all(dt > 0):
         raise ValidationError("time", "strictly increasing", f"first bad step at index {int(np.argmin(dt > 0)) + 1}")
-    if not np.all(np.isfinite(v)) or np.any(v < 0):
-        raise ValidationError("speed", "finite and >= 0 m/s", f"min {np.nanmin(v):g}")
-    grade = np.zeros_like(v) if road_grade is None else np.broadcast_to(np.asarray(road_grade, dtype=float), v.shape)
+    _check_samples("speed", v, "finite and >= 0 m/s", ~(v >= 0))
+    grade = np.zeros_like(v) if road_grade is None else _numbers("road_grade", road_grade)
+    if grade.shape not in ((), v.shape):
+        raise ValidationError("road_grade", f"a number or an array of the shape of speed {v.shape}", f"shape {grade.shape}")
+    grade = np.broadcast_to(grade, v.shape)
+    _check_samples("road_grade", grade, "finite numbers (rise over run)", ~np.isfinite(grade))
+    check("ambient_temperature", _numbers("ambient_temperature", ambient_temperature))  # catches degrees Celsius
     v_mid = 0.5 * (v[1:] + v[:-1])
     step = v_mid * dt
     distance = float(step.sum())
@@ -149,5 +154,52 @@ def trip_features(
 
 
 def feature_frame(rows: list[dict[str, float]]) -> pd.DataFrame:
-    """Stack :func:`trip_features` results into a table with the columns of :data:`FEATURES`."""
+    """Stack :func:`trip_features` results into a table with the columns of :data:`FEATURES`.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per trip, with a value for every name of :data:`FEATURES`
+        (in its unit) and no other key.
+
+    Returns
+    -------
+    DataFrame
+        One row per trip, the columns of :data:`FEATURES` in order.
+
+    Raises
+    ------
+    ValidationError
+        `rows` is not a list of dicts, or a row lacks a FEATURES name.
+    UnknownNameError
+        A row has a key that is not a FEATURES name (close matches are named).
+    """
+    if isinstance(rows, dict):
+        raise ValidationError("rows", "a list of dicts, one per trip", "a dict", hint="Pass [trip_features(...)] for one trip.")
+    rows = list(rows)
+    kinds = [type(row).__name__ for row in rows if not isinstance(row, dict)]
+    if kinds:
+        raise ValidationError("rows", "a list of dicts, one per trip", f"a list holding a {kinds[0]}")
+    for i, row in enumerate(rows):
+        for key in row:
+            if key not in FEATURES:
+                raise UnknownNameError(f"feature in rows[{i}]", str(key), FEATURES)
+        missing = [name for name in FEATURES if name not in row]
+        if missing:
+            raise ValidationError(f"rows[{i}]", "a value for every FEATURES name", f"missing {', '.join(missing)}")
     return pd.DataFrame(rows, columns=list(FEATURES))
+
+
+def _numbers(field: str, value: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """`value` as a float array, naming `field` when it holds something else."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError(field, "numbers", value) from None
+
+
+def _check_samples(field: str, values: npt.NDArray[np.float64], expected: str, bad: npt.NDArray[np.bool_]) -> None:
+    """Name the first bad sample of a trace by index and value."""
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(field, expected, f"{values[i]:g} at index {i} ({int(bad.sum())} such samples)")

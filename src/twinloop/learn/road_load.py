@@ -69,7 +69,9 @@ def road_load_consumption(
     Raises
     ------
     ValidationError
-        A column is missing, or a distance is not positive.
+        A column is missing, not numbers, NaN or inf, or of another shape
+        than the others; a distance is not positive; or a constant is out
+        of its range.
 
     Notes
     -----
@@ -101,18 +103,57 @@ def road_load_consumption(
     >>> road_load_consumption(f, 1500.0, (150.0, 0.0, 0.4), 0.8, 0.6, 300.0)
     array(267.5)
     """
-    missing = [name for name in PHYSICS_FEATURES if name not in features]
-    if missing:
-        raise ValidationError("features", f"columns {', '.join(PHYSICS_FEATURES)}", f"missing {', '.join(missing)}")
-    col = {name: np.asarray(features[name], dtype=float) for name in PHYSICS_FEATURES}
+    col = _columns(features)
     if np.any(~(col["distance"] > 0)):
-        raise ValidationError("distance", "> 0 m in every trip", f"min {np.nanmin(col['distance']):g}")
+        raise ValidationError("distance", "> 0 m in every trip", f"min {np.min(col['distance']):g}")
+    _check_constants(test_mass, coastdown, drivetrain_efficiency, regen_efficiency, auxiliary_power)
     road, gained, recovered = road_load_terms(col, test_mass, coastdown)
     return np.asarray(
         (road + gained) / drivetrain_efficiency
         - regen_efficiency * recovered
         + auxiliary_power * col["duration"] / col["distance"]
     )
+
+
+def _columns(features: Mapping[str, Any]) -> dict[str, FloatArray]:
+    """The PHYSICS_FEATURES columns as finite float arrays of one shape."""
+    missing = [name for name in PHYSICS_FEATURES if name not in features]
+    if missing:
+        raise ValidationError("features", f"columns {', '.join(PHYSICS_FEATURES)}", f"missing {', '.join(missing)}")
+    col = {}
+    for name in PHYSICS_FEATURES:
+        try:
+            col[name] = np.asarray(features[name], dtype=float)
+        except (TypeError, ValueError):
+            raise ValidationError(name, "numbers", features[name]) from None
+        if not np.all(np.isfinite(col[name])):
+            raise ValidationError(name, "finite numbers (no NaN or inf)", features[name])
+    shapes = {a.shape for a in col.values()} - {()}
+    if len(shapes) > 1:
+        raise ValidationError("features", "columns of one length (or scalars)", {k: a.shape for k, a in col.items()})
+    return col
+
+
+def _check_constants(
+    test_mass: float, coastdown: Any, drivetrain_efficiency: float, regen_efficiency: float, auxiliary_power: float
+) -> None:
+    """Refuse vehicle constants outside the ranges of :func:`road_load_consumption`."""
+    if isinstance(coastdown, str) or not hasattr(coastdown, "__len__") or len(coastdown) != 3:
+        raise ValidationError("coastdown", "a tuple (A [N], B [N s m-1], C [N s2 m-2])", coastdown)
+    ranges = {
+        "test_mass": (test_mass, "> 0 kg", lambda x: x > 0),
+        "coastdown": (coastdown, "three finite numbers: A [N], B [N s m-1], C [N s2 m-2]", lambda x: np.isfinite(x).all()),
+        "drivetrain_efficiency": (drivetrain_efficiency, "a number in (0, 1]", lambda x: 0 < x <= 1),
+        "regen_efficiency": (regen_efficiency, "a number in [0, 1]", lambda x: 0 <= x <= 1),
+        "auxiliary_power": (auxiliary_power, "a finite number >= 0 W", lambda x: 0 <= x < np.inf),
+    }
+    for name, (value, expected, valid) in ranges.items():
+        try:
+            ok = bool(valid(np.asarray(value, dtype=float)))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValidationError(name, expected, value)
 
 
 def road_load_terms(

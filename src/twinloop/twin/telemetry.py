@@ -209,7 +209,7 @@ def _trip_row(
     try:
         features = trip_features(t, v, grade, temperature)
     except ValidationError as exc:
-        raise _Skip("invalid", f"unusable speed samples: {exc}") from None
+        raise _Skip("invalid", f"unusable samples: {exc}") from None
     if features["distance"] < options.min_distance or features["duration"] < options.min_duration:
         raise _Skip(
             "short",
@@ -409,7 +409,7 @@ def trip_table(
 _KIND_TEXT = {
     "gap": "with gaps",
     "short": "too short",
-    "invalid": "with unusable speed samples",
+    "invalid": "with unusable speed, grade or temperature samples",
     "stuck": "with a stuck speed, current or voltage",
     "clipped": "with the current clipped",
     **{f"no {p}": f"without {p}" for p in REQUIRED_SIGNALS},
