@@ -267,3 +267,10 @@ def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path):
     with pytest.raises(TraceError, match=r"cannot read as CSV \(.*Expected 2 fields in line 3, saw 3\); "
                                          r"the first row names the columns"):
         load_cycle(_trace(tmp_path, "time_s,speed_mps\n0,0\n1,5,9\n2,0\n"))
+
+
+def test_a_cycle_built_in_code_with_a_grade_in_percent_is_refused():
+    # a trace file's grade is checked on reading; one built in code must fail as clearly
+    t = np.arange(10.0)
+    with pytest.raises(ValidationError, match=r"Cycle.road_grade: expected within ±0.35.*received '5 at sample 0'"):
+        Cycle("hill", t, np.full(10, 10.0), np.full(10, 5.0))

@@ -125,6 +125,13 @@ class Cycle:
             )
         if np.any(np.diff(arrays["time"]) <= 0):
             raise ValidationError("Cycle.time", "strictly increasing", "a step <= 0")
+        steepest = int(np.argmax(np.abs(arrays["road_grade"])))
+        if abs(arrays["road_grade"][steepest]) > MAX_GRADE:
+            raise ValidationError(
+                "Cycle.road_grade", f"within ±{MAX_GRADE:g} (rise over run)",
+                f"{arrays['road_grade'][steepest]:g} at sample {steepest}",
+                hint="A grade in percent is 100 times too large: divide it by 100.",
+            )
         for name, a in arrays.items():
             if a is not getattr(self, name):
                 object.__setattr__(self, name, a)
