@@ -44,3 +44,20 @@ def test_waste_heat_covers_heating_only_up_to_its_share():
     assert cabin.recovered_waste_heat(300.0, 800.0, 1.0) == pytest.approx(300.0)
     assert cabin.recovered_waste_heat(-2000.0, 800.0, 1.0) == 0.0
     assert cabin.recovered_waste_heat(3000.0, -50.0, 1.0) == 0.0
+
+
+def test_heat_pump_cop_hand_computed_at_minus_7_c():
+    # 2.5 + 0.05 * (266.15 - 280) = 1.8075
+    assert cabin.heat_pump_cop(266.15, 2.5) == pytest.approx(1.8075)
+
+
+def test_no_load_at_set_point_with_ambient_at_set_point():
+    assert cabin.hvac_heat_demand(294.15, 294.15, 294.15, 100.0, 5e4, 6000.0, 5000.0) == 0.0
+    assert cabin.hvac_electric_power(0.0, 2.0, 2.5) == 0.0
+    assert cabin.cabin_temperature_step(294.15, 0.0, 294.15, 100.0, 5e4, 1.0) == 294.15
+
+
+def test_feed_forward_demand_holds_the_set_point():
+    # the demand at the set point balances the cabin step exactly, sun included
+    q = cabin.hvac_heat_demand(294.15, 266.15, 294.15, 90.0, 6e4, 6000.0, 5000.0, solar_load=300.0)
+    assert cabin.cabin_temperature_step(294.15, q, 266.15, 90.0, 6e4, 1.0, solar_load=300.0) == pytest.approx(294.15, abs=1e-12)

@@ -38,3 +38,25 @@ def test_regeneration_fades_out_at_low_speed():
     v = np.array([0.0, 1.0, 2.5, 4.0, 20.0])
     f = dt.regen_fraction(v, 0.8, 1.0, 4.0)
     np.testing.assert_allclose(f, [0.0, 0.0, 0.4, 0.8, 0.8])
+
+
+def test_motor_loss_is_positive_when_spinning_backwards():
+    # w = 300 * 400 / 150e3 = 0.8: 150e3 * (0.008*0.8 + 0.0015*0.8^3 + 0.003) = 1525.2 W, not a negative loss
+    assert dt.motor_loss(0.0, -300.0, 150e3, 400.0) == pytest.approx(1525.2)
+    assert dt.motor_loss(50.0, -300.0, 150e3, 400.0) == pytest.approx(dt.motor_loss(50.0, 300.0, 150e3, 400.0))
+
+
+def test_motor_loss_at_standstill_is_copper_loss_only():
+    # holding 300 N m on a hill: 150e3 * 0.06 * 0.75^2 = 5062.5 W; nothing with no torque
+    assert dt.motor_loss(300.0, 0.0, 150e3, 400.0) == pytest.approx(5062.5)
+    assert dt.motor_loss(0.0, 0.0, 150e3, 400.0) == 0.0
+
+
+def test_torque_limit_is_power_limited_in_reverse_too():
+    assert dt.motor_torque_limit(-1000.0, 150e3, 400.0) == pytest.approx(150.0)
+
+
+def test_regen_fade_of_zero_width_is_a_step_without_division_by_zero():
+    with np.errstate(all="raise"):
+        f = dt.regen_fraction(np.array([0.5, 1.0, 2.0]), 0.8, 1.0, 1.0)
+    np.testing.assert_allclose(f, [0.0, 0.0, 0.8])

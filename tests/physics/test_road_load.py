@@ -51,3 +51,36 @@ def test_functions_are_vectorised_over_a_vehicle_axis():
     out = rl.aerodynamic_drag_force(v, cd, 2.0)
     assert out.shape == (3,)
     assert out[1] == pytest.approx(rl.aerodynamic_drag_force(20.0, 0.3, 2.0))
+
+
+def test_coastdown_force_opposes_motion_when_reversing():
+    # reversing at 1 m/s: -(150 + 1*1 + 0.4*1^2) N, not -100 x A from an unclipped ramp
+    assert rl.coastdown_force(-1.0, 150.0, 1.0, 0.4) == pytest.approx(-151.4)
+    v = np.array([0.005, 0.5, 20.0])
+    np.testing.assert_allclose(rl.coastdown_force(-v, 150.0, 1.0, 0.4), -rl.coastdown_force(v, 150.0, 1.0, 0.4))
+
+
+def test_aerodynamic_drag_opposes_motion_when_reversing():
+    assert rl.aerodynamic_drag_force(-25.0, 0.25, 2.3) == pytest.approx(-rl.aerodynamic_drag_force(25.0, 0.25, 2.3))
+
+
+def test_grade_force_acts_at_standstill_and_rolling_force_is_cosine_reduced():
+    # standstill on 10 %: m g sin(atan 0.1) = 1800 * 9.80665 * 0.1 / sqrt(1.01)
+    assert rl.grade_force(1800.0, 0.10) == pytest.approx(1800 * 9.80665 * 0.1 / np.sqrt(1.01))
+    assert rl.rolling_resistance_force(1800.0, 0.008, 0.10) == pytest.approx(1800 * 9.80665 * 0.008 / np.sqrt(1.01))
+    assert rl.grade_force(1800.0, 0.0) == 0.0
+
+
+def test_coastdown_force_broadcasts_over_a_large_fleet():
+    n = 100_000
+    a = np.full(n, 150.0)
+    out = rl.coastdown_force(np.linspace(0.0, 40.0, n), a, 1.0, 0.4)
+    assert out.shape == (n,)
+    assert out[0] == 0.0 and out[-1] == pytest.approx(150 + 40 + 0.4 * 1600)
+
+
+def test_coastdown_from_physical_returns_scalars_for_scalars():
+    a, b, c = rl.coastdown_from_physical(1800.0, 0.23, 2.22, 0.008)
+    assert all(np.ndim(x) == 0 and not isinstance(x, np.ndarray) for x in (a, b, c))
+    a, b, c = rl.coastdown_from_physical(np.array([1500.0, 1800.0]), 0.23, 2.22, 0.008)
+    assert a.shape == b.shape == (2,) and np.all(b == 0.0)

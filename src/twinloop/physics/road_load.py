@@ -44,7 +44,7 @@ def aerodynamic_drag_force(vehicle_speed: F, drag_coefficient: F, frontal_area: 
     Parameters
     ----------
     vehicle_speed : array_like
-        Speed through still air [m s-1].
+        Speed through still air [m s-1]; negative when reversing.
     drag_coefficient : array_like
         Drag coefficient Cd [1].
     frontal_area : array_like
@@ -55,11 +55,12 @@ def aerodynamic_drag_force(vehicle_speed: F, drag_coefficient: F, frontal_area: 
     Returns
     -------
     array_like
-        Drag force [N], opposing motion.
+        Drag force [N], positive when resisting forward motion; it opposes
+        motion in either direction (:math:`F(-v) = -F(v)`).
 
     Notes
     -----
-    .. math:: F_{aero} = \tfrac12 \rho C_d A v^2
+    .. math:: F_{aero} = \tfrac12 \rho C_d A v |v|
 
     Valid for attached flow and no wind; see [1]_.
 
@@ -68,7 +69,7 @@ def aerodynamic_drag_force(vehicle_speed: F, drag_coefficient: F, frontal_area: 
     >>> round(float(aerodynamic_drag_force(30.0, 0.23, 2.22)), 1)
     276.7
     """
-    return 0.5 * air_density * drag_coefficient * frontal_area * vehicle_speed * vehicle_speed
+    return 0.5 * air_density * drag_coefficient * frontal_area * vehicle_speed * np.abs(vehicle_speed)
 
 
 def rolling_resistance_force(test_mass: F, rolling_resistance_coefficient: F, road_grade: F = 0.0) -> F:
@@ -82,6 +83,12 @@ def rolling_resistance_force(test_mass: F, rolling_resistance_coefficient: F, ro
         Crr [1].
     road_grade : array_like, default 0
         Grade, rise over run [1].
+
+    Returns
+    -------
+    array_like
+        Magnitude of the rolling resistance [N], >= 0 (it opposes whichever
+        way the vehicle rolls; the caller sets its sign).
 
     Notes
     -----
@@ -97,6 +104,19 @@ def rolling_resistance_force(test_mass: F, rolling_resistance_coefficient: F, ro
 
 def grade_force(test_mass: F, road_grade: F) -> F:
     r"""Gravity component along the road [N], positive uphill.
+
+    Parameters
+    ----------
+    test_mass : array_like
+        Vehicle mass [kg].
+    road_grade : array_like
+        Grade, rise over run [1]; negative downhill.
+
+    Returns
+    -------
+    array_like
+        Force [N] resisting forward motion: positive uphill, negative downhill,
+        and acting at standstill too.
 
     Notes
     -----
@@ -140,7 +160,7 @@ def coastdown_force(vehicle_speed: F, coastdown_a: F, coastdown_b: F, coastdown_
     Parameters
     ----------
     vehicle_speed : array_like
-        [m s-1].
+        [m s-1]; negative when reversing.
     coastdown_a : array_like
         Constant term A [N].
     coastdown_b : array_like
@@ -148,21 +168,30 @@ def coastdown_force(vehicle_speed: F, coastdown_a: F, coastdown_b: F, coastdown_
     coastdown_c : array_like
         Quadratic term C [N s2 m-2].
 
+    Returns
+    -------
+    array_like
+        Force [N], positive when resisting forward motion.
+
     Notes
     -----
-    .. math:: F = A + B v + C v^2
+    .. math:: F = A\,\mathrm{clip}(v / 0.01\,\mathrm{m\,s^{-1}}, -1, 1) + B v + C v |v|
 
-    The force is for a level road and includes tyre, aerodynamic and
-    driveline spin losses as measured in a coast-down test [2]_. At standstill
-    the constant term is not applied (the vehicle is held, not rolling).
+    which is :math:`A + B v + C v^2` for :math:`v \ge 0.01` m/s. The force
+    is for a level road and includes tyre, aerodynamic and driveline spin
+    losses as measured in a coast-down test [2]_. At standstill the constant
+    term is not applied (the vehicle is held, not rolling); it ramps in over
+    the first 0.01 m/s. The force opposes motion in either direction
+    (:math:`F(-v) = -F(v)`).
 
     Examples
     --------
     >>> round(float(coastdown_force(20.0, 150.0, 1.0, 0.4)), 1)
     330.0
     """
-    moving = np.minimum(vehicle_speed / 0.01, 1.0)
-    return moving * coastdown_a + coastdown_b * vehicle_speed + coastdown_c * vehicle_speed * vehicle_speed
+    # -1 reversing, 0 at standstill, 1 moving forward (a negative speed must not scale A up)
+    moving = np.minimum(np.maximum(vehicle_speed / 0.01, -1.0), 1.0)
+    return moving * coastdown_a + coastdown_b * vehicle_speed + coastdown_c * vehicle_speed * np.abs(vehicle_speed)
 
 
 def coastdown_from_epa(a_lbf: F, b_lbf_per_mph: F, c_lbf_per_mph2: F) -> F:
@@ -194,6 +223,19 @@ def coastdown_from_epa(a_lbf: F, b_lbf_per_mph: F, c_lbf_per_mph2: F) -> F:
 def coastdown_from_physical(test_mass: F, drag_coefficient: F, frontal_area: F, rolling_resistance_coefficient: F, air_density: F = 1.2041) -> F:
     r"""Equivalent coast-down coefficients of a physical road-load description.
 
+    Parameters
+    ----------
+    test_mass : array_like
+        Vehicle mass [kg].
+    drag_coefficient : array_like
+        Cd [1].
+    frontal_area : array_like
+        [m2].
+    rolling_resistance_coefficient : array_like
+        Crr [1].
+    air_density : array_like, default 1.2041
+        [kg m-3].
+
     Notes
     -----
     .. math:: A = m g C_{rr},\quad B = 0,\quad C = \tfrac12\rho C_d A_f
@@ -210,4 +252,5 @@ def coastdown_from_physical(test_mass: F, drag_coefficient: F, frontal_area: F, 
     (141.22, 0.0, 0.3074)
     """
     a = np.asarray(test_mass) * GRAVITY * rolling_resistance_coefficient
-    return a, np.zeros_like(a), 0.5 * air_density * np.asarray(drag_coefficient) * frontal_area
+    # [()] gives a scalar, like A and C, for scalar inputs (zeros_like alone gives a 0-d array)
+    return a, np.zeros_like(a)[()], 0.5 * air_density * np.asarray(drag_coefficient) * frontal_area

@@ -8,14 +8,47 @@ vehicle and a fleet alike.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
 import numba
 import numpy as np
+from numba.core.caching import FunctionCache
 
 from twinloop.physics import cabin, drivetrain, road_load
 from twinloop.physics.battery import ecm, ocv, thermal
+from twinloop.sim import _layout
 from twinloop.sim._layout import P, S, T
 
 __all__ = ["run_kernel"]
+
+#: Modules whose code the kernel inlines: a change to any of them must recompile it.
+_INLINED: tuple[ModuleType, ...] = (road_load, drivetrain, cabin, ecm, ocv, thermal, _layout)
+
+
+def _inlined_digest() -> str:
+    """SHA-256 of the source of every module the kernel inlines."""
+    h = hashlib.sha256()
+    for module in _INLINED:
+        h.update(Path(inspect.getfile(module)).read_bytes())
+    return h.hexdigest()
+
+
+class _KernelCache(FunctionCache):
+    """numba's on-disk cache of the kernel, keyed also by the physics it inlines.
+
+    numba checks only the kernel's own file for changes, so an edit of
+    :mod:`twinloop.physics` alone would keep serving the old compiled kernel.
+    """
+
+    digest = _inlined_digest()
+
+    def _index_key(self, sig: Any, codegen: Any) -> tuple[Any, ...]:
+        return (*super()._index_key(sig, codegen), self.digest)
+
 
 _jit = numba.njit(cache=True, inline="always")
 
@@ -90,7 +123,7 @@ def _traction_electric(p, wheel_power, speed):
     return shaft + loss, torque, loss, shaft - wheel_power
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(parallel=True)
 def run_kernel(params, ocv_tables, speed, grade, dt, record):
     """Simulate every vehicle (row of `params`) over one trace.
 
@@ -279,3 +312,6 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
             s[S.cabin_temperature, 0] = t_amb
             s[S.battery_voltage, 0] = _ocv(p[P.soc_start], table)
     return totals, final, series
+
+
+run_kernel._cache = _KernelCache(run_kernel.py_func)  # type: ignore[attr-defined]  # cache=True, physics in the key

@@ -43,3 +43,9 @@ def test_losses_are_monotone_in_throughput_and_time(a, b, temperature, z):
     assert aging.calendar_capacity_loss(lo, temperature, 1.0, 3000.0, z) <= aging.calendar_capacity_loss(
         hi, temperature, 1.0, 3000.0, z
     )
+
+
+def test_ageing_laws_give_no_loss_at_zero_time_and_throughput():
+    assert aging.calendar_capacity_loss(0.0, 298.15, 1.0, 3000.0) == 0.0
+    assert aging.cycle_capacity_loss(0.0, 298.15, 0.5, 30330.0) == 0.0
+    assert aging.power_law_capacity(0.0, 2.0, 0.01, 0.5) == 2.0

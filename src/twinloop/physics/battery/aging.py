@@ -48,14 +48,16 @@ def calendar_capacity_loss(
     activation_temperature : array_like
         :math:`T_a = E_a / R` [K].
     time_exponent : array_like, default 0.5
-        :math:`z` [1]; 0.5 for SEI growth limited by diffusion.
+        :math:`z` [1], > 0; 0.5 for SEI growth limited by diffusion. [2]_
+        fitted 0.75 (with :math:`t` in days) to its NMC cells.
 
     Notes
     -----
     .. math:: \Delta Q / Q_0 = A\, e^{-T_a / T}\, t^{z}
 
     Valid for losses below about 30 %; state-of-charge dependence is in
-    :math:`A`.
+    :math:`A`. A coefficient fitted with time in days converts to seconds
+    as :math:`A_s = A_d\,(86400)^{-z}`.
 
     Examples
     --------
@@ -79,17 +81,20 @@ def cycle_capacity_loss(
     Parameters
     ----------
     charge_throughput : array_like
-        Charge discharged so far [A h] (the paper's unit).
+        Charge discharged so far [A h], >= 0 (the paper's unit), per cell of
+        the 26650 size tested in [1]_: a pack's throughput must first be
+        scaled to such a cell (divided by the pack's capacity over the cell's).
     temperature : array_like
         [K].
     c_rate : array_like
         Discharge rate [h-1].
     pre_exponential : array_like
-        :math:`B` [(A h)^-z], rate dependent in [1]_ (30330 at C/2).
+        :math:`B` [% (A h)^-z] (the law gives percent; the result is divided
+        by 100), rate dependent in [1]_ (30330 at C/2).
     activation_energy : array_like, default 31700
         :math:`E_a` [J mol-1].
     rate_coefficient : array_like, default 370.3
-        [J mol-1 h].
+        [J mol-1 h] (per unit C-rate).
     throughput_exponent : array_like, default 0.55
         :math:`z` [1].
 
@@ -112,6 +117,15 @@ def cycle_capacity_loss(
 def double_exponential_capacity(cycle: F, a: F, b: F, c: F, d: F) -> F:
     r"""Capacity [A h or A s, as `a` and `c`] after `cycle` cycles, double-exponential fade [3]_.
 
+    Parameters
+    ----------
+    cycle : array_like
+        Cycle count k [1], >= 0.
+    a, c : array_like
+        Amplitudes [A h or A s]; :math:`Q(0) = a + c`.
+    b, d : array_like
+        Rates [1 per cycle].
+
     Notes
     -----
     .. math:: Q(k) = a e^{b k} + c e^{d k}
@@ -130,11 +144,23 @@ def double_exponential_capacity(cycle: F, a: F, b: F, c: F, d: F) -> F:
 def power_law_capacity(cycle: F, initial_capacity: F, rate: F, exponent: F) -> F:
     r"""Capacity after `cycle` cycles with a power-law fade [1]_.
 
+    Parameters
+    ----------
+    cycle : array_like
+        Cycle count k [1], >= 0.
+    initial_capacity : array_like
+        :math:`Q_0` [A h or A s]; the result has its unit.
+    rate : array_like
+        r [1].
+    exponent : array_like
+        z [1], > 0.
+
     Notes
     -----
     .. math:: Q(k) = Q_0 (1 - r k^{z})
 
     The throughput law of [1]_ at constant depth of discharge and rate.
+    Valid while :math:`r k^z < 1` (the capacity stays positive).
 
     Examples
     --------
