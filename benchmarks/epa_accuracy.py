@@ -280,6 +280,12 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _plot(two: pd.DataFrame, cold: pd.DataFrame | None, path: str) -> None:
+    """Predicted against measured wall energy: parity line, ±10% band, and each series' median |error|.
+
+    Missing folders of `path` are created; without a suffix it is written as PNG.
+    """
+    from pathlib import Path
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -287,21 +293,35 @@ def _plot(two: pd.DataFrame, cold: pd.DataFrame | None, path: str) -> None:
 
     from _common import parity_lines  # benchmarks/ is on sys.path when the script runs
 
-    fig, ax = plt.subplots(figsize=(6.5, 6.5), constrained_layout=True)
-    for proc, marker in (("udds", "o"), ("hwfet", "s")):
-        s = two[two.test_procedure == proc]
-        ax.scatter(s.wh_per_mile, s.predicted_wh_per_mile, marker=marker, s=18, label=f"{proc} (twinloop)")
-        ax.scatter(s.wh_per_mile, s.baseline_wh_per_mile, marker=marker, s=10, facecolors="none",
-                   edgecolors="0.6", label=f"{proc} (constant efficiency)")
-    if cold is not None:
-        ax.scatter(cold.wh_per_mile, cold.predicted_wh_per_mile, marker="^", s=30, color="C3", label="cold FTP 20 °F")
-    lim = [100, max(two.wh_per_mile.max(), two.predicted_wh_per_mile.max()) * 1.05]
-    parity_lines(ax, lim, 0.10)
-    ax.set(xlabel="EPA measured [Wh/mi, wall]", ylabel="predicted [Wh/mi, wall]",
-           title="EPA 2022 BEVs, manufacturers left out of the fit")
-    ax.legend(fontsize=8)
-    fig.savefig(path, dpi=120)
+    def median_pct(predicted: pd.Series, measured: pd.Series) -> str:
+        return f"median |error| {100 * float(np.median(np.abs(predicted / measured - 1))):.1f}%"
 
+    fig, ax = plt.subplots(figsize=(7, 7), constrained_layout=True)
+    values = [two.wh_per_mile, two.predicted_wh_per_mile, two.baseline_wh_per_mile]
+    for proc, marker, colour in (("udds", "o", "C0"), ("hwfet", "s", "C1")):
+        s = two[two.test_procedure == proc]
+        ax.scatter(s.wh_per_mile, s.baseline_wh_per_mile, marker=marker, s=14, facecolors="none",
+                   edgecolors=colour, alpha=0.45, lw=0.8,
+                   label=f"{proc}, constant efficiency (n={len(s)}, {median_pct(s.baseline_wh_per_mile, s.wh_per_mile)})")
+        ax.scatter(s.wh_per_mile, s.predicted_wh_per_mile, marker=marker, s=18, color=colour,
+                   label=f"{proc}, twinloop (n={len(s)}, {median_pct(s.predicted_wh_per_mile, s.wh_per_mile)})")
+    if cold is not None and len(cold):
+        values += [cold.wh_per_mile, cold.predicted_wh_per_mile]
+        ax.scatter(cold.wh_per_mile, cold.predicted_wh_per_mile, marker="^", s=36, color="C3", edgecolors="k",
+                   lw=0.5, label=f"cold FTP 20 °F, twinloop (n={len(cold)}, "
+                                 f"{median_pct(cold.predicted_wh_per_mile, cold.wh_per_mile)})")
+    every = pd.concat(values).dropna()
+    lim = [float(every.min()) * 0.92, float(every.max()) * 1.05]  # every point inside, the band too
+    parity_lines(ax, lim, 0.10)
+    ax.plot([], [], "k-", lw=0.8, label="predicted = measured")
+    ax.plot([], [], "k:", lw=0.6, label="±10%")
+    ax.set(xlabel="EPA measured wall energy [Wh/mi]", ylabel="predicted wall energy [Wh/mi]",
+           title="EPA 2022 BEVs: predicted vs measured\n(each manufacturer left out of the fit)")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=7.5, loc="upper left")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, format=None if Path(path).suffix else "png")
+    plt.close(fig)
 
 if __name__ == "__main__":
     main()

@@ -236,22 +236,41 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _plot(table: pd.DataFrame, path: str) -> None:
+    """Highway predicted against measured: the twin with its ±2 sd interval, the generic model, parity and ±5%.
+
+    Missing folders of `path` are created; without a suffix it is written as PNG.
+    """
+    from pathlib import Path
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 6), constrained_layout=True)
-    ax.scatter(table.hwfet_measured, table.generic_hwfet, s=12, facecolors="none", edgecolors="0.6",
-               label="generic (manufacturer left out)")
-    ax.scatter(table.hwfet_measured, table.myev_hwfet, s=16, color="C0", label="MyEV twin, calibrated on UDDS")
-    lim = [150, max(table.hwfet_measured.max(), table.myev_hwfet.max()) * 1.05]
-    parity_lines(ax, lim, 0.05)
-    ax.set(xlabel="EPA highway, measured [Wh/mi, wall]", ylabel="predicted [Wh/mi, wall]",
-           title="Highway predicted from each vehicle's own UDDS test")
-    ax.legend(fontsize=8)
-    fig.savefig(path, dpi=120)
+    def median_pct(predicted: pd.Series) -> str:
+        return f"median |error| {100 * float(np.median(np.abs(predicted / table.hwfet_measured - 1))):.1f}%"
 
+    inside = float(np.mean(np.abs(table.hwfet_measured - table.myev_hwfet) <= 2 * table.myev_sd))
+    fig, ax = plt.subplots(figsize=(7, 7), constrained_layout=True)
+    ax.scatter(table.hwfet_measured, table.generic_hwfet, s=14, facecolors="none", edgecolors="0.55", lw=0.8,
+               label=f"generic model, manufacturer left out\n({median_pct(table.generic_hwfet)})")
+    ax.errorbar(table.hwfet_measured, table.myev_hwfet, yerr=2 * table.myev_sd, fmt="o", ms=4, color="C0",
+                ecolor="C0", elinewidth=0.6, alpha=0.8,
+                label=f"MyEV twin calibrated on UDDS, ±2 sd\n({median_pct(table.myev_hwfet)}, {inside:.0%} inside ±2 sd)")
+    every = pd.concat([table.hwfet_measured, table.generic_hwfet, table.myev_hwfet - 2 * table.myev_sd,
+                       table.myev_hwfet + 2 * table.myev_sd]).dropna()
+    lim = [float(every.min()) * 0.95, float(every.max()) * 1.03]  # every point and interval inside
+    parity_lines(ax, lim, 0.05)
+    ax.plot([], [], "k-", lw=0.8, label="predicted = measured")
+    ax.plot([], [], "k:", lw=0.6, label="±5%")
+    ax.set(xlabel="EPA highway (HWFET) measured wall energy [Wh/mi]",
+           ylabel="predicted highway wall energy [Wh/mi]",
+           title=f"Highway predicted from each vehicle's own UDDS test\n({len(table)} UDDS/highway pairs)")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8, loc="upper left")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, format=None if Path(path).suffix else "png")
+    plt.close(fig)
 
 if __name__ == "__main__":
     main()
