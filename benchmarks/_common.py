@@ -32,6 +32,26 @@ WH = 1 / 3600.0
 KELVIN = 273.15
 
 
+def output_path(suffixes: Sequence[str] = ()) -> Callable[[str], str]:
+    """An argparse ``type=`` that refuses, before a long run, a path that cannot be written or has the wrong suffix."""
+    import argparse
+
+    from twinloop.cli._paths import _writable
+
+    def check(text: str) -> str:
+        path = Path(text)
+        if suffixes and path.suffix.lower().lstrip(".") not in suffixes:
+            got = f"'{path.suffix}'" if path.suffix else "no suffix"
+            raise argparse.ArgumentTypeError(f"{text} has {got}; expected one of "
+                                             + ", ".join(f".{s}" for s in suffixes[:6]))
+        why = _writable(path)
+        if why is not None:
+            raise argparse.ArgumentTypeError(f"cannot write {text}: {why}")
+        return text
+
+    return check
+
+
 def require_data(path: Path, what: str) -> Path:
     """`path` if it exists, else exit with status 2 and say which data set to pass with ``--data``."""
     if not Path(path).exists():

@@ -36,6 +36,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from _common import output_path
+from twinloop.cli._paths import PLOT_FORMATS
 from twinloop.cycles import Cycle, load_cycle
 from twinloop.parameters.epa import read_epa_tests, spec_from_epa_row
 from twinloop.parameters.spec import VehicleSpec
@@ -189,8 +192,8 @@ def stats(err: np.ndarray) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true", help="print one JSON object on the last line")
-    ap.add_argument("--plot", help="write a predicted-vs-measured PNG here")
-    ap.add_argument("--table", help="write the per-test table as CSV here")
+    ap.add_argument("--plot", type=output_path(PLOT_FORMATS), help="write a predicted-vs-measured PNG here")
+    ap.add_argument("--table", type=output_path(("csv",)), help="write the per-test table as CSV here")
     ap.add_argument("--sample", type=int, help="use only N manufacturers, spread evenly through the sorted list (for CI)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()

@@ -51,8 +51,9 @@ import pandas as pd
 from scipy.optimize import brentq
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import dump_json, parity_lines
+from _common import dump_json, output_path, parity_lines
 from epa_accuracy import CYCLES, MILE, THETA, Baseline, Predictor, fit, stats
+from twinloop.cli._paths import PLOT_FORMATS
 from twinloop.cycles import load_cycle
 from twinloop.parameters.epa import read_epa_tests
 from twinloop.twin.calibrate import lab
@@ -87,8 +88,9 @@ def grids(predictor: Predictor, params: np.ndarray, rows: np.ndarray, charger: f
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true", help="print one JSON object on the last line")
-    ap.add_argument("--plot", help="write a predicted-vs-measured PNG of the highway results here")
-    ap.add_argument("--table", help="write the per-vehicle table as CSV here")
+    ap.add_argument("--plot", type=output_path(PLOT_FORMATS),
+                    help="write a predicted-vs-measured PNG of the highway results here")
+    ap.add_argument("--table", type=output_path(("csv",)), help="write the per-vehicle table as CSV here")
     ap.add_argument("--sample", type=int, help="use only N manufacturers, spread evenly through the sorted list (for CI)")
     args = ap.parse_args(argv)
     if args.sample is not None and args.sample < 5:
