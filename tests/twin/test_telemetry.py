@@ -187,9 +187,8 @@ def test_short_gappy_and_incomplete_trips_are_skipped_with_the_reason(store):
     assert (meta["quarantined"] == 0).all()  # nothing was refused at ingest
 
 
-def test_samples_quarantined_at_ingest_are_counted_and_named_in_the_skip_reason(store):
-    # Ingestion refused 30 s of speed as out of range: the trip then has a gap,
-    # and the reason says where the samples went.
+def _trip_with_quarantined_speed(store, extra=()):
+    """One trip whose speed from 200 to 230 s was refused at ingest (out of range); the hole's mask."""
     d = drive(LEAF, 1, seed=1)[0]
     hole = (d.time >= 200) & (d.time < 230)
     write(store, [subset(d, ~hole, (SPEED,)), without(d, SPEED)])
@@ -198,8 +197,15 @@ def test_samples_quarantined_at_ingest_are_counted_and_named_in_the_skip_reason(
     store.write_batch(iid, 0, VIN, SampleBatch(pa.table({
         "signal_id": pa.array([], pa.int32()), "time": pa.array([], pa.timestamp("us")),
         "value": pa.array([], pa.float64())}),
-        quarantine=[QuarantineRecord("above 250 km/h", SPEED, t, "9999") for t in times]))
+        quarantine=[QuarantineRecord("above 250 km/h", SPEED, t, "9999") for t in times] + list(extra)))
     store.finish_ingest(iid, {})
+    return hole
+
+
+def test_samples_quarantined_at_ingest_are_counted_and_named_in_the_skip_reason(store):
+    # Ingestion refused 30 s of speed as out of range: the trip then has a gap,
+    # and the reason says where the samples went.
+    hole = _trip_with_quarantined_speed(store)
     _, _, meta = trip_table(store, VIN, allow_empty=True)
     assert meta["quarantined"].tolist() == [int(hole.sum())]
     assert meta["reason"].iloc[0].endswith(f"; {hole.sum()} samples of this trip were quarantined at ingest"
@@ -210,17 +216,7 @@ def test_samples_quarantined_at_ingest_are_counted_and_named_in_the_skip_reason(
 
 def test_samples_quarantined_without_a_time_are_counted_in_the_vehicles_total(store):
     # rows whose time could not be read cannot be placed in a trip, but they were refused all the same
-    d = drive(LEAF, 1, seed=1)[0]
-    hole = (d.time >= 200) & (d.time < 230)
-    write(store, [subset(d, ~hole, (SPEED,)), without(d, SPEED)])
-    iid = store.begin_ingest(VIN, "file.csv", "q")
-    times = [int((d.start + timedelta(seconds=float(t))).timestamp() * 1e6) for t in d.time[hole]]
-    store.write_batch(iid, 0, VIN, SampleBatch(pa.table({
-        "signal_id": pa.array([], pa.int32()), "time": pa.array([], pa.timestamp("us")),
-        "value": pa.array([], pa.float64())}),
-        quarantine=[QuarantineRecord("above 250 km/h", SPEED, t, "9999") for t in times]
-        + [QuarantineRecord("unreadable time", SPEED, None, "12", count=500)]))
-    store.finish_ingest(iid, {})
+    hole = _trip_with_quarantined_speed(store, [QuarantineRecord("unreadable time", SPEED, None, "12", count=500)])
     with pytest.raises(DataError, match=rf"{hole.sum()} of their samples were quarantined at ingest"
                                         rf" \({hole.sum() + 500} of the vehicle's in all"):
         trip_table(store, VIN)
