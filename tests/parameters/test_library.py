@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from twinloop.errors import UnknownNameError
+from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.parameters.library import bundled_vehicles, load_bundled, resolve_vehicle
 from twinloop.parameters.toml_io import TOML_KEYS, dump_vehicle, load_vehicle
 
@@ -113,3 +113,20 @@ def test_resolve_a_library_name_that_is_also_a_folder_here(tmp_path: Path, monke
 def test_resolve_an_empty_name_is_an_unknown_name() -> None:
     with pytest.raises(UnknownNameError):
         resolve_vehicle("")
+
+
+@pytest.mark.parametrize("value", [None, 5, ["nissan_leaf_40kwh_2018"]])
+def test_resolve_something_that_is_not_a_name_or_path_is_refused(value: object) -> None:
+    with pytest.raises(ValidationError, match="name_or_path: expected a library vehicle name or the path"):
+        resolve_vehicle(value)  # type: ignore[arg-type]
+
+
+def test_resolve_a_spec_says_it_is_already_resolved() -> None:
+    spec = load_bundled("nissan_leaf_40kwh_2018")
+    with pytest.raises(ValidationError, match=r"received 'a VehicleSpec'. A VehicleSpec is already resolved"):
+        resolve_vehicle(spec)  # type: ignore[arg-type]
+
+
+def test_load_bundled_of_none_is_refused_not_crashing() -> None:
+    with pytest.raises(ValidationError, match="name: expected a library vehicle name"):
+        load_bundled(None)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twinloop.errors import SpecificationError
+from twinloop.parameters.library import resolve_vehicle
 from twinloop.parameters.spec import DRIVES, HEATING, VehicleSpec
 from twinloop.parameters.toml_io import TOML_KEYS, _si_range, dump_vehicle, load_vehicle
 
@@ -430,3 +431,14 @@ def test_a_vehicle_spec_with_a_form_in_part_is_refused() -> None:
     assert info.value.hint == "coastdown_b and coastdown_c are missing from the coast-down form"
     both = base.with_changes(coastdown_a=150.0, coastdown_b=1.0, coastdown_c=0.4)  # both complete: coast-down used
     assert both.effective_coastdown == (150.0, 1.0, 0.4)
+
+
+def test_dump_of_something_that_is_not_a_spec_is_refused() -> None:
+    with pytest.raises(SpecificationError, match=r"spec: expected a VehicleSpec, received 'nissan'. resolve_vehicle"):
+        dump_vehicle("nissan")  # type: ignore[arg-type]
+
+
+def test_dump_with_significant_digits_as_text_is_refused() -> None:
+    spec = resolve_vehicle("nissan_leaf_40kwh_2018")
+    with pytest.raises(SpecificationError, match=r"significant_digits: expected an integer in \[1, 17\], received '10'"):
+        dump_vehicle(spec, significant_digits="10")  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 """The simulator: energy books, invariants, fleet = single, trace following."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -180,3 +181,182 @@ def test_books_close_when_the_battery_cannot_feed_the_motors_losses():
     total = sum(r.breakdown[k][0] for k in BREAKDOWN_KEYS)
     assert total == pytest.approx(r.battery_energy[0], rel=1e-9)
     assert r.trace_missed_time[0] > 0
+
+
+# -- misuse from a notebook: every user error is a twinloop error naming field, range and value --
+
+def test_per_vehicle_scenario_array_of_the_wrong_length_names_field_and_fleet_size(compact_car):
+    fleet = [compact_car, compact_car.with_changes(name="b")]
+    for field, value in (("ambient_temperature", np.array([270.0, 280.0, 290.0])), ("soc_start", [0.5, 0.6, 0.7]),
+                         ("payload", pd.Series([0.0, 100.0, 200.0])), ("battery_temperature_start", [280.0] * 3),
+                         ("solar_load", [0.0] * 3)):
+        with pytest.raises(ValidationError, match=rf"{field}: expected one number, or 2 .* received '3 values'"):
+            simulate(fleet, Scenario(UDDS, **{field: value}))
+
+
+def test_per_vehicle_scenario_values_as_list_ndarray_series_or_length_one_give_the_same_result(compact_car):
+    fleet = [compact_car, compact_car.with_changes(name="b", test_mass=2000.0)]
+    expected = simulate(fleet, Scenario(UDDS, ambient_temperature=np.array([270.0, 280.0]), payload=[0.0, 100.0]))
+    for ambient in ([270.0, 280.0], pd.Series([270.0, 280.0], index=[7, 3]), (270.0, 280.0)):
+        r = simulate(fleet, Scenario(UDDS, ambient_temperature=ambient, payload=np.array([0.0, 100.0])))
+        np.testing.assert_array_equal(r.battery_energy, expected.battery_energy)
+    one = simulate(fleet, Scenario(UDDS, soc_start=[0.8]))
+    np.testing.assert_array_equal(one.soc_start, [0.8, 0.8])
+
+
+def test_scenario_text_booleans_none_or_2d_arrays_are_refused_on_construction():
+    for field, value, received in (("payload", "100", "'100'"), ("payload", "abc", "'abc'"),
+                                   ("soc_start", True, "True"), ("ambient_temperature", None, "None"),
+                                   ("payload", np.zeros((2, 1)), "shape \\(2, 1\\)"),
+                                   ("soc_start", ["0.5", "0.6"], "<U3")):
+        with pytest.raises(ValidationError, match=rf"{field}: expected a number, or a 1-D array .*{received}"):
+            Scenario(UDDS, **{field: value})
+
+
+def test_scenario_time_step_nan_zero_or_too_large_is_refused_on_construction():
+    # NaN used to run silently, every result NaN
+    for step in (float("nan"), 0.0, -1.0, 100.0, "1"):
+        with pytest.raises(ValidationError, match=r"time_step: expected a number in \[0.01, 10\] s"):
+            Scenario(UDDS, time_step=step)
+
+
+def test_scenario_solar_load_nan_or_negative_is_refused():
+    for value in (float("nan"), -100.0, float("inf"), [0.0, -1.0]):
+        with pytest.raises(ValidationError, match=r"solar_load: expected a number in \[0, 20000\] W"):
+            Scenario(UDDS, solar_load=value)
+
+
+def test_scenario_with_a_cycle_name_instead_of_a_cycle_says_how_to_load_it():
+    with pytest.raises(ValidationError, match=r"cycle: expected a twinloop.cycles.Cycle, received 'str'.*load_cycle"):
+        Scenario("udds")
+
+
+def test_scenario_hvac_in_capitals_suggests_the_mode():
+    with pytest.raises(ValidationError, match=r"hvac: .* received 'ON'. did you mean 'on'"):
+        Scenario(UDDS, hvac="ON")
+
+
+def test_simulating_names_instead_of_specs_is_refused_with_how_to_resolve_them(compact_car):
+    with pytest.raises(ValidationError, match=r"vehicles: expected a VehicleSpec .*resolve_vehicle"):
+        simulate("nissan_leaf_40kwh_2018", Scenario(UDDS))
+    with pytest.raises(ValidationError, match=r"vehicles\[1\]: expected a VehicleSpec, received 'nissan"):
+        simulate([compact_car, "nissan_leaf_40kwh_2018"], Scenario(UDDS))
+    with pytest.raises(ValidationError, match="vehicles: expected"):
+        simulate(None, Scenario(UDDS))
+    with pytest.raises(ValidationError, match=r"scenario: expected a twinloop.sim.Scenario, received 'Cycle'"):
+        simulate(compact_car, UDDS)
+
+
+def test_vehicle_model_simulate_takes_a_single_spec_like_simulate(compact_car):
+    r = VehicleModel().simulate(compact_car, Scenario(UDDS))
+    assert r.vehicle_names == ["compact"]
+
+
+def test_record_must_be_a_bool(compact_car):
+    with pytest.raises(ValidationError, match="record: expected True or False, received 'no'"):
+        simulate(compact_car, Scenario(UDDS), record="no")
+
+
+def test_an_empty_fleet_gives_an_empty_result_and_table(compact_car):
+    r = simulate([], Scenario(UDDS))
+    assert len(r) == 0 and r.battery_energy.shape == (0,)
+    frame = r.to_frame()
+    assert len(frame) == 0
+    assert list(frame.columns) == list(simulate(compact_car, Scenario(UDDS)).to_frame().columns)
+
+
+def test_summary_keys_are_the_frame_columns(compact_car):
+    from twinloop.sim.model import _SUMMARY_KEYS
+
+    assert tuple(simulate(compact_car, Scenario(UDDS)).summary()) == _SUMMARY_KEYS
+
+
+def test_a_vehicle_index_out_of_range_names_the_valid_range(compact_car):
+    r = simulate([compact_car, compact_car], Scenario(UDDS), record=True)
+    for call in (lambda: r.summary(5), lambda: r.series_frame(2), lambda: r.summary("compact")):
+        with pytest.raises(IndexError, match=r"vehicle index: expected an integer in \[-2, 1\] for 2 vehicles"):
+            call()
+    assert r.summary(-1)["vehicle"] == "compact"
+
+
+def test_fleet_mixing_coastdown_and_physical_forms_matches_each_alone(compact_car):
+    a, b, c = compact_car.effective_coastdown
+    coast = VehicleSpec("coast", test_mass=1800.0, motor_peak_power=150e3, battery_energy=75 * 3.6e6,
+                        coastdown_a=a, coastdown_b=b, coastdown_c=c)
+    fleet = simulate([compact_car, coast], Scenario(UDDS, ambient_temperature=[268.15, 298.15]))
+    for i, spec, ambient in ((0, compact_car, 268.15), (1, coast, 298.15)):
+        alone = simulate(spec, Scenario(UDDS, ambient_temperature=ambient))
+        assert fleet.battery_energy[i] == alone.battery_energy[0]
+
+
+def test_recorded_series_have_shape_vehicles_by_steps(compact_car):
+    r = simulate([compact_car] * 3, Scenario(UDDS), record=True)
+    assert r.time.shape == (len(UDDS.time),)
+    assert all(v.shape == (3, len(UDDS.time)) for v in r.series.values())
+    assert "battery_current" in r.series and "state_of_charge" in r.series
+
+
+def test_a_tiny_battery_runs_empty_mid_cycle_and_says_when(compact_car):
+    tiny = compact_car.with_changes(battery_energy=3.6e6)  # 1 kWh
+    r = simulate(tiny, Scenario(UDDS, hvac="off"))
+    s = r.summary()
+    assert s["battery_empty_s"] is not None and 0 < s["battery_empty_s"] < UDDS.duration
+    assert s["trace_missed_reason"] in ("battery_empty", "power_limit") and s["trace_missed_s"] > 0
+    assert r.soc_end[0] <= 0.01
+
+
+def test_result_pickles_copies_and_reads_short_for_a_large_fleet(compact_car):
+    import copy
+    import pickle
+
+    fleet = [compact_car.with_changes(name=f"car {i}") for i in range(50)]
+    r = simulate(fleet, Scenario(UDDS))
+    text = repr(r)
+    assert len(text) < 300 and "50 vehicles" in text and "'udds'" in text, text
+    back = pickle.loads(pickle.dumps(r))
+    np.testing.assert_array_equal(back.battery_energy, r.battery_energy)
+    np.testing.assert_array_equal(copy.deepcopy(r).soc_end, r.soc_end)
+
+
+def test_simulate_parameters_with_ocv_tables_for_fewer_vehicles_is_refused(compact_car):
+    # the kernel does not check bounds: a missing table row would be read from beyond the array
+    from twinloop.sim import stack_vehicles
+
+    params, tables = stack_vehicles([compact_car, compact_car])
+    model = VehicleModel()
+    with pytest.raises(ValidationError, match=r"ocv_tables: expected an array of shape \(2, k\)"):
+        model.simulate_parameters(params, tables[:1], Scenario(UDDS))
+    with pytest.raises(ValidationError, match=r"params: expected an array of shape \(n, \d+\)"):
+        model.simulate_parameters(params[0], tables, Scenario(UDDS))
+    with pytest.raises(ValidationError, match="names: expected 2 vehicle names"):
+        model.simulate_parameters(params, tables, Scenario(UDDS), names=["one"])
+    with pytest.raises(ValidationError, match="charger_efficiency: expected one number, or 2"):
+        model.simulate_parameters(params, tables, Scenario(UDDS), charger_efficiency=[0.9, 0.9, 0.9])
+    with pytest.raises(ValidationError, match=r"charger_efficiency: expected a number in \[0.5, 1\], received nan"):
+        model.simulate_parameters(params, tables, Scenario(UDDS), charger_efficiency=float("nan"))
+
+
+def test_simulate_parameters_with_nan_in_params_names_row_and_column(compact_car):
+    from twinloop.sim import stack_vehicles
+    from twinloop.sim._layout import P
+
+    params, tables = stack_vehicles([compact_car, compact_car])
+    params[1, P.gear_ratio] = np.nan
+    with pytest.raises(ValidationError, match=r"params\[1, P.gear_ratio\]: expected a finite number, received nan"):
+        VehicleModel().simulate_parameters(params, tables, Scenario(UDDS))
+
+
+def test_stack_vehicles_of_a_single_spec_or_a_name(compact_car):
+    from twinloop.sim import stack_vehicles
+
+    params, tables = stack_vehicles(compact_car)
+    assert params.shape[0] == 1 and tables.shape == (1, 11)
+    with pytest.raises(ValidationError, match=r"vehicles\[0\]: expected a VehicleSpec"):
+        stack_vehicles(["compact"])
+
+
+def test_submodels_given_as_a_name_or_with_a_non_text_option_are_refused():
+    with pytest.raises(ValidationError, match="submodels: expected a dict"):
+        VehicleModel("isothermal")
+    with pytest.raises(ValidationError, match=r"submodels\['battery'\]: expected a role name and an option name"):
+        VehicleModel({"battery": None})

@@ -8,6 +8,7 @@ and the result must be finite with the energy books closed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twinloop.cycles import Cycle, load_cycle
+from twinloop.errors import SpecificationError
 from twinloop.parameters.library import load_bundled
 from twinloop.parameters.spec import _BOUNDS, _RANGES, VehicleSpec, field_range
 from twinloop.sim import BREAKDOWN_KEYS, Scenario, simulate
@@ -117,3 +119,53 @@ def test_any_valid_combination_simulates(data: st.DataObject) -> None:
     _assert_sane(spec, soc_start=data.draw(st.floats(0.0, 1.0)),
                  ambient=data.draw(st.floats(253.15, 313.15)))
     assert np.isfinite(spec.battery_capacity)
+
+
+# -- misuse: every numeric field refuses NaN, infinities, out-of-range values, None and text --
+
+_LEAF = load_bundled("nissan_leaf_40kwh_2018")
+_OPTIONAL = {f.name for f in dataclasses.fields(VehicleSpec) if f.default is None}
+
+
+@pytest.mark.parametrize("name", _FIELDS)
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), -1e12, "1", True])
+def test_nan_inf_negative_or_text_on_any_numeric_field_names_field_range_and_value(name: str, bad: object) -> None:
+    low, high = field_range(name)
+    with pytest.raises(SpecificationError) as info:
+        _LEAF.with_changes(**{name: bad})
+    message = str(info.value)
+    assert message.startswith(f"{name} in vehicle 'nissan_leaf_40kwh_2018': expected a number in [")
+    assert f"{low:g}" in message and f"{high:g}" in message
+    assert message.endswith(f"received {bad!r}")
+
+
+@pytest.mark.parametrize("name", sorted(set(_FIELDS) - _OPTIONAL))
+def test_none_on_a_field_that_has_no_derived_default_is_refused(name: str) -> None:
+    with pytest.raises(SpecificationError, match=rf"^{name} in vehicle .*received None$"):
+        _LEAF.with_changes(**{name: None})
+
+
+def test_required_fields_none_are_refused_before_simulating() -> None:
+    with pytest.raises(SpecificationError, match="test_mass in vehicle 'x': expected a number in"):
+        VehicleSpec("x", test_mass=None, motor_peak_power=1e5, battery_energy=1.8e8,  # type: ignore[arg-type]
+                    drag_coefficient=0.3, frontal_area=2.2, rolling_resistance_coefficient=0.009)
+
+
+def test_numpy_scalars_from_a_dataframe_are_numbers_and_kept_as_float() -> None:
+    spec = _LEAF.with_changes(test_mass=np.int64(1800), gear_ratio=np.float32(8.5))
+    assert type(spec.test_mass) is float and spec.test_mass == 1800.0
+    assert type(spec.gear_ratio) is float and spec.gear_ratio == 8.5
+    with pytest.raises(SpecificationError, match="received nan"):
+        _LEAF.with_changes(test_mass=np.float64("nan"))
+    with pytest.raises(SpecificationError, match="test_mass"):
+        _LEAF.with_changes(test_mass=np.bool_(True))
+
+
+def test_text_fields_of_the_wrong_type_are_refused_not_crashing() -> None:
+    for name, value, expected in (("battery_chemistry", 5, "one of nmc, lfp, lmo"),
+                                  ("description", 5, "text"),
+                                  ("sources", {"road_load": 5}, "a mapping of key to source text"),
+                                  ("sources", "estimate", "a mapping of key to source text"),
+                                  ("drive", ["FWD"], "one of FWD, RWD, AWD")):
+        with pytest.raises(SpecificationError, match=rf"^{name} in vehicle .*expected {expected}"):
+            _LEAF.with_changes(**{name: value})

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from twinloop.errors import DataError, UnknownNameError
+from twinloop.errors import DataError, UnknownNameError, ValidationError
 from twinloop.parameters import epa
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.parameters.toml_io import load_vehicle
@@ -128,6 +128,9 @@ def load_bundled(name: str) -> VehicleSpec:
     ...
     twinloop.errors.UnknownNameError: unknown vehicle 'nissan_leef'; did you mean 'nissan_leaf_40kwh_2018', ...
     """
+    if not isinstance(name, str):
+        raise ValidationError("name", "a library vehicle name (text), e.g. 'nissan_leaf_40kwh_2018'", name,
+                              hint="bundled_vehicles() lists them; resolve_vehicle(path) loads a TOML file")
     key = name.strip().lower()
     for collection in _COLLECTIONS:
         if key in collection.names():
@@ -153,6 +156,8 @@ def resolve_vehicle(name_or_path: str | Path) -> VehicleSpec:
         For a ``.toml`` path that does not exist.
     DataError
         For a folder.
+    ValidationError
+        For anything but a str or a Path (a VehicleSpec, None ...).
     SpecificationError
         For an invalid file.
 
@@ -161,6 +166,11 @@ def resolve_vehicle(name_or_path: str | Path) -> VehicleSpec:
     >>> resolve_vehicle("tesla_model_3_long_range_2022").drag_coefficient
     0.23
     """
+    if not isinstance(name_or_path, str | Path):
+        raise ValidationError("name_or_path", "a library vehicle name or the path of a vehicle TOML file",
+                              name_or_path if not isinstance(name_or_path, VehicleSpec) else "a VehicleSpec",
+                              hint="A VehicleSpec is already resolved: use it as it is"
+                              if isinstance(name_or_path, VehicleSpec) else None)
     path = Path(name_or_path)
     if str(name_or_path).strip() and path.is_dir():  # Path("") is the current folder
         if isinstance(name_or_path, str) and name_or_path.strip().lower() in bundled_vehicles():

@@ -8,8 +8,9 @@ at the boundary; see ``docs/vehicle-spec.md`` for the field-by-field format.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from twinloop.errors import SpecificationError, close_matches
@@ -33,7 +34,96 @@ class VehicleSpec:
     ``frontal_area``, ``rolling_resistance_coefficient``) or in coast-down
     form (``coastdown_a``, ``coastdown_b``, ``coastdown_c``); exactly one form
     must be complete. Unset optional values (``None``) take documented
-    defaults through the ``effective_*`` properties.
+    defaults through the ``effective_*`` properties. Every number is checked
+    against its valid range (:func:`field_range`, SI) on construction and by
+    :meth:`with_changes`; ``docs/vehicle-spec.md`` lists the ranges.
+
+    Attributes
+    ----------
+    name, description : str
+        Vehicle name (not blank) and one line of description.
+    test_mass : float
+        Mass as tested, payload included [kg].
+    motor_peak_power : float
+        Motor peak mechanical power, all motors [W].
+    battery_energy : float
+        Usable battery energy [J] (1 kWh = 3.6e6 J).
+    drive : {"FWD", "RWD", "AWD"}
+        Driven axle(s).
+    rotating_mass_factor : float
+        Equivalent rotating inertia as a fraction of test mass [1].
+    drag_coefficient, frontal_area, rolling_resistance_coefficient : float, optional
+        Physical road load: Cd [1], A [m2], Crr [1].
+    coastdown_a, coastdown_b, coastdown_c : float, optional
+        Coast-down road load ``A + B v + C v²``: A [N], B [N s m-1], C [N s2 m-2].
+    air_density : float
+        For the physical form [kg m-3].
+    motor_peak_torque : float, optional
+        [N m]; default peak power / 350 rad s-1.
+    motor_rated_power : float, optional
+        Continuous rating normalising the loss coefficients [W]; default peak power.
+    gear_ratio : float
+        Overall reduction motor to wheel [1].
+    wheel_radius : float
+        Dynamic tyre rolling radius [m].
+    gearbox_efficiency : float
+        [1].
+    copper_loss, iron_loss, windage_loss, constant_loss : float
+        Motor and inverter loss coefficients, as fractions of the rated power [1].
+    regen_max_power : float, optional
+        Regenerative power limit at the battery [W]; 0 switches regeneration off.
+    regen_axle_share : float, optional
+        Share of braking force on the regenerating axle(s) [1].
+    regen_fade_speed_low, regen_fade_speed_high : float
+        No regeneration below, full regeneration above [m s-1].
+    battery_chemistry : {"nmc", "lfp", "lmo"}
+        Open-circuit-voltage curve.
+    battery_nominal_voltage : float
+        Pack nominal voltage [V].
+    battery_ohmic_resistance, battery_rc_resistance : float, optional
+        Pack series and polarisation resistance [ohm].
+    battery_rc_time_constant : float
+        RC-pair time constant [s].
+    battery_max_discharge_power, battery_max_charge_power : float, optional
+        Battery power limits [W]; a charge limit of 0 refuses all charge.
+    battery_heat_capacity : float, optional
+        Pack heat capacity [J K-1].
+    battery_heat_transfer : float
+        Pack-to-ambient heat transfer h A [W K-1].
+    battery_activation_temperature : float
+        Arrhenius activation temperature Ea/R of the resistance [K].
+    hvac_heating : {"resistive", "heat_pump"}
+        Cabin heating.
+    hvac_cop_at_280k, hvac_cop_cooling : float
+        Heat-pump COP at 7 °C ambient and A/C COP [1].
+    hvac_waste_heat_share : float
+        Share of drivetrain losses that heats the cabin [1].
+    hvac_max_heating, hvac_max_cooling : float
+        Electric heating and cooling power limits [W].
+    cabin_conductance : float
+        Cabin-to-ambient conductance [W K-1].
+    cabin_heat_capacity : float
+        [J K-1].
+    cabin_setpoint : float
+        Cabin set point [K] (294.15 K = 21 °C).
+    auxiliary_power : float
+        Constant low-voltage load [W].
+    charger_efficiency : float
+        Wall-to-battery charging efficiency [1].
+    sources : mapping of str to str
+        Where each value comes from (TOML key, section or field name -> text).
+
+    Examples
+    --------
+    >>> car = VehicleSpec("demo", test_mass=1800.0, motor_peak_power=150e3, battery_energy=75 * 3.6e6,
+    ...                   drag_coefficient=0.25, frontal_area=2.3, rolling_resistance_coefficient=0.008)
+    >>> car
+    VehicleSpec(name='demo', test_mass=1800.0, motor_peak_power=150000.0, battery_energy=270000000.0, \
+drag_coefficient=0.25, frontal_area=2.3, rolling_resistance_coefficient=0.008)
+    >>> car.with_changes(battery_energy=float("nan"))
+    Traceback (most recent call last):
+    ...
+    twinloop.errors.SpecificationError: battery_energy in vehicle 'demo': expected a number in [3.6e+06, 3.6e+09] J, received nan
     """
 
     name: str
@@ -89,10 +179,26 @@ class VehicleSpec:
     cabin_setpoint: float = 294.15
     auxiliary_power: float = 300.0
     charger_efficiency: float = 0.88
-    sources: Mapping[str, str] = field(default_factory=dict)
+    # Not hashed (a dict is not hashable) but compared: equal specs still hash equal.
+    sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         _validate(self)
+
+    def __repr__(self) -> str:
+        """The name, the required fields and every field that differs from its default.
+
+        ``sources`` is summarised by its number of entries (see ``spec.sources``).
+        """
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "sources":
+                if value:
+                    parts.append(f"sources=<{len(value)} entries>")
+            elif f.default is MISSING or value != f.default:
+                parts.append(f"{f.name}={value!r}")
+        return f"VehicleSpec({', '.join(parts)})"
 
     # -- derived values ---------------------------------------------------
     @property
@@ -182,14 +288,33 @@ class VehicleSpec:
         return 1000.0 * 6.5 * self.battery_energy / 3.6e6
 
     def with_changes(self, **changes: Any) -> VehicleSpec:
-        """A copy with some fields replaced (validated again)."""
-        unknown = [k for k in changes if k not in _FIELD_NAMES]
-        if unknown:
-            matches = close_matches(unknown[0], _FIELD_NAMES)
-            raise SpecificationError(
-                unknown[0], "a VehicleSpec field", unknown[0],
-                hint="did you mean " + ", ".join(repr(m) for m in matches) + "?" if matches else None,
-            )
+        """A copy with some fields replaced (validated again).
+
+        Parameters
+        ----------
+        **changes
+            ``field=value`` in the field's SI unit (``test_mass`` [kg],
+            ``battery_energy`` [J], ``cabin_setpoint`` [K] ...); ``None``
+            resets an optional field to its derived default.
+
+        Raises
+        ------
+        SpecificationError
+            For an unknown field name (with the closest field names), or a
+            value of the wrong type or outside the field's valid range.
+
+        Examples
+        --------
+        >>> from twinloop.parameters import load_bundled
+        >>> leaf = load_bundled("nissan_leaf_40kwh_2018")
+        >>> leaf.with_changes(test_mass=1900.0).test_mass
+        1900.0
+        >>> leaf.with_changes(test_mas=1900.0)
+        Traceback (most recent call last):
+        ...
+        twinloop.errors.SpecificationError: test_mas in vehicle 'nissan_leaf_40kwh_2018': expected a VehicleSpec field, received 'test_mas'. did you mean 'test_mass'?
+        """
+        _refuse_unknown_fields(changes, f"vehicle {self.name!r}")
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -200,6 +325,44 @@ class VehicleSpec:
 
 
 _FIELD_NAMES = [f.name for f in fields(VehicleSpec)]
+_FIELD_SET = frozenset(_FIELD_NAMES)
+_OPTIONAL = {f.name for f in fields(VehicleSpec) if f.default is None}
+
+
+def _refuse_unknown_fields(given: Mapping[str, Any], where: str | None = None) -> None:
+    """Every unknown field name is named, each with its closest field names."""
+    unknown = [k for k in given if k not in _FIELD_SET]
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        matches = close_matches(name, _FIELD_NAMES)
+        if matches:
+            hints.append(("did you mean " if len(unknown) == 1 else f"{name}: did you mean ")
+                         + ", ".join(repr(m) for m in matches) + "?")
+    raise SpecificationError(
+        _and(unknown), "a VehicleSpec field" if len(unknown) == 1 else "VehicleSpec fields",
+        unknown[0] if len(unknown) == 1 else unknown, where, hint="; ".join(hints) or None,
+    )
+
+
+def _init_naming_unknown_fields(init: Any) -> Any:
+    """Wrap the dataclass ``__init__`` so that a misspelt keyword suggests the field meant."""
+    import functools
+
+    @functools.wraps(init)
+    def __init__(self: VehicleSpec, *args: Any, **kwargs: Any) -> None:
+        for name in kwargs:
+            if name not in _FIELD_SET:  # a TypeError, as Python raises, with the fields meant
+                matches = close_matches(name, _FIELD_NAMES)
+                raise TypeError(f"VehicleSpec() got an unexpected keyword argument {name!r}"
+                                + ("; did you mean " + ", ".join(repr(m) for m in matches) + "?" if matches else ""))
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+VehicleSpec.__init__ = _init_naming_unknown_fields(VehicleSpec.__init__)  # type: ignore[method-assign]
 
 # field -> glossary quantity giving the valid range. Every field that ends up in
 # a denominator (capacities, voltages, ratios, radii, efficiencies, heat
@@ -294,13 +457,34 @@ def _validate(spec: VehicleSpec) -> None:
     where = f"vehicle {spec.name!r}"
     if not isinstance(spec.name, str) or not spec.name.strip():
         raise SpecificationError("name", "a vehicle name (not blank)", spec.name, where)
+    if not isinstance(spec.description, str):
+        raise SpecificationError("description", "text (one line)", spec.description, where)
+    if not isinstance(spec.sources, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in spec.sources.items()):
+        raise SpecificationError("sources", "a mapping of key to source text, e.g. "
+                                 "{'road_load.drag_coefficient': 'maker: Cd 0.28'}", spec.sources, where)
+    from twinloop.parameters.toml_io import _SOURCE_KEY_SET, _SOURCE_KEYS, _SOURCE_KEYS_EXPECTED
+
+    for key in spec.sources:  # keys a vehicle file can hold, so that every spec dumps to a file that loads
+        if key not in _SOURCE_KEY_SET:
+            m = close_matches(key, _SOURCE_KEYS)
+            raise SpecificationError("sources", f"keys that are {_SOURCE_KEYS_EXPECTED}", key, where,
+                                     hint="did you mean " + ", ".join(repr(x) for x in m) + "?" if m else None)
     for name in (*_RANGES, *_BOUNDS):
         value = getattr(spec, name)
-        if value is None:
+        if value is None and name in _OPTIONAL:
             continue
         low, high = field_range(name)
+        # numpy scalars (np.float32(1800.0), np.int64(2) from a DataFrame) are numbers too: kept as float
+        if type(value) is not float and isinstance(value, numbers.Real) and not isinstance(value, bool | int) \
+                and type(value).__name__ != "bool_":
+            value = float(value)
+            object.__setattr__(spec, name, value)
         if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value) or not (low <= value <= high):
-            raise SpecificationError(name, f"a number in {_range_text(name)}", value, where)
+            expected = f"a number in {_range_text(name)}"
+            if name in _OPTIONAL:
+                expected += " (or None: the derived default)"
+            raise SpecificationError(name, expected, value, where)
     for name, choices in (("drive", DRIVES), ("hvac_heating", HEATING)):
         value = getattr(spec, name)
         if value not in choices:
@@ -312,7 +496,7 @@ def _validate(spec: VehicleSpec) -> None:
     from twinloop.parameters.chemistry import OCV_TABLES
 
     if spec.battery_chemistry not in OCV_TABLES:
-        m = close_matches(spec.battery_chemistry, OCV_TABLES)
+        m = close_matches(spec.battery_chemistry, OCV_TABLES) if isinstance(spec.battery_chemistry, str) else []
         raise SpecificationError(
             "battery_chemistry", f"one of {', '.join(OCV_TABLES)}", spec.battery_chemistry, where,
             hint=f"did you mean {m[0]!r}?" if m else None,

@@ -205,8 +205,11 @@ for _key in TOML_KEYS:
     _SECTIONS_OF.setdefault(_key.key, []).append(_key.section)
 # The key each field is reported under (its SI-suffixed key, never an alias).
 _PRIMARY: dict[str, TomlKey] = {k.field: k for k in reversed(TOML_KEYS) if not k.alias}
-# [sources] may name a key, a section (a whole table), a field, or "vehicle" (the car as a whole).
-_SOURCE_KEYS = sorted({k.dotted for k in TOML_KEYS} | set(_PRIMARY) | set(_SECTIONS) - {"sources"} | {"vehicle"})
+# [sources] may name a key, a section (a whole table), a field, "vehicle" (the car as a whole) or
+# "calibration" (the calibration that set its numbers, as calibrate_from_trips records it).
+_SOURCE_KEYS = sorted({k.dotted for k in TOML_KEYS} | set(_PRIMARY) | set(_SECTIONS) - {"sources"}
+                      | {"vehicle", "calibration"})
+_SOURCE_KEY_SET = frozenset(_SOURCE_KEYS)
 _CHOICES = {"drive": DRIVES, "hvac_heating": HEATING}
 
 assert set(_PRIMARY) == {f.name for f in fields(VehicleSpec)} - {"sources"}
@@ -397,6 +400,10 @@ def _si_range(key: TomlKey) -> tuple[float, float]:
     return -math.inf, math.inf
 
 
+_SOURCE_KEYS_EXPECTED = ("a TOML key (e.g. \"road_load.drag_coefficient\"), a section, a field name, "
+                         "\"vehicle\" or \"calibration\"")
+
+
 def _sources(table: Any, where: str) -> dict[str, str]:
     if not isinstance(table, dict):
         raise SpecificationError("sources", "a table of key = \"source\"", table, where)
@@ -411,7 +418,7 @@ def _sources(table: Any, where: str) -> dict[str, str]:
             if name not in _SOURCE_KEYS:
                 matches = close_matches(name, _SOURCE_KEYS)
                 raise SpecificationError(
-                    f"sources.{name}", "a TOML key (e.g. \"road_load.drag_coefficient\"), a section, a field name or \"vehicle\"",
+                    f"sources.{name}", _SOURCE_KEYS_EXPECTED,
                     name, where, hint=f"did you mean {', '.join(repr(m) for m in matches)}?" if matches else None,
                 )
             if not isinstance(v, str):
@@ -516,7 +523,12 @@ def dump_vehicle(spec: VehicleSpec, significant_digits: int | None = None) -> st
     >>> [line for line in dump_vehicle(noisy, significant_digits=10).splitlines() if "test_mass" in line]
     ['test_mass_kg = 1927.767573']
     """
-    if significant_digits is not None and not 1 <= significant_digits <= 17:
+    if not isinstance(spec, VehicleSpec):
+        raise SpecificationError("spec", "a VehicleSpec", spec if isinstance(spec, str) else type(spec).__name__,
+                                 hint="resolve_vehicle(name) loads one" if isinstance(spec, str) else None)
+    if significant_digits is not None and (
+            not isinstance(significant_digits, int) or isinstance(significant_digits, bool)
+            or not 1 <= significant_digits <= 17):
         raise SpecificationError("significant_digits", "an integer in [1, 17]", significant_digits)
     doc: dict[str, Any] = {}
     for key in TOML_KEYS:

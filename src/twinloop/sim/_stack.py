@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from twinloop.errors import ValidationError
 from twinloop.parameters.chemistry import pack_minimum_voltage, pack_ocv_table
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.sim._layout import P
@@ -19,12 +20,30 @@ FloatArray = npt.NDArray[np.float64]
 # scales with mass (SAE J2263 corrects A for test-mass changes the same way).
 
 
-def stack_vehicles(specs: Sequence[VehicleSpec]) -> tuple[FloatArray, FloatArray]:
+def stack_vehicles(specs: VehicleSpec | Sequence[VehicleSpec]) -> tuple[FloatArray, FloatArray]:
     """Parameter matrix (n, len(P)) and pack OCV tables (n, k) for `specs`.
 
-    Scenario columns (ambient, payload, state of charge ...) are filled by
-    :func:`twinloop.sim.model.apply_scenario`.
+    Parameters
+    ----------
+    specs : VehicleSpec or sequence of VehicleSpec
+        One vehicle or a fleet.
+
+    Returns
+    -------
+    params : ndarray, shape (n, len(P))
+        One row per vehicle, SI units, columns :class:`twinloop.sim._layout.P`
+        (``params[:, P.mass]`` [kg] ...). The scenario columns (ambient,
+        payload, state of charge ...) are filled when simulating
+        (:meth:`twinloop.sim.VehicleModel.simulate_parameters`).
+    ocv_tables : ndarray, shape (n, 11)
+        Pack open-circuit voltage [V] at states of charge 0, 0.1 ... 1.
+
+    Raises
+    ------
+    ValidationError
+        For anything that is not a VehicleSpec (naming its position).
     """
+    specs = _as_specs(specs)
     n = len(specs)
     params = np.zeros((n, len(P)))
     tables = np.zeros((n, 11))
@@ -75,3 +94,25 @@ def stack_vehicles(specs: Sequence[VehicleSpec]) -> tuple[FloatArray, FloatArray
         row[P.battery_thermal_on] = 1.0
         tables[i] = pack_ocv_table(s.battery_chemistry, s.battery_nominal_voltage)
     return params, tables
+
+
+def _describe(value: object) -> str:
+    """What a value is, for a message: its type, and its shape if it is an array."""
+    shape = getattr(value, "shape", None)
+    return f"{type(value).__name__} of shape {shape}" if shape is not None else type(value).__name__
+
+
+def _as_specs(vehicles: object) -> list[VehicleSpec]:
+    """One spec or an iterable of specs as a list; anything else is refused, naming what it is."""
+    if isinstance(vehicles, VehicleSpec):
+        return [vehicles]
+    hint = "resolve_vehicle(name) loads a library vehicle or a TOML file"
+    if isinstance(vehicles, str | bytes) or not hasattr(vehicles, "__iter__") or isinstance(vehicles, Mapping):
+        raise ValidationError("vehicles", "a VehicleSpec or a sequence of them", _describe(vehicles)
+                              if not isinstance(vehicles, str) else vehicles, hint=hint)
+    specs = list(vehicles)
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, VehicleSpec):
+            raise ValidationError(f"vehicles[{i}]", "a VehicleSpec", spec if isinstance(spec, str) else _describe(spec),
+                                  hint=hint)
+    return specs

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from twinloop.physics.charging import wall_energy
 from twinloop.quantities import check
 from twinloop.sim._kernel import run_kernel
 from twinloop.sim._layout import BREAKDOWN_KEYS, P, S, T
-from twinloop.sim._stack import stack_vehicles
+from twinloop.sim._stack import _as_specs, _describe, stack_vehicles
 from twinloop.sim.submodels import DEFAULT_SUBMODELS, apply_submodels
 
 __all__ = ["EMPTY_SOC", "HVAC_MODES", "TRACE_MISSED_REASONS", "Scenario", "SimulationResult", "VehicleModel", "simulate"]
@@ -36,33 +37,59 @@ TRACE_MISSED_REASONS = ("battery_empty", "power_limit")
 _MISS_TOLERANCE = 0.05  # [m s-1] below the target counts as missing the trace, as in the kernel
 _MIN_DISTANCE = 1.0  # [m]; per-km figures of a vehicle that hardly moved are undefined
 _RERUN_CHUNK = 256  # vehicles per recorded re-run (bounds the time-series memory)
+# keys of SimulationResult.summary, in order (to_frame's columns, also of an empty fleet)
+_SUMMARY_KEYS = ("vehicle", "cycle", "distance_m", "duration_s", "battery_energy_wh", "battery_terminal_energy_wh",
+                 "wall_energy_wh", "wh_per_km", "breakdown", "regeneration_recovered_wh", "soc_start", "soc_end",
+                 "battery_temperature_end_c", "trace_missed_s", "trace_missed_m", "trace_missed_reason",
+                 "battery_empty_s")
+_SOLAR_LOAD_RANGE = (0.0, 2e4)  # [W]: sun and occupants; a bus full of people stays well below
+_TIME_STEP_RANGE = (0.01, 10.0)  # [s], as Cycle.resample accepts
+# Scenario fields given as a scalar or one value per vehicle -> glossary quantity of their range
+_PER_VEHICLE = {
+    "ambient_temperature": "ambient_temperature",
+    "soc_start": "state_of_charge",
+    "payload": "payload",
+    "battery_temperature_start": "battery_temperature",
+    "solar_load": None,
+}
 
 
 @dataclass(frozen=True)
 class Scenario:
     """What the vehicles are asked to do, and in which conditions.
 
-    Scalars apply to every vehicle; arrays of shape (n,) give one value per
-    vehicle.
+    Scalars apply to every vehicle; a sequence (list, ndarray, pandas Series)
+    of n numbers gives one value per vehicle of an n-vehicle fleet. Values
+    are checked on construction (type, shape, range, NaN) and the lengths
+    when simulating.
 
     Attributes
     ----------
     cycle : Cycle
-        Speed trace to follow (resampled to `time_step` if not uniform).
-    ambient_temperature : float or ndarray
-        [K], default 293.15.
-    soc_start : float or ndarray
-        [1], default 0.9.
-    payload : float or ndarray
-        Mass added to the test mass [kg], default 0.
+        Speed trace to follow (resampled to `time_step` if not uniform or of
+        another step), e.g. ``load_cycle("udds")``.
+    ambient_temperature : float or array_like, shape (n,)
+        [K] in [223.15, 333.15], default 293.15 (20 °C).
+    soc_start : float or array_like, shape (n,)
+        [1] in [0, 1], default 0.9.
+    payload : float or array_like, shape (n,)
+        Mass added to the test mass [kg] in [0, 20000], default 0.
     hvac : {"auto", "on", "off"}
         Climate control; ``auto`` runs it when ambient is outside 15-25 °C.
-    solar_load : float
-        Solar and occupant heat into the cabin [W].
-    battery_temperature_start : float or ndarray, optional
-        [K]; default: ambient (a soaked vehicle).
+    solar_load : float or array_like, shape (n,)
+        Solar and occupant heat into the cabin [W] in [0, 20000], default 0.
+    battery_temperature_start : float or array_like, shape (n,), optional
+        [K] in [223.15, 353.15]; default: ambient (a soaked vehicle).
     time_step : float
-        [s], default 1.
+        [s] in [0.01, 10], default 1.
+
+    Examples
+    --------
+    >>> from twinloop.cycles import load_cycle
+    >>> Scenario(load_cycle("udds"), ambient_temperature=-7.0)
+    Traceback (most recent call last):
+    ...
+    twinloop.errors.ValidationError: ambient_temperature: expected a number in [223.15, 333.15] K, received -7.0
     """
 
     cycle: Cycle
@@ -75,13 +102,59 @@ class Scenario:
     time_step: float = 1.0
 
     def __post_init__(self) -> None:
-        check("ambient_temperature", self.ambient_temperature, "ambient_temperature")
-        check("state_of_charge", self.soc_start, "soc_start")
-        check("payload", self.payload, "payload")
-        if self.hvac not in HVAC_MODES:
-            raise ValidationError("hvac", f"one of {', '.join(HVAC_MODES)}", self.hvac)
-        if self.battery_temperature_start is not None:
-            check("battery_temperature", self.battery_temperature_start, "battery_temperature_start")
+        if not isinstance(self.cycle, Cycle):
+            raise ValidationError("cycle", "a twinloop.cycles.Cycle", _describe(self.cycle),
+                                  hint="load_cycle('udds') gives a bundled cycle, read_trace(path) your own trace")
+        for name, quantity in _PER_VEHICLE.items():
+            value = getattr(self, name)
+            if value is None and name == "battery_temperature_start":
+                continue
+            arr = _numbers(name, value)
+            if quantity is not None:
+                check(quantity, arr, name)
+            else:
+                low, high = _SOLAR_LOAD_RANGE
+                bad = ~((arr >= low) & (arr <= high))  # NaN is bad too
+                if bad.any():
+                    raise ValidationError(name, f"a number in [{low:g}, {high:g}] W", float(arr.flat[np.flatnonzero(bad)[0]]))
+        if not isinstance(self.hvac, str) or self.hvac not in HVAC_MODES:
+            m = [self.hvac.lower()] if isinstance(self.hvac, str) and self.hvac.lower() in HVAC_MODES else []
+            raise ValidationError("hvac", f"one of {', '.join(HVAC_MODES)}", self.hvac,
+                                  hint=f"did you mean {m[0]!r}?" if m else None)
+        step = self.time_step
+        if (not isinstance(step, numbers.Real) or isinstance(step, bool)
+                or not _TIME_STEP_RANGE[0] <= float(step) <= _TIME_STEP_RANGE[1]):  # NaN fails too
+            raise ValidationError("time_step", f"a number in [{_TIME_STEP_RANGE[0]:g}, {_TIME_STEP_RANGE[1]:g}] s",
+                                  step)
+
+
+def _check_fleet_size(scenario: Scenario, n: int) -> None:
+    """Refuse per-vehicle values whose number is neither 1 nor `n` (the fleet's size)."""
+    for name in _PER_VEHICLE:
+        value = getattr(scenario, name)
+        size = np.size(value) if value is not None else 1
+        if np.ndim(value) == 1 and size not in (1, n):
+            raise ValidationError(
+                name, f"one number, or {n} (one per vehicle of the {n}-vehicle fleet)",
+                f"{size} values", hint="Give as many values as vehicles, in the order of the vehicles",
+            )
+
+
+def _numbers(name: str, value: object) -> FloatArray:
+    """`value` as floats, if it is a number or a 1-D sequence of numbers (not text, not booleans)."""
+    expected = "a number, or a 1-D array of numbers (one per vehicle)"
+    if isinstance(value, str | bytes | bool) or value is None:
+        raise ValidationError(name, expected, value)
+    kind = np.asarray(value).dtype.kind
+    if kind in "USb":  # text or booleans in an array: never silently converted
+        raise ValidationError(name, expected, f"an array of {np.asarray(value).dtype}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError(name, expected, _describe(value)) from None
+    if arr.ndim > 1:
+        raise ValidationError(name, expected, f"an array of shape {arr.shape}", hint="Flatten it: np.ravel(...)")
+    return arr
 
 
 @dataclass(frozen=True)
@@ -91,6 +164,45 @@ class SimulationResult:
     Energies are in joules, the leading axis is the vehicle. ``breakdown``
     holds the causes that sum to ``battery_energy`` (chemical energy drawn:
     the integral of open-circuit voltage times current).
+
+    Attributes
+    ----------
+    vehicle_names : list of str
+        One per vehicle, in the order given.
+    cycle_name : str
+        The cycle driven.
+    duration : float
+        Cycle duration [s].
+    breakdown : dict of str to ndarray, shape (n,)
+        Battery energy by cause [J], keys :data:`twinloop.sim.BREAKDOWN_KEYS`
+        (aerodynamic, rolling, grade, kinetic_change, friction_braking,
+        drivetrain_losses, battery_losses, auxiliary, hvac).
+    battery_energy, battery_terminal_energy : ndarray, shape (n,)
+        Chemical and terminal battery energy drawn [J].
+    regeneration_recovered : ndarray, shape (n,)
+        Braking energy returned to the battery [J].
+    distance, target_distance : ndarray, shape (n,)
+        Distance driven and asked for by the cycle [m].
+    trace_missed_time : ndarray, shape (n,)
+        Time spent below the trace [s].
+    soc_start, soc_end : ndarray, shape (n,)
+        State of charge [1].
+    battery_temperature_end, cabin_temperature_end : ndarray, shape (n,)
+        [K].
+    charger_efficiency : ndarray, shape (n,)
+        Wall-to-battery efficiency [1], for :attr:`wall_energy`.
+    time : ndarray, shape (T,) or None
+        Time of each sample [s] (with ``record=True``).
+    series : dict of str to ndarray, shape (n, T), or None
+        Time series (with ``record=True``): ``vehicle_speed`` [m s-1],
+        ``battery_power``, ``motor_power``, ``hvac_power``,
+        ``friction_brake_power`` [W], ``battery_current`` [A],
+        ``battery_voltage`` [V], ``state_of_charge`` [1],
+        ``battery_temperature``, ``cabin_temperature`` [K].
+    battery_empty_time : ndarray, shape (n,)
+        When the battery became empty [s]; NaN if it did not.
+    trace_missed_reason : tuple of (str or None)
+        Why each vehicle missed its trace (:data:`TRACE_MISSED_REASONS`), or None.
     """
 
     vehicle_names: list[str]
@@ -142,6 +254,23 @@ class SimulationResult:
     def __len__(self) -> int:
         return len(self.vehicle_names)
 
+    def __repr__(self) -> str:
+        n = len(self)
+        shown = ", ".join(repr(v) for v in self.vehicle_names[:3]) + (", ..." if n > 3 else "")
+        per_km = np.round(self.wh_per_km[:3], 1).tolist() + (["..."] if n > 3 else [])
+        recorded = f", time series {sorted(self.series)} over {len(self.time)} steps" if (
+            self.series is not None and self.time is not None) else ""
+        return (f"SimulationResult({n} vehicle{'' if n == 1 else 's'} [{shown}] on {self.cycle_name!r} "
+                f"({self.duration:g} s), wh_per_km={per_km}{recorded}; .to_frame() for every total)")
+
+    def _index(self, i: int) -> int:
+        """`i` as a vehicle index, refused with the valid range when out of it."""
+        n = len(self)
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -n <= int(i) < n:
+            raise IndexError(f"vehicle index: expected an integer in [{-n}, {n - 1}] for {n} vehicle"
+                             f"{'' if n == 1 else 's'}, received {i!r}")
+        return int(i)
+
     def summary(self, i: int = 0) -> dict[str, Any]:
         """One vehicle's result as a JSON-ready dict (energies in Wh).
 
@@ -151,6 +280,7 @@ class SimulationResult:
         time the battery became empty, or ``None``.
         """
         wh = 1 / 3600.0
+        i = self._index(i)
         per_km = float(self.wh_per_km[i])
         assert self.battery_empty_time is not None and self.trace_missed_reason is not None
         empty = float(self.battery_empty_time[i])
@@ -175,15 +305,22 @@ class SimulationResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
-        """Totals of every vehicle as a table (energies in Wh)."""
-        return pd.DataFrame([self.summary(i) for i in range(len(self))]).drop(columns="breakdown").join(
-            pd.DataFrame({f"{k}_wh": v / 3600.0 for k, v in self.breakdown.items()})
-        )
+        """Totals of every vehicle as a table, one row per vehicle (energies in Wh).
+
+        The columns are the keys of :meth:`summary` (without ``breakdown``)
+        followed by one ``<cause>_wh`` column per breakdown key.
+        """
+        causes = pd.DataFrame({f"{k}_wh": v / 3600.0 for k, v in self.breakdown.items()})
+        if not len(self):  # no vehicle: no row, the same columns
+            columns = [c for c in _SUMMARY_KEYS if c != "breakdown"] + list(causes.columns)
+            return pd.DataFrame(columns=columns)
+        return pd.DataFrame([self.summary(i) for i in range(len(self))]).drop(columns="breakdown").join(causes)
 
     def series_frame(self, i: int = 0) -> pd.DataFrame:
         """One vehicle's time series (SI units; temperatures in K)."""
         if self.series is None or self.time is None:
             raise ValidationError("record", "True when simulating, to keep time series", False)
+        i = self._index(i)
         return pd.DataFrame({"time": self.time, **{k: v[i] for k, v in self.series.items()}})
 
 
@@ -209,19 +346,46 @@ class VehicleModel:
     """
 
     def __init__(self, submodels: dict[str, str] | None = None) -> None:
+        if submodels is not None and not isinstance(submodels, Mapping):
+            raise ValidationError("submodels", "a dict {role: option}, e.g. {'battery_thermal': 'isothermal'}",
+                                  submodels)
         self.submodels = {**DEFAULT_SUBMODELS, **(submodels or {})}
         apply_submodels(np.zeros((0, len(P))), self.submodels)  # validate names now
 
     def simulate(
         self,
-        vehicles: Sequence[VehicleSpec],
+        vehicles: VehicleSpec | Sequence[VehicleSpec],
         scenario: Scenario,
         record: bool = False,
     ) -> SimulationResult:
-        """Run every vehicle through the scenario (one code path for 1 or n)."""
-        params, tables = stack_vehicles(vehicles)
-        charger = np.array([v.charger_efficiency for v in vehicles])
-        return self.simulate_parameters(params, tables, scenario, [v.name for v in vehicles], charger, record)
+        """Run every vehicle through the scenario (one code path for 1 or n).
+
+        Parameters
+        ----------
+        vehicles : VehicleSpec or sequence of VehicleSpec
+            One vehicle or a fleet (an empty fleet gives an empty result);
+            coast-down and physical road-load forms may be mixed.
+        scenario : Scenario
+            Cycle and conditions; per-vehicle values must number 1 or n.
+        record : bool, default False
+            Keep the time series (``result.series``, shape (n, T); memory
+            grows as n T: 10 series of 8 bytes per vehicle and step).
+
+        Returns
+        -------
+        SimulationResult
+            Totals per vehicle (energies in J), and time series if recorded.
+
+        Raises
+        ------
+        ValidationError
+            For something other than VehicleSpecs, a per-vehicle value of
+            the wrong length, or a `record` that is not a bool.
+        """
+        specs = _as_specs(vehicles)
+        params, tables = stack_vehicles(specs)
+        charger = np.array([v.charger_efficiency for v in specs], dtype=float)
+        return self.simulate_parameters(params, tables, scenario, [v.name for v in specs], charger, record)
 
     def simulate_parameters(
         self,
@@ -235,9 +399,53 @@ class VehicleModel:
         """Run a prepared parameter matrix (see :func:`twinloop.sim.stack_vehicles`).
 
         Fleets built by varying parameters in bulk skip the per-spec stacking.
+
+        Parameters
+        ----------
+        params : ndarray, shape (n, len(P))
+            One row per vehicle in SI units, columns :class:`twinloop.sim._layout.P`,
+            as :func:`~twinloop.sim.stack_vehicles` returns it; finite numbers.
+        ocv_tables : ndarray, shape (n, k)
+            Pack open-circuit voltage [V] at k equally spaced states of charge.
+        scenario : Scenario
+            Cycle and conditions (its scenario columns replace those of `params`).
+        names : sequence of str, optional
+            n vehicle names; default ``vehicle_0`` ...
+        charger_efficiency : float or array_like, shape (n,)
+            Wall-to-battery efficiency [1] in [0.5, 1], default 0.88.
+        record : bool, default False
+            Keep the time series.
+
+        Returns
+        -------
+        SimulationResult
+
+        Raises
+        ------
+        ValidationError
+            For arrays of the wrong shape or not finite, names or charger
+            efficiencies not one per vehicle.
         """
-        n = params.shape[0]
-        params = _apply_scenario(params, scenario)
+        params, ocv_tables, n = _checked_matrices(params, ocv_tables)
+        if not isinstance(scenario, Scenario):
+            raise ValidationError("scenario", "a twinloop.sim.Scenario", _describe(scenario),
+                                  hint="Scenario(load_cycle('udds')) drives the UDDS at 20 °C")
+        if not isinstance(record, bool | np.bool_):
+            raise ValidationError("record", "True or False", record)
+        record = bool(record)
+        _check_fleet_size(scenario, n)
+        if names is not None:
+            names = [names] if isinstance(names, str) else list(names)
+            if len(names) != n:
+                raise ValidationError("names", f"{n} vehicle names (one per row of params)", f"{len(names)} names")
+        _numbers("charger_efficiency", charger_efficiency)
+        charger = check("charger_efficiency", charger_efficiency)
+        if charger.ndim == 1 and charger.size not in (1, n):
+            raise ValidationError("charger_efficiency", f"one number, or {n} (one per vehicle)",
+                                  f"{charger.size} values")
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero or NaN mass is reported just below
+            params = _apply_scenario(params, scenario)
+        _check_finite(params, ocv_tables)
         apply_submodels(params, self.submodels)
         cycle = scenario.cycle
         if not cycle.is_uniform() or abs(float(cycle.time[1] - cycle.time[0]) - scenario.time_step) > 1e-9:
@@ -274,12 +482,44 @@ class VehicleModel:
             soc_end=final[:, 0],
             battery_temperature_end=final[:, 1],
             cabin_temperature_end=final[:, 2],
-            charger_efficiency=np.broadcast_to(np.asarray(charger_efficiency, dtype=float), (n,)).copy(),
+            charger_efficiency=np.broadcast_to(charger, (n,)).copy(),
             time=cycle.time if record else None,
             series={s.name: series[:, s.value, :] for s in S} if record else None,
             battery_empty_time=empty_time,
             trace_missed_reason=reasons,
         )
+
+
+def _checked_matrices(params: object, ocv_tables: object) -> tuple[FloatArray, FloatArray, int]:
+    """The parameter matrix and OCV tables as float arrays of matching, valid shapes.
+
+    The kernel does not check bounds: a table row missing for a vehicle would be read from
+    memory beyond the array.
+    """
+    try:
+        p = np.asarray(params, dtype=float)
+        tables = np.asarray(ocv_tables, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError("params", "numeric arrays (params and ocv_tables)",
+                              f"{_describe(params)} and {_describe(ocv_tables)}") from None
+    if p.ndim != 2 or p.shape[1] != len(P):
+        raise ValidationError("params", f"an array of shape (n, {len(P)}), as stack_vehicles returns",
+                              f"an array of shape {p.shape}")
+    n = p.shape[0]
+    if tables.ndim != 2 or tables.shape[0] != n or tables.shape[1] < 2:
+        raise ValidationError("ocv_tables", f"an array of shape ({n}, k), k >= 2: one table per row of params",
+                              f"an array of shape {tables.shape}")
+    return p, tables, n
+
+
+def _check_finite(params: FloatArray, ocv_tables: FloatArray) -> None:
+    """NaN or infinity anywhere would run silently to NaN results: refused, naming row and column."""
+    for name, a in (("params", params), ("ocv_tables", ocv_tables)):
+        bad = ~np.isfinite(a)
+        if bad.any():
+            row, col = (int(x[0]) for x in np.nonzero(bad))
+            column = f"P.{P(col).name}" if name == "params" else str(col)
+            raise ValidationError(f"{name}[{row}, {column}]", "a finite number", float(a[row, col]))
 
 
 def _why_trace_missed(
@@ -351,6 +591,22 @@ def simulate(
 ) -> SimulationResult:
     """Simulate one vehicle or many with the default model.
 
+    Parameters
+    ----------
+    vehicles : VehicleSpec or sequence of VehicleSpec
+        One vehicle or a fleet (coast-down and physical road-load forms mix).
+    scenario : Scenario
+        Cycle and conditions (ambient [K], start state of charge [1], payload [kg] ...).
+    record : bool, default False
+        Keep the time series (``result.series``, SI units, shape (n, T)).
+    submodels : dict, optional
+        ``{role: option}``, see :class:`VehicleModel`.
+
+    Returns
+    -------
+    SimulationResult
+        Energies in J per vehicle; ``to_frame()`` gives a table in Wh.
+
     Examples
     --------
     >>> from twinloop.cycles import load_cycle
@@ -361,5 +617,4 @@ def simulate(
     >>> r.summary()["trace_missed_s"]
     0.0
     """
-    specs = [vehicles] if isinstance(vehicles, VehicleSpec) else list(vehicles)
-    return VehicleModel(submodels).simulate(specs, scenario, record)
+    return VehicleModel(submodels).simulate(vehicles, scenario, record)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from twinloop.errors import UnknownNameError
+from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.sim._layout import P
 
 __all__ = ["DEFAULT_SUBMODELS", "SUBMODELS", "apply_submodels"]
@@ -66,6 +66,9 @@ DEFAULT_SUBMODELS: dict[str, str] = {
 def apply_submodels(params: npt.NDArray[np.float64], choice: dict[str, str]) -> None:
     """Apply each role's option to `params` in place; unknown names suggest close ones."""
     for role, option in choice.items():
+        if not isinstance(role, str) or not isinstance(option, str):
+            raise ValidationError(f"submodels[{role!r}]", "a role name and an option name, e.g. "
+                                  "{'battery_thermal': 'isothermal'}", option)
         if role not in SUBMODELS:
             raise UnknownNameError("submodel role", role, SUBMODELS)
         options = SUBMODELS[role]
