@@ -382,3 +382,48 @@ def test_a_trip_without_an_odometer_reading_is_placed_by_the_distance_driven_sin
     # mixed with the raw distance driven (a few km) the middle trip would sit 25,000 km early
     assert h.stretches == 5 and abs(h.state_of_health - 0.87) < 3 * h.state_of_health_standard_error
     assert h.state_of_health_standard_error < 0.015
+
+
+# ---------------------------------------------------------------- misuse from a notebook
+def test_pack_capacity_refuses_a_state_of_charge_in_percent():
+    with pytest.raises(ValidationError, match=r"state_of_charge \(sample 1\): expected a fraction in \[0, 1\], received 90.0.*percentage"):
+        pack_capacity([0.0, 3600.0], [10.0, 10.0], [90.0, 50.0])
+
+
+def test_pack_capacity_refuses_noise_and_rated_capacity_of_the_wrong_kind():
+    with pytest.raises(ValidationError, match=r"noise: expected a SensorNoise, received 'float'"):
+        pack_capacity([0.0, 1.0], [1.0, 1.0], [0.9, 0.5], noise=0.1)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"rated_capacity: expected a finite number > 0 A s"):
+        pack_capacity([0.0, 1.0], [1.0, 1.0], [0.9, 0.5], rated_capacity=-5.0)
+
+
+def test_numpy_scalars_are_numbers_too():
+    h = health_track([1e6, 2e6, 3e6], [190e3, 180e3, 170e3], [1e3] * 3, np.float32(200e3))
+    assert h.state_of_health == pytest.approx(0.85)
+    assert pack_resistance([0.0, 1.0, 2.0, 3.0], [0.0, 50.0, 0.0, 100.0], [360.0, 355.0, 360.0, 350.0],
+                           min_steps=np.int64(3)).resistance == pytest.approx(0.1)
+    assert SensorNoise(current_noise=np.float32(0.2)).current_noise == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(
+    ("capacity", "standard_error", "rated", "message"),
+    [
+        ([-190e3, 180e3, 170e3], [1e3] * 3, 200e3, r"capacity \(estimate 1\): expected > 0 A s"),
+        ([190e3, 180e3, 170e3], [-1e3, 1e3, 1e3], 200e3, r"capacity_standard_error \(estimate 1\): expected >= 0 A s"),
+        ([190e3, 180e3, 170e3], [1e3] * 3, 55.0, r"rated_capacity: expected a capacity in the unit of the estimates.*1 Ah = 3600 A s"),
+    ],
+)
+def test_health_track_refuses_negative_values_and_a_rated_capacity_in_ah(capacity, standard_error, rated, message):
+    with pytest.raises(ValidationError, match=message):
+        health_track([1e6, 2e6, 3e6], capacity, standard_error, rated)
+
+
+def test_health_track_with_three_flat_rising_or_disordered_points():
+    flat = health_track([1e6, 2e6, 3e6], [190e3] * 3, [1e3] * 3, 200e3)
+    assert flat.fade_per_1000_km == 0.0 and math.copysign(1.0, flat.fade_per_1000_km) == 1.0  # not -0.0
+    rising = health_track([1e6, 2e6, 3e6], [170e3, 180e3, 190e3], [1e3] * 3, 200e3)
+    assert rising.fade_per_1000_km == pytest.approx(-0.05)  # negative: gaining, as documented
+    shuffled = health_track([3e6, 1e6, 2e6], [170e3, 190e3, 180e3], [1e3] * 3, 200e3)
+    assert shuffled.capacity == pytest.approx(170e3) and shuffled.distance == 3e6
+    with pytest.raises(ValidationError, match=r"resistance: expected a ResistanceEstimate"):
+        health_track([1e6], [190e3], [1e3], 200e3, resistance=0.1)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ See ``docs/twins.md`` (State of health) for the method and its limits.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +84,7 @@ class SensorNoise:
     def __post_init__(self) -> None:
         for name in ("soc_resolution", "soc_noise", "current_resolution", "current_noise", "current_offset"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
                 raise ValidationError(name, "a finite number >= 0", value, "SensorNoise")
 
 
@@ -189,7 +190,7 @@ class HealthTrack:
     @property
     def fade_per_1000_km(self) -> float | None:
         """Share of the rated capacity lost per 1,000 km driven [1] (positive while fading)."""
-        return None if self.fade_rate is None else -self.fade_rate * 1e6 / self.rated_capacity
+        return None if self.fade_rate is None else -self.fade_rate * 1e6 / self.rated_capacity + 0.0  # no -0.0
 
     @property
     def fade_per_1000_km_standard_error(self) -> float | None:
@@ -284,6 +285,10 @@ def pack_capacity(
         Fewer than two samples, non-finite values, a state of charge that
         never changes while `min_soc_swing` of `rated_capacity` flows (stuck),
         or one that moves against the current.
+    ValidationError
+        A state of charge outside [0, 1] (a percentage, say), times not
+        strictly increasing, arrays of different lengths, `noise` not a
+        :class:`SensorNoise`, `rated_capacity` <= 0.
     CalibrationError
         A state-of-charge swing below `min_soc_swing` (the message says how large it was).
 
@@ -328,12 +333,23 @@ def pack_capacity(
     >>> est.capacity, est.charge, est.soc_swing
     (1200.0, 600.0, 0.5)
     """
-    noise = noise or SensorNoise()
-    if isinstance(min_soc_swing, bool) or not 0 < min_soc_swing <= 1:
+    noise = SensorNoise() if noise is None else noise
+    if not isinstance(noise, SensorNoise):
+        raise ValidationError("noise", "a SensorNoise", type(noise).__name__, hint="e.g. SensorNoise(current_noise=0.2)")
+    if isinstance(min_soc_swing, bool) or not isinstance(min_soc_swing, numbers.Real) or not 0 < min_soc_swing <= 1:
         raise ValidationError("min_soc_swing", "a number in (0, 1]", min_soc_swing)
+    if rated_capacity is not None and (
+        isinstance(rated_capacity, bool) or not isinstance(rated_capacity, numbers.Real)
+        or not (math.isfinite(rated_capacity) and rated_capacity > 0)
+    ):
+        raise ValidationError("rated_capacity", "a finite number > 0 A s", rated_capacity)
     t = _time(time)
     i = _series("current", current, t.size)
     z = _series("state_of_charge", state_of_charge, t.size)
+    if np.any((z < 0) | (z > 1)):
+        k = int(np.flatnonzero((z < 0) | (z > 1))[0])
+        hint = "The state of charge is a fraction: divide a percentage by 100" if np.all((z >= 0) & (z <= 100)) else None
+        raise ValidationError(f"state_of_charge (sample {k + 1})", "a fraction in [0, 1]", float(z[k]), hint=hint)
     if t.size < 2:
         raise DataError(f"coulomb counting needs at least 2 samples of current and state of charge, got {t.size}")
     dt = np.diff(t)
@@ -435,10 +451,10 @@ def pack_resistance(
     >>> pack_resistance(t, i, v, min_steps=3).resistance
     0.1
     """
-    if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 1:
+    if isinstance(min_steps, bool) or not isinstance(min_steps, numbers.Integral) or min_steps < 1:
         raise ValidationError("min_steps", "an integer >= 1", min_steps)
     for name, value in (("min_current_step", min_current_step), ("max_step_time", max_step_time)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
             raise ValidationError(name, "a number > 0", value)
     t = _time(time)
     i = _series("current", current, t.size)
@@ -487,7 +503,12 @@ def health_track(
     Raises
     ------
     DataError
-        No estimates, or arrays of different lengths.
+        No estimates, or non-finite values.
+    ValidationError
+        Arrays of different lengths, a capacity <= 0 or a standard error < 0,
+        a `rated_capacity` that is not 0.2 to 5 times the estimates' median
+        (one of them in Ah, the other in A s), `resistance` not a
+        :class:`ResistanceEstimate`.
 
     Notes
     -----
@@ -524,13 +545,27 @@ def health_track(
     >>> round(h.state_of_health, 3), round(h.fade_per_1000_km, 4)
     (0.85, 0.05)
     """
-    if isinstance(rated_capacity, bool) or not isinstance(rated_capacity, int | float) or not rated_capacity > 0:
+    if isinstance(rated_capacity, bool) or not isinstance(rated_capacity, numbers.Real) or not rated_capacity > 0:
         raise ValidationError("rated_capacity", "a number > 0 A s", rated_capacity)
+    if resistance is not None and not isinstance(resistance, ResistanceEstimate):
+        raise ValidationError("resistance", "a ResistanceEstimate (from pack_resistance) or None", type(resistance).__name__)
     x = _series("distance", distance)
     q = _series("capacity", capacity, x.size)
     s = _series("capacity_standard_error", capacity_standard_error, x.size)
     if x.size == 0:
         raise DataError("no capacity estimates to track")
+    for name, values in (("capacity", q), ("capacity_standard_error", s)):
+        bad = values <= 0 if name == "capacity" else values < 0
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ValidationError(f"{name} (estimate {k + 1})", "> 0 A s" if name == "capacity" else ">= 0 A s", float(values[k]))
+    ratio = float(np.median(q)) / float(rated_capacity)
+    if not 0.2 <= ratio <= 5.0:
+        raise ValidationError(
+            "rated_capacity", f"a capacity in the unit of the estimates, 0.2 to 5 times their median {np.median(q):g} A s",
+            rated_capacity,
+            hint=f"The estimates are {ratio:.3g} times it: both are in A s (1 Ah = 3600 A s)",
+        )
     w = 1.0 / np.maximum(s, 1e-9 * np.abs(q)) ** 2
     x_mean = float(w @ x / w.sum())
     q_mean = float(w @ q / w.sum())

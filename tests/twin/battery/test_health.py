@@ -7,6 +7,7 @@ from twinloop.errors import CalibrationError, DataError, UnknownNameError, Valid
 from twinloop.twin.battery import TimeSeries, simulate
 from twinloop.twin.battery.health import (
     capacity_from_charge,
+    check_threshold,
     fit_fade,
     forecast_end_of_life,
     forecast_end_of_life_state_space,
@@ -160,3 +161,71 @@ def test_forecasts_refuse_a_threshold_in_another_unit_than_the_history(forecast)
         forecast(k, q_mah / 1000, 1400.0)
     with pytest.raises(ValidationError, match="threshold: expected a finite capacity > 0, received nan"):
         forecast(k, q_mah / 1000, float("nan"))
+
+
+_K = np.arange(1.0, 41.0)
+_Q = 2.0 - 0.005 * _K + 0.002 * np.sin(_K)
+
+
+@pytest.mark.parametrize("forecast", [forecast_end_of_life, forecast_end_of_life_state_space])
+def test_forecasts_refuse_a_threshold_above_the_first_capacity(forecast):
+    # the history starts below it: used to return cycle 1 with a zero-width interval
+    with pytest.raises(ValidationError, match=r"threshold: expected below the first measured capacity \(1.99"):
+        forecast(_K, _Q, 2.1)
+
+
+def test_a_threshold_the_history_already_crossed_gives_the_observed_cycle():
+    f = forecast_end_of_life_state_space(_K, _Q, 1.9, n_paths=50)
+    first = float(_K[np.argmax(_Q < 1.9)])
+    assert f.predicted_cycle == first and f.interval == (first, first) and f.probability_beyond_horizon == 0.0
+
+
+@pytest.mark.parametrize(
+    ("cycles", "capacity", "error", "message"),
+    [
+        (_K[:3], _Q[:3], CalibrationError, "has 3 cycles; a fade forecast needs at least 10"),
+        (_K, np.full(_K.size, 2.0), CalibrationError, "does not fade"),
+        (_K, 1.5 + 0.01 * _K, CalibrationError, r"does not fade \(trend \+0.01"),
+        (np.r_[_K[:5], np.nan, _K[6:]], _Q, DataError, "1 missing value"),
+        (np.r_[_K[:5], _K[6], _K[5], _K[7:]], _Q, ValidationError, r"cycles \(position 7\): expected strictly increasing"),
+        (np.r_[_K[:6], _K[5], _K[7:]], _Q, ValidationError, r"cycles \(position 7\): expected strictly increasing, after 6"),
+        (_K, np.r_[-_Q[:1], _Q[1:]], ValidationError, r"capacity \(position 1, cycle 1\): expected a capacity > 0"),
+    ],
+)
+def test_rul_with_a_short_flat_rising_nan_or_disordered_history_is_refused(cycles, capacity, error, message):
+    for forecast in (forecast_end_of_life, forecast_end_of_life_state_space):
+        with pytest.raises(error, match=message):
+            forecast(cycles, capacity, 1.4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_paths": 0}, r"n_paths: expected an integer >= 1"),
+        ({"n_paths": 100.0}, r"n_paths: expected an integer >= 1"),
+        ({"threshold": "1.4"}, r"threshold: expected a finite capacity > 0"),
+    ],
+)
+def test_state_space_counts_and_threshold_of_the_wrong_type_are_named(kwargs, message):
+    args = {"threshold": 1.4} | kwargs
+    with pytest.raises(ValidationError, match=message):
+        forecast_end_of_life_state_space(_K, _Q, **args)
+
+
+def test_state_space_takes_one_model_name_as_one_model():
+    f = forecast_end_of_life_state_space(_K, _Q, 1.8, models="local_linear_trend", n_paths=50)
+    assert f.weights == {"local_linear_trend": 1.0}
+
+
+def test_bootstrap_counts_of_zero_are_named():
+    with pytest.raises(ValidationError, match=r"n_bootstrap: expected an integer >= 1"):
+        forecast_end_of_life(_K, _Q, 1.4, n_bootstrap=0)
+    with pytest.raises(ValidationError, match=r"block: expected an integer >= 1"):
+        forecast_end_of_life(_K, _Q, 1.4, block=0)
+
+
+def test_check_threshold_with_an_empty_history_and_state_of_health_with_text():
+    with pytest.raises(ValidationError, match=r"capacity: expected a history of at least one capacity"):
+        check_threshold([], 1.4)
+    with pytest.raises(ValidationError, match=r"rated_capacity: expected a number > 0"):
+        state_of_health([1.6], "2")

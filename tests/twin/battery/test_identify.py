@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from twinloop.errors import CalibrationError, DataError
+from twinloop.errors import CalibrationError, DataError, UnknownNameError, ValidationError
 from twinloop.twin.battery import TimeSeries, identify_cell, identify_table, simulate
 from twinloop.twin.battery.identify import coulomb_state_of_charge
 
@@ -92,3 +92,76 @@ def test_identified_model_records_the_currents_it_was_identified_on(synthetic_hp
     # the synthetic HPPC pulses: -7.5 A (charge) to 10 A (discharge); beyond that the model extrapolates
     assert cell.provenance["current_range_a"] == "-7.5 .. 10"
     assert type(cell).from_toml(cell.to_toml()).provenance["current_range_a"] == "-7.5 .. 10"
+
+
+# ---------------------------------------------------------------- misuse from a notebook
+
+def test_identify_table_refuses_a_flipped_current_sign_naming_the_api_fix(synthetic_hppc):
+    s = TimeSeries(synthetic_hppc.time, -synthetic_hppc.current, synthetic_hppc.voltage, source="rig")
+    with pytest.raises(DataError, match=r"discharge negative; pass flip_current=True to read_timeseries"):
+        identify_table(s, 298.15)
+
+
+def test_identify_table_refuses_a_current_in_ma(synthetic_hppc):
+    # 1/100 of the amperes would still pass TimeSeries' range; read as mA the cell holds ~1000 Ah... here 3850 Ah
+    s = TimeSeries(synthetic_hppc.time, synthetic_hppc.current * 100, synthetic_hppc.voltage)
+    with pytest.raises(DataError, match=r"more than one cell holds.*current_a must be in amperes"):
+        identify_table(s, 298.15)
+
+
+@pytest.mark.parametrize(
+    ("capacity", "message"),
+    [
+        (10.0, r"3600 C for this 0.00278 Ah cell.*or capacity is too small"),  # Ah, not A s
+        (3600.0, r"capacity in synthetic_hppc: expected a capacity between 3.08e\+04 and 7.69e\+04 A s.*received 3600"),
+        (360000.0, r"far above the charge the test draws.*which is in A s"),
+        (float("nan"), r"capacity.*finite number > 0 A s"),
+        ("36000", r"capacity.*finite number > 0 A s"),
+    ],
+)
+def test_identify_table_refuses_a_capacity_far_from_the_charge_drawn(synthetic_hppc, capacity, message):
+    with pytest.raises((DataError, ValidationError), match=message):
+        identify_table(synthetic_hppc, 298.15, capacity=capacity)
+
+
+def test_identify_table_refuses_a_temperature_in_celsius(synthetic_hppc):
+    with pytest.raises(ValidationError, match=r"temperature.*\[173.15, 373.15\] K.*25 degC is 298.15 K"):
+        identify_table(synthetic_hppc, 25.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"ocv_points": 1}, r"ocv_points.*integer >= 2"),
+        ({"resistance_points": 0}, r"resistance_points.*integer >= 2"),
+        ({"smoothing": -1.0}, r"smoothing.*>= 0"),
+        ({"time_constants": [float("nan"), 10.0, 100.0]}, r"time_constants.*finite values > 0 s"),
+        ({"time_constants": 10.0}, r"time_constants.*at least 2"),
+        ({"state_of_charge": 1.5, "capacity": 36000.0}, r"state_of_charge.*\[0, 1\]"),
+        ({"state_of_charge": 0.0}, r"state_of_charge.*> 0 when the capacity comes from the record"),
+    ],
+)
+def test_identify_table_bad_options_name_the_argument(synthetic_hppc, options, message):
+    with pytest.raises(ValidationError, match=message):
+        identify_table(synthetic_hppc, 298.15, **options)
+
+
+def test_identify_cell_with_one_series_or_a_scalar_temperature_says_how(synthetic_hppc):
+    with pytest.raises(ValidationError, match=r"identify_cell\(\[series\], \[temperature\]\)"):
+        identify_cell(synthetic_hppc, [298.15])
+    with pytest.raises(ValidationError, match=r"temperatures: expected a list of temperatures \[K\]"):
+        identify_cell([synthetic_hppc], 298.15)
+    with pytest.raises(ValidationError, match=r"temperatures\[0\].*25 degC is 298.15 K"):
+        identify_cell([synthetic_hppc], [25.0])
+
+
+def test_identify_cell_unknown_option_suggests_the_close_name(synthetic_hppc):
+    with pytest.raises(UnknownNameError, match=r"unknown identify_table option 'smoothign'; did you mean 'smoothing'"):
+        identify_cell([synthetic_hppc], [298.15], smoothign=1.0)
+
+
+def test_timeseries_with_text_or_celsius_names_the_column():
+    with pytest.raises(DataError, match=r"current_a: not numbers"):
+        TimeSeries([0.0, 1.0], ["a", "b"], [4.0, 3.9])
+    with pytest.raises(ValidationError, match=r"TimeSeries.temperature is in kelvin.*25 degC is 298.15 K"):
+        TimeSeries([0.0, 1.0], [0.0, 1.0], [4.0, 3.9], [25.0, 25.0])

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from twinloop.errors import ValidationError
 from twinloop.twin.battery import CellModel, CellTable, ThermalParameters, simulate
 
 
@@ -79,3 +80,35 @@ def test_find_stop_at_the_cut_off_empty_and_full():
     stop = find_stop(r, cell)
     assert (stop.reason, stop.time) == ("full", 600.0) and stop.state_of_charge > 1
     assert find_stop(simulate(cell, t, np.full(t.size, 0.5), 1.0), cell) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"state_of_charge": 90.0}, r"state_of_charge: expected a number in \[0, 1\].*90 % is 0.9"),
+        ({"state_of_charge": float("nan")}, r"state_of_charge: expected a number in \[0, 1\]"),
+        ({"state_of_charge": [0.5, 0.6]}, r"state_of_charge: expected a number or one per cell \(1"),
+        ({"ambient_temperature": 25.0}, r"ambient_temperature.*K.*25 degC is 298.15 K"),
+        ({"temperature": 25.0}, r"temperature.*25 degC is 298.15 K"),
+        ({"current": np.r_[np.nan, np.ones(9)]}, r"current: expected finite numbers, received 'nan at index \(0, 0\)'"),
+        ({"time": np.r_[np.nan, np.arange(1.0, 10.0)]}, r"time: expected finite numbers"),
+        ({"current": np.ones((2, 2, 10))}, r"current: expected shape \(t,\) or \(n, t\)"),
+    ],
+)
+def test_simulate_misuse_names_the_argument(kwargs, message):
+    args = {"time": np.arange(10.0), "current": np.ones(10), "state_of_charge": 0.5} | kwargs
+    with pytest.raises(ValidationError, match=message):
+        simulate(_cell(), **args)
+
+
+def test_simulate_past_the_cut_off_runs_on_and_find_stop_says_where():
+    from twinloop.twin.battery.simulate import find_stop
+
+    cell = _cell()
+    t = np.arange(0.0, 3000.0, 10.0)
+    r = simulate(cell, t, np.full(t.size, 2.0), 0.5)
+    assert r.time.size == t.size and r.state_of_charge[0, -1] < 0  # documented: no stop inside simulate
+    stop = find_stop(r, cell)
+    assert stop.reason == "empty" and r.head(stop.index).state_of_charge.min() >= 0
+    with pytest.raises(ValidationError, match=r"cell_index.*\[0, 0\]"):
+        find_stop(r, cell, cell_index=3)

@@ -110,7 +110,13 @@ def check_current_scale(cell: CellModel | float, series: TimeSeries, capacity_op
         )
 
 
-def check_test_capacity(series: TimeSeries, capacity: float | None = None, option: str = "--capacity-ah") -> None:
+def check_test_capacity(
+    series: TimeSeries,
+    capacity: float | None = None,
+    option: str = "--capacity-ah",
+    state_of_charge: float | None = None,
+    unit: str = "Ah",
+) -> None:
     """Before identifying a cell from a pulse test: its capacity, given or found, against the current's unit.
 
     Without `capacity` the test's discharge from full to the cut-off is the
@@ -121,6 +127,9 @@ def check_test_capacity(series: TimeSeries, capacity: float | None = None, optio
     unobservable) and a quarter more than it. Errors of
     :func:`~twinloop.twin.battery.identify.coulomb_state_of_charge` (no full
     state, no cut-off) pass through as identification would raise them.
+    `state_of_charge` [1] is the SoC at the first sample when the record has
+    no full state; `unit` (``"Ah"`` or ``"A s"``) is the unit in which the
+    user gave `option`, for the message (`capacity` itself is always [A s]).
 
     Examples
     --------
@@ -134,8 +143,9 @@ def check_test_capacity(series: TimeSeries, capacity: float | None = None, optio
     twinloop.errors.ValidationError: --capacity-ah: expected a capacity between 0.8 and 2 Ah ...
     """
     where = series.source or "the record"
+    per_unit = 3600.0 if unit == "Ah" else 1.0
     if capacity is None:
-        _, found = coulomb_state_of_charge(series)
+        _, found = coulomb_state_of_charge(series, None, state_of_charge)
         if found / 3600.0 > MAX_CELL_CAPACITY_AH:
             raise DataError(
                 f"{where}: the discharge from full to the cut-off draws {found / 3600:.4g} Ah (current_a up to "
@@ -145,26 +155,31 @@ def check_test_capacity(series: TimeSeries, capacity: float | None = None, optio
             )
         return
     check_current_scale(capacity, series, option)
-    soc, _ = coulomb_state_of_charge(series, capacity)
-    drawn = (float(np.max(soc)) - float(np.min(soc[int(np.argmax(soc)):]))) * capacity / 3600.0
-    given = capacity / 3600.0
+    soc, _ = coulomb_state_of_charge(series, capacity, state_of_charge)
+    drawn = (float(np.max(soc)) - float(np.min(soc[int(np.argmax(soc)):]))) * capacity / per_unit
+    given = capacity / per_unit
     lo, hi = drawn / _MAX_DRAWN_SHARE, drawn / _MIN_DRAWN_SHARE
     if lo <= given <= hi:
         return
+    in_unit = (
+        "which is in Ah (a value in mAh reads 1000 times too high)"
+        if unit == "Ah"
+        else "which is in A s (1 Ah = 3600 A s; a value in Ah reads 3600 times too low)"
+    )
     if given > hi:
         hint = (
-            f"The capacity given is far above the charge the test draws ({given:g} Ah against {drawn:.3g} Ah): "
-            f"check {option}, which is in Ah (a value in mAh reads 1000 times too high), or give a test that "
-            "discharges further"
+            f"The capacity given is far above the charge the test draws ({given:g} {unit} against {drawn:.3g} "
+            f"{unit}): check {option}, {in_unit}, or give a test that discharges further"
         )
     else:
         hint = (
-            f"The test draws more than the capacity given ({drawn:.3g} Ah against {given:g} Ah): check {option}, "
-            "or leave it out to take the capacity from the test's discharge to the cut-off"
+            f"The test draws more than the capacity given ({drawn:.3g} {unit} against {given:g} {unit}): check "
+            f"{option}{', ' + in_unit if unit != 'Ah' else ''}, or leave it out to take the capacity from the "
+            "test's discharge to the cut-off"
         )
     raise ValidationError(
         option,
-        f"a capacity between {lo:.3g} and {hi:.3g} Ah (the test draws {drawn:.3g} Ah from its full state, "
+        f"a capacity between {lo:.3g} and {hi:.3g} {unit} (the test draws {drawn:.3g} {unit} from its full state, "
         "which must be at least half the capacity)",
         given,
         where=series.source or None,

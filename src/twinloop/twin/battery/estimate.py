@@ -25,16 +25,28 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from twinloop.errors import ValidationError
+from twinloop.errors import DataError, ValidationError
 from twinloop.physics.battery import ecm, ocv
 from twinloop.twin.battery import _tables
+from twinloop.twin.battery.checks import check_current_scale, check_current_sign
+from twinloop.twin.battery.identify import FLIP_HINT
 from twinloop.twin.battery.model import CellModel
-from twinloop.twin.battery.timeseries import TimeSeries
+from twinloop.twin.battery.timeseries import TimeSeries, check_temperature
+
+#: Largest measurement noise [V] taken for a voltage_noise; above it the value is in mV.
+MAX_VOLTAGE_NOISE = 1.0
+
+#: A sampling gap longer than this many median intervals (and than :data:`MIN_GAP_S`) ...
+GAP_FACTOR = 10.0
+MIN_GAP_S = 600.0
+#: ... across which the held current moves more than this share of the capacity is a logging gap.
+GAP_CHARGE_SHARE = 0.05
 
 __all__ = ["EstimationResult", "SocFilter", "estimate_soc"]
 
@@ -75,14 +87,20 @@ class SocFilter:
     state_of_charge : float
         Initial SoC estimate [1].
     state_of_charge_std : float, default 0.2
-        Its standard deviation [1].
+        Its standard deviation [1], in (0, 1].
     temperature : float, default 298.15
-        Cell temperature [K] for the parameters (updated by :meth:`step`).
+        Cell temperature [K] for the parameters (changed by :meth:`set_temperature`).
     voltage_noise : float, optional
-        Measurement noise std [V]; default: three times the largest
+        Measurement noise std [V], in (0, 1]; default: three times the largest
         identification RMSE in the model (at least 5 mV).
     current_noise : float, default 0.01
-        Current-sensor noise as a fraction of the capacity in amperes (1C).
+        Current-sensor noise as a fraction of the capacity in amperes (1C) [1], >= 0.
+
+    Raises
+    ------
+    ValidationError
+        An argument outside its range (a temperature in degC or a noise in
+        mV is named as such).
     """
 
     def __init__(
@@ -95,15 +113,23 @@ class SocFilter:
         current_noise: float = 0.01,
     ) -> None:
         if not 0.0 <= state_of_charge <= 1.0:
-            raise ValidationError("state_of_charge", "a number in [0, 1]", state_of_charge)
-        if not state_of_charge_std > 0:
-            raise ValidationError("state_of_charge_std", "> 0", state_of_charge_std)
+            hint = f"State of charge is a fraction: {state_of_charge:g} % is {state_of_charge / 100:g}" if 2 <= state_of_charge <= 100 else None
+            raise ValidationError("state_of_charge", "a number in [0, 1]", state_of_charge, hint=hint)
+        if not 0 < state_of_charge_std <= 1:
+            raise ValidationError("state_of_charge_std", "a number in (0, 1] (a SoC fraction)", state_of_charge_std)
         self.cell = cell
         fits = [t.fit.rmse for t in cell.tables if t.fit is not None and np.isfinite(t.fit.rmse)]
         default = max(5e-3, 3.0 * max(fits, default=5e-3))
         self.voltage_noise = float(voltage_noise if voltage_noise is not None else default)
-        if not self.voltage_noise > 0:
-            raise ValidationError("voltage_noise", "> 0 V", voltage_noise)
+        if not 0 < self.voltage_noise <= MAX_VOLTAGE_NOISE:
+            hint = (
+                f"voltage_noise is in V: {self.voltage_noise:g} mV is {self.voltage_noise / 1000:g} V"
+                if self.voltage_noise > MAX_VOLTAGE_NOISE else None
+            )
+            raise ValidationError("voltage_noise", f"a number in (0, {MAX_VOLTAGE_NOISE:g}] V", voltage_noise, hint=hint)
+        if not (math.isfinite(current_noise) and current_noise >= 0):
+            raise ValidationError("current_noise", "a finite number >= 0 (a fraction of 1C)", current_noise)
+        temperature = check_temperature("temperature", temperature)
         self.current_noise = current_noise * cell.capacity / 3600.0
         n = 1 + cell.n_rc
         self.x = np.zeros(n)
@@ -113,10 +139,14 @@ class SocFilter:
 
     def set_temperature(self, temperature: float) -> None:
         """Use the parameters at `temperature` [K]."""
-        self._params = self.cell.parameters_at(temperature)
+        self._params = self.cell.parameters_at(check_temperature("temperature", temperature))
 
     def predict(self, current: float, time_step: float) -> None:
         """Advance the state over `time_step` [s] at constant `current` [A]."""
+        if not (math.isfinite(time_step) and time_step >= 0):
+            raise ValidationError("time_step", "a finite number >= 0 s", time_step)
+        if not math.isfinite(current):
+            raise ValidationError("current", "a finite number [A]", current)
         p = self._params
         z = self.x[0]
         r_rc = np.maximum([float(_tables.lookup(np.array([z]), p.rc_resistance[0, i])[0]) for i in range(self.cell.n_rc)], 1e-12)
@@ -132,7 +162,9 @@ class SocFilter:
         self.x[0] = float(np.clip(self.x[0], 0.0, 1.0))
 
     def update(self, current: float, voltage: float) -> tuple[float, float]:
-        """Correct with a measured `voltage` [V]; returns (predicted voltage, innovation)."""
+        """Correct with a measured `voltage` [V]; returns (predicted voltage, innovation), both [V]."""
+        if not (math.isfinite(current) and math.isfinite(voltage)):
+            raise ValidationError("current, voltage", "finite numbers [A], [V]", (current, voltage))
         p = self._params
         z = np.array([self.x[0]])
         u = float(ocv.open_circuit_voltage(z, p.open_circuit_voltage)[0])
@@ -186,11 +218,22 @@ def estimate_soc(
     temperature : float
         Cell temperature [K] when `series` has none.
     voltage_noise : float, optional
-        See :class:`SocFilter`.
+        [V]; see :class:`SocFilter`.
 
     Returns
     -------
     EstimationResult
+
+    Raises
+    ------
+    DataError
+        Before filtering, the slips that would otherwise give a confident
+        wrong SoC: the voltage rises with the discharge current (sign
+        flipped), the current exceeds 50 C of the cell (mA), the voltage is
+        stuck or saturated, or a logging gap: an interval longer than
+        ten median intervals and 10 minutes across which the held current
+        would move more than 5 % of the capacity (split the record, or add a
+        sample with the current during the gap, 0 A if the cell rested).
 
     Examples
     --------
@@ -204,6 +247,10 @@ def estimate_soc(
     """
     volts = series.require_voltage("to estimate the state of charge")
     f = SocFilter(cell, state_of_charge, state_of_charge_std, temperature, voltage_noise)
+    check_current_sign(series, FLIP_HINT)
+    check_current_scale(cell, series)
+    series.check_signals()
+    _check_logging_gaps(cell, series)
     n = series.time.size
     soc, std, v_pred, innov = (np.empty(n) for _ in range(4))
     for k in range(n):
@@ -214,3 +261,18 @@ def estimate_soc(
         v_pred[k], innov[k] = f.update(float(series.current[k]), float(volts[k]))
         soc[k], std[k] = f.state_of_charge, f.state_of_charge_std
     return EstimationResult(series.time, soc, std, v_pred, innov)
+
+
+def _check_logging_gaps(cell: CellModel, series: TimeSeries) -> None:
+    """Raise DataError for a sampling gap across which the held current would move much charge."""
+    dt = np.diff(series.time)
+    held = np.abs(series.current[:-1]) * dt
+    gap = (dt > max(GAP_FACTOR * float(np.median(dt)), MIN_GAP_S)) & (held > GAP_CHARGE_SHARE * cell.capacity)
+    if gap.any():
+        k = int(np.flatnonzero(gap)[0])
+        raise DataError(
+            f"{series.source or 'time series'}: gap of {dt[k]:g} s in time_s after {series.time[k]:g} s (median "
+            f"interval {float(np.median(dt)):g} s) with current_a {series.current[k]:g} A held across it, "
+            f"{held[k] / cell.capacity:.0%} of the capacity; the record has a logging gap there. Split the record "
+            "at the gap, or add a sample with the current during the gap (0 A if the cell rested)"
+        )

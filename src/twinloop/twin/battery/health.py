@@ -85,9 +85,20 @@ def state_of_health(capacity: npt.ArrayLike, rated_capacity: float) -> Array:
     >>> float(state_of_health(1.6, 2.0))
     0.8
     """
-    if not rated_capacity > 0:
-        raise ValidationError("rated_capacity", "> 0", rated_capacity)
+    if not _is_number(rated_capacity) or not rated_capacity > 0:
+        raise ValidationError("rated_capacity", "a number > 0 (in the unit of capacity)", rated_capacity)
     return np.asarray(capacity, dtype=float) / rated_capacity
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def _count(name: str, value: object) -> int:
+    """`value` as an integer >= 1, or a ValidationError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValidationError(name, "an integer >= 1", value)
+    return int(value)
 
 
 def capacity_from_charge(cell: CellModel, series: TimeSeries, temperature: float = 298.15) -> float:
@@ -318,9 +329,12 @@ def check_threshold(capacity: npt.ArrayLike, threshold: float, field: str = "thr
     ...
     twinloop.errors.ValidationError: threshold: expected a capacity in the unit of the history, ... received 1.4. ...
     """
-    if not (math.isfinite(threshold) and threshold > 0):
+    if not (_is_number(threshold) and math.isfinite(threshold) and threshold > 0):
         raise ValidationError(field, "a finite capacity > 0", threshold)
-    first = float(np.asarray(capacity, dtype=float).ravel()[0])
+    history = np.asarray(capacity, dtype=float).ravel()
+    if history.size == 0:
+        raise ValidationError("capacity", "a history of at least one capacity", "an empty array")
+    first = float(history[0])
     lo, hi = THRESHOLD_SHARE * first, first / THRESHOLD_SHARE
     if lo <= threshold <= hi or not (math.isfinite(first) and first > 0):
         return
@@ -357,23 +371,35 @@ def _checked_history(
         )
     if k.size < 10:
         raise CalibrationError(f"capacity history has {k.size} cycles; a fade forecast needs at least 10")
+    if np.any(q <= 0):
+        j = int(np.flatnonzero(q <= 0)[0])
+        raise ValidationError(f"capacity (position {j + 1}, cycle {k[j]:g})", "a capacity > 0", float(q[j]))
     if np.any(np.diff(k) <= 0):
         j = int(np.flatnonzero(np.diff(k) <= 0)[0]) + 1
         raise ValidationError(f"cycles (position {j + 1})", f"strictly increasing, after {k[j - 1]:g}", float(k[j]))
     if not 0 < level < 1:
         raise ValidationError("level", "a number in (0, 1)", level)
     slope = np.polyfit(k, q, 1)[0]
-    if slope >= 0:
+    if slope >= -1e-12 * float(np.mean(q)):  # a flat history fits a slope of +-1e-17 by rounding alone
         raise CalibrationError(
             f"capacity history does not fade (trend {slope:+.3g} per cycle over {k.size} cycles); "
             "the end of life is unobservable from it"
         )
     check_threshold(q, threshold)
+    if q[0] <= threshold:
+        raise ValidationError(
+            "threshold", f"below the first measured capacity ({q[0]:g} at cycle {k[0]:g})", threshold,
+            hint="The history starts at or below it, so there is no crossing to forecast; choose a lower threshold "
+            "(in the history's unit)",
+        )
+    default = horizon is None
     horizon = float(4 * k[-1]) if horizon is None else float(horizon)
     if not (math.isfinite(horizon) and k[-1] < horizon <= k[-1] + MAX_HORIZON_CYCLES):
         raise ValidationError(
             "horizon", f"a cycle after the history's last, at most {MAX_HORIZON_CYCLES} later: "
             f"({k[-1]:g}, {k[-1] + MAX_HORIZON_CYCLES:g}]", horizon,
+            hint=f"By default it is four times the last cycle ({k[-1]:g}); give a horizon, or check the cycle "
+            "numbers" if default else None,
         )
     return k, q, horizon
 
@@ -430,6 +456,17 @@ def forecast_end_of_life(
     ------
     CalibrationError
         Fewer than 10 cycles, or a history that does not fade.
+    DataError
+        A missing (NaN) cycle or capacity.
+    ValidationError
+        Cycles not strictly increasing (out of order or repeated), a
+        capacity <= 0, a threshold in another unit than the history (see
+        :func:`check_threshold`) or at or above its first capacity, a level
+        outside (0, 1), a horizon not after the history, counts below 1.
+
+    Notes on the result: when the history itself already falls below the
+    threshold, the forecast is that observed cycle (`predicted_cycle` and
+    both ends of `interval`), with ``probability_beyond_horizon`` 0.
 
     Examples
     --------
@@ -440,6 +477,9 @@ def forecast_end_of_life(
     (True, True)
     """
     k, q, horizon = _checked_history(cycles, capacity, level, threshold, horizon)
+    n_bootstrap, block = _count("n_bootstrap", n_bootstrap), _count("block", block)
+    if model not in FADE_MODELS:
+        raise UnknownNameError("fade model", model, FADE_MODELS)
     theta = fit_fade(k, q, model)
     f = FADE_MODELS[model].function
     fitted = f(k, *theta)
@@ -639,8 +679,8 @@ def forecast_end_of_life_state_space(
         End-of-life capacity.
     horizon : float, optional
         Last cycle to forecast (default: four times the history).
-    models : tuple of str
-        Keys of :data:`TREND_MODELS`.
+    models : tuple of str, or str
+        Keys of :data:`TREND_MODELS` (one name alone is taken as one model).
     level : float, default 0.9
         Probability of the prediction interval.
     n_paths : int
@@ -676,6 +716,11 @@ def forecast_end_of_life_state_space(
     ------
     CalibrationError
         Fewer than 10 cycles, or a history that does not fade.
+    DataError, ValidationError
+        As :func:`forecast_end_of_life`; also cycles that are not whole numbers.
+
+    When the history itself already falls below the threshold, the forecast
+    is that observed cycle, as in :func:`forecast_end_of_life`.
 
     Examples
     --------
@@ -686,6 +731,9 @@ def forecast_end_of_life_state_space(
     (True, True)
     """
     k, q, horizon = _checked_history(cycles, capacity, level, threshold, horizon)
+    n_paths = _count("n_paths", n_paths)
+    if isinstance(models, str):
+        models = (models,)
     if np.any(k != np.round(k)):
         raise ValidationError("cycles", "whole cycle numbers", k[k != np.round(k)].tolist()[:10])
     for name in models:

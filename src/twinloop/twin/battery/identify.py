@@ -49,18 +49,28 @@ import numpy.typing as npt
 from scipy import optimize
 
 from twinloop import __version__
-from twinloop.errors import CalibrationError, ValidationError
+from twinloop.errors import CalibrationError, UnknownNameError, ValidationError
 from twinloop.physics.battery import ecm
 from twinloop.twin.battery import _tables
 from twinloop.twin.battery.model import CellModel, CellTable, FitQuality, ThermalParameters
 from twinloop.twin.battery.simulate import simulate
-from twinloop.twin.battery.timeseries import TimeSeries
+from twinloop.twin.battery.timeseries import TimeSeries, check_temperature
 
-__all__ = ["coulomb_state_of_charge", "fit_thermal", "identify_cell", "identify_table"]
+__all__ = ["FLIP_HINT", "coulomb_state_of_charge", "fit_thermal", "identify_cell", "identify_table"]
 
 Array = npt.NDArray[np.float64]
 
 DEFAULT_TIME_CONSTANTS = tuple(float(x) for x in np.geomspace(2.0, 2000.0, 16))
+
+#: How the Python API names the fix for a record with discharge negative (the CLI says --flip-current).
+FLIP_HINT = "flip_current=True to read_timeseries (or negate the current)"
+
+
+def _finite(value: object) -> bool:
+    """Whether `value` is a real, finite number."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
 
 
 def _charge_out(series: TimeSeries) -> Array:
@@ -107,6 +117,13 @@ def coulomb_state_of_charge(
     """
     q = _charge_out(series)
     where = series.source or "the record"
+    if state_of_charge is not None and not 0.0 <= state_of_charge <= 1.0:
+        raise ValidationError("state_of_charge", "a number in [0, 1] (a fraction, not %)", state_of_charge, series.source or None)
+    if state_of_charge is not None and capacity is None and not state_of_charge > 0.0:
+        raise ValidationError(
+            "state_of_charge", "> 0 when the capacity comes from the record (the charge drawn from it to empty)",
+            state_of_charge, series.source or None, "Give the capacity too",
+        )
     if state_of_charge is None:
         anchor = int(np.argmin(q))
         v = series.require_voltage("to find the full state")
@@ -229,7 +246,9 @@ def identify_table(
     time_constants : sequence of float
         Candidate RC time constants [s].
     smoothing : float, default 1
-        Weight of the curvature penalty on the tables.
+        Weight of the curvature penalty on the tables (>= 0).
+    diffusion : tuple of float, default (0, 1000)
+        Surface-SoC lag: steady shift at 1C [1] and time constant [s] (off at 0).
 
     Returns
     -------
@@ -240,6 +259,15 @@ def identify_table(
     ------
     CalibrationError
         Too little data, no pulses or rests, no full charge or cut-off.
+    DataError
+        The voltage rises with the discharge current (the sign is flipped),
+        the current is in mA (a rate above 50 C, or a cell above 700 Ah), or
+        the voltage is stuck or saturated.
+    ValidationError
+        An argument outside its range: `temperature` not in kelvin,
+        `capacity` not between 0.8 and 2 times the charge the test draws from
+        its full state (a value in Ah instead of A s, say), table sizes
+        below 2.
 
     Examples
     --------
@@ -251,15 +279,31 @@ def identify_table(
     >>> round(float(tab.ohmic_resistance.mean()), 3), bool(tab.fit.rmse < 1e-3)
     (0.01, True)
     """
+    from twinloop.twin.battery.checks import (  # checks imports this module
+        check_current_sign,
+        check_test_capacity,
+    )
+
     where = series.source or "pulse test"
     volts = series.require_voltage("to identify the cell")
+    temperature = check_temperature("temperature", temperature, series.source or None)
     series.check_signals()
     _check_observable(series, where)
     if n_rc not in (1, 2):
         raise ValidationError("n_rc", "1 or 2", n_rc, where)
-    taus = np.asarray(sorted(time_constants), dtype=float)
-    if taus.size < n_rc or np.any(taus <= 0):
-        raise ValidationError("time_constants", f"at least {n_rc} values > 0 s", list(taus), where)
+    for name, value in (("ocv_points", ocv_points), ("resistance_points", resistance_points)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 2:
+            raise ValidationError(name, "an integer >= 2 (table entries on the SoC grid 0..1)", value, where)
+    if not _finite(smoothing) or smoothing < 0:
+        raise ValidationError("smoothing", "a finite number >= 0", smoothing, where)
+    taus = np.sort(np.atleast_1d(np.asarray(time_constants, dtype=float)).ravel())
+    if taus.size < n_rc or not np.all(np.isfinite(taus) & (taus > 0)):
+        raise ValidationError("time_constants", f"at least {n_rc} finite values > 0 s", taus.tolist(), where)
+    if capacity is not None and not (_finite(capacity) and capacity > 0):
+        raise ValidationError("capacity", "a finite number > 0 A s (1 Ah = 3600 A s)", capacity, where)
+    # the slips a notebook makes: discharge recorded negative, current in mA, capacity in Ah
+    check_current_sign(series, FLIP_HINT)
+    check_test_capacity(series, capacity, "capacity", state_of_charge, unit="A s")
     soc, cap = coulomb_state_of_charge(series, capacity, state_of_charge)
     # fit from the full state on: what precedes it is preconditioning
     # (discharge and charge from empty) with a different hysteresis branch
@@ -365,9 +409,12 @@ def identify_cell(
     capacity : float, optional
         Cell capacity [A s]; by default the median of the tests' capacities.
     name : str
-    n_rc : int
+    n_rc : {1, 2}
+        Number of RC pairs.
     **options
-        Passed to :func:`identify_table` (``ocv_points``, ``smoothing`` ...).
+        Passed to :func:`identify_table` (``state_of_charge``, ``ocv_points``,
+        ``resistance_points``, ``time_constants``, ``smoothing``, ``diffusion``);
+        an unknown name is refused with the closest ones.
 
     Returns
     -------
@@ -386,14 +433,24 @@ def identify_cell(
     >>> identify_cell([s], [298.15], capacity=16000.0, n_rc=1).capacity
     16000.0
     """
+    if isinstance(tests, TimeSeries) or not isinstance(tests, Sequence):
+        raise ValidationError("tests", "a list of TimeSeries, one per temperature", type(tests).__name__,
+                              hint="For one test write identify_cell([series], [temperature])")
     if len(tests) == 0:
         raise CalibrationError("no pulse test given; identification needs at least one")
+    if np.ndim(temperatures) != 1:
+        raise ValidationError("temperatures", f"a list of temperatures [K], one per test ({len(tests)})", temperatures)
+    temperatures = [check_temperature(f"temperatures[{i}]", t) for i, t in enumerate(temperatures)]
     if len(temperatures) != len(tests):
         raise ValidationError(
-            "temperatures", f"one temperature per test ({len(tests)})", [t - 273.15 for t in temperatures]
+            "temperatures", f"one temperature [K] per test ({len(tests)})", temperatures
         )
     if len(set(temperatures)) != len(temperatures):
-        raise ValidationError("temperatures", "distinct temperatures", [t - 273.15 for t in temperatures])
+        raise ValidationError("temperatures", "distinct temperatures [K]", temperatures)
+    known = [k for k in identify_table.__code__.co_varnames[3 : identify_table.__code__.co_argcount] if k != "n_rc"]
+    for key in options:
+        if key not in known:
+            raise UnknownNameError("identify_table option", key, known, hint=f"options are {', '.join(known)}")
     tables = tuple(
         identify_table(s, t, capacity=capacity, n_rc=n_rc, **options)  # type: ignore[arg-type]
         for s, t in zip(tests, temperatures, strict=True)

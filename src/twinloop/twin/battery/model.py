@@ -107,6 +107,16 @@ class CellTable:
         object.__setattr__(self, "rc_resistance", rrc.reshape(tau.size, -1) if tau.size else np.zeros((0, 2)))
         object.__setattr__(self, "rc_time_constant", tau)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when every value is (the tables are arrays, compared element by element)."""
+        if not isinstance(other, CellTable):
+            return NotImplemented
+        return all(
+            np.array_equal(getattr(self, f), getattr(other, f))
+            for f in ("temperature", "open_circuit_voltage", "ohmic_resistance", "rc_resistance", "rc_time_constant",
+                      "capacity")
+        ) and self.fit == other.fit
+
 
 @dataclass(frozen=True)
 class ThermalParameters:
@@ -378,10 +388,12 @@ class CellModel:
 
 
 def _round(x: float) -> float:
+    """15 significant digits: a model read back simulates as the one written (to ~1e-15 relative),
+    while unit conversions (298.15 K - 273.15) do not leave a tail of float noise in the file."""
     x = float(x)
     if x == 0 or not math.isfinite(x):
         return x
-    return float(f"{x:.7g}")
+    return float(f"{x:.15g}")
 
 
 def _fit_dict(fit: FitQuality, scale: float, unit: str) -> dict[str, Any]:

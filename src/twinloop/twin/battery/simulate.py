@@ -99,6 +99,9 @@ def find_stop(result: SimulationResult, cell: CellModel, cell_index: int = 0) ->
     >>> stop.reason, stop.time, round(stop.state_of_charge, 3), float(r.head(stop.index).time[-1])
     ('empty', 700.0, -0.083, 600.0)
     """
+    cells = result.state_of_charge.shape[0]
+    if isinstance(cell_index, bool) or not isinstance(cell_index, int | np.integer) or not -cells <= cell_index < cells:
+        raise ValidationError("cell_index", f"an integer in [0, {cells - 1}] (the result's rows)", cell_index)
     z = result.state_of_charge[cell_index]
     v = result.voltage[cell_index]
     amps = result.current[cell_index]
@@ -111,6 +114,30 @@ def find_stop(result: SimulationResult, cell: CellModel, cell_index: int = 0) ->
     k = int(out[0])
     reason = "cut-off" if cut_off[k] else "empty" if empty[k] else "full"
     return Stop(k, float(result.time[k]), reason, float(v[k]), float(z[k]))
+
+
+def _floats(name: str, values: npt.ArrayLike) -> Array:
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(name, "numbers", f"{type(values).__name__} ({exc})") from None
+
+
+def _per_cell(name: str, value: npt.ArrayLike, n: int, lo: float, hi: float, unit: str) -> Array:
+    """`value` broadcast to one per cell (n,), each in [lo, hi], or a ValidationError naming it."""
+    a = _floats(name, value)
+    if a.ndim > 1 or a.size not in (1, n):
+        raise ValidationError(name, f"a number or one per cell ({n}, the rows of current)", f"shape {a.shape}")
+    bad = ~((a >= lo) & (a <= hi))
+    if bad.any():
+        got = float(a.ravel()[np.flatnonzero(bad.ravel())[0]])
+        hint = None
+        if unit == "K" and -100.0 <= got <= 100.0:
+            hint = f"Temperatures are in kelvin: {got:g} degC is {got + 273.15:g} K"
+        elif unit.startswith("[1]") and 2.0 <= got <= 100.0:
+            hint = f"State of charge is a fraction: {got:g} % is {got / 100:g}"
+        raise ValidationError(name, f"a number in [{lo:g}, {hi:g}] {unit}", got, hint=hint)
+    return np.broadcast_to(a, (n,)).copy()
 
 
 def simulate(
@@ -133,10 +160,10 @@ def simulate(
     current : array_like, shape (t,) or (n, t)
         Current [A], positive discharging, held from one sample to the next.
     state_of_charge : array_like, shape () or (n,)
-        Initial SoC [1].
+        Initial SoC [1], in [0, 1].
     ambient_temperature : array_like, shape () or (n,)
-        [K].
-    temperature : array_like, optional
+        [K], in [173.15, 373.15] (-100 to 100 degC).
+    temperature : array_like, shape () or (n,), optional
         Initial cell temperature [K]; defaults to ambient.
     max_step : float, default 10
         Longest internal step [s] (the thermal model is forward Euler).
@@ -146,6 +173,18 @@ def simulate(
     Returns
     -------
     SimulationResult
+        Every sample of the profile: the run does *not* stop at the cell's
+        limits. Past the cut-off or an empty or full cell the SoC leaves
+        [0, 1] and the OCV and resistances hold their values at the table's
+        end (an extrapolation). :func:`find_stop` gives where a cycler would
+        have ended the run; report ``result.head(stop.index)``.
+
+    Raises
+    ------
+    ValidationError
+        Shapes that do not match, non-finite or non-increasing times, a
+        non-finite current, a SoC outside [0, 1] or a temperature outside
+        [173.15, 373.15] K (a value in degC or in % is named as such).
 
     Notes
     -----
@@ -166,18 +205,25 @@ def simulate(
     >>> round(float(r.voltage[0, 0]), 4)
     3.99
     """
-    t = np.asarray(time, dtype=float)
-    amps = np.atleast_2d(np.asarray(current, dtype=float))
-    if t.ndim != 1 or amps.shape[-1] != t.size:
+    t = _floats("time", time)
+    amps = np.atleast_2d(_floats("current", current))
+    if t.ndim != 1:
+        raise ValidationError("time", "a 1-D array of sample times [s]", f"shape {t.shape}")
+    if amps.ndim != 2 or amps.shape[-1] != t.size:
         raise ValidationError("current", f"shape (t,) or (n, t) with t = {t.size}", amps.shape)
+    for name, values in (("time", t), ("current", amps)):
+        if not np.all(np.isfinite(values)):
+            first = np.argwhere(~np.isfinite(values))[0]
+            raise ValidationError(name, "finite numbers", f"{values[tuple(first)]} at index {tuple(int(i) for i in first)}")
     if t.size > 1 and np.any(np.diff(t) <= 0):
-        raise ValidationError("time", "strictly increasing values", t.tolist()[:5])
-    if not max_step > 0:
-        raise ValidationError("max_step", "> 0 s", max_step)
+        k = int(np.flatnonzero(np.diff(t) <= 0)[0])
+        raise ValidationError("time", "strictly increasing values", f"{t[k + 1]:g} after {t[k]:g} at index {k + 1}")
+    if not (isinstance(max_step, int | float | np.integer | np.floating) and max_step > 0 and math.isfinite(max_step)):
+        raise ValidationError("max_step", "a finite number > 0 s", max_step)
     n, steps = amps.shape
-    z = np.broadcast_to(np.asarray(state_of_charge, dtype=float), (n,)).copy()
-    ambient = np.broadcast_to(np.asarray(ambient_temperature, dtype=float), (n,)).copy()
-    temp = ambient.copy() if temperature is None else np.broadcast_to(np.asarray(temperature, dtype=float), (n,)).copy()
+    z = _per_cell("state_of_charge", state_of_charge, n, 0.0, 1.0, "[1] (a fraction)")
+    ambient = _per_cell("ambient_temperature", ambient_temperature, n, 173.15, 373.15, "K")
+    temp = ambient.copy() if temperature is None else _per_cell("temperature", temperature, n, 173.15, 373.15, "K")
     heat_model = cell.thermal
     v_rc = np.zeros((n, cell.n_rc))
     out = {key: np.empty((n, steps)) for key in ("voltage", "soc", "temp", "ocv", "heat")}

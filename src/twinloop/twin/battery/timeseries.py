@@ -16,7 +16,7 @@ import pandas as pd
 
 from twinloop.errors import DataError, ValidationError, close_matches
 
-__all__ = ["TimeSeries", "read_timeseries"]
+__all__ = ["TimeSeries", "check_temperature", "read_timeseries"]
 
 Array = npt.NDArray[np.float64]
 
@@ -49,15 +49,31 @@ class TimeSeries:
 
     def __post_init__(self) -> None:
         where = self.source or None
-        time = np.asarray(self.time, dtype=float)
+
+        def numbers(name: str, values: object) -> Array:
+            try:
+                return np.asarray(values, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"{name}{' in ' + where if where else ''}: not numbers ({exc})") from None
+
+        time = numbers("time_s", self.time)
         n = time.size
         if time.ndim != 1 or n < 2:
-            raise DataError(f"{self.source or 'time series'}: need at least 2 samples, received {n}")
-        columns = {"time_s": time, "current_a": np.asarray(self.current, dtype=float)}
+            raise DataError(
+                f"{self.source or 'time series'}: need at least 2 samples in a 1-D time_s, received shape {time.shape}"
+            )
+        columns = {"time_s": time, "current_a": numbers("current_a", self.current)}
         if self.voltage is not None:
-            columns["voltage_v"] = np.asarray(self.voltage, dtype=float)
+            columns["voltage_v"] = numbers("voltage_v", self.voltage)
         if self.temperature is not None:
-            columns["temperature_c"] = np.asarray(self.temperature, dtype=float) - 273.15
+            kelvin = numbers("temperature", self.temperature)
+            if kelvin.size and np.all((kelvin > -60.0) & (kelvin < 120.0)) and np.any(kelvin < 173.15):
+                raise ValidationError(
+                    "temperature", "a cell temperature in K", float(kelvin.flat[0]), where,
+                    hint=f"TimeSeries.temperature is in kelvin (read_timeseries converts temperature_c): "
+                    f"{float(kelvin.flat[0]):g} degC is {float(kelvin.flat[0]) + 273.15:g} K",
+                )
+            columns["temperature_c"] = kelvin - 273.15
         for name, values in columns.items():
             if values.shape != (n,):
                 raise ValidationError(name, f"{n} samples like time_s", f"{values.size} samples", where)
@@ -153,6 +169,22 @@ def check_range(name: str, values: Array, lo: float, hi: float, where: str | Non
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise ValidationError(f"{name} (row {k + 1})", f"a number in [{lo:g}, {hi:g}] {unit}", float(values[k]), where)
+
+
+def check_temperature(name: str, value: object, where: str | None = None) -> float:
+    """`value` as a cell temperature [K], or a ValidationError that names a value in degC."""
+    try:
+        kelvin = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError(name, "a temperature in K (a number)", value, where) from None
+    if not 173.15 <= kelvin <= 373.15:
+        hint = (
+            f"Temperatures are in kelvin: {kelvin:g} degC is {kelvin + 273.15:g} K"
+            if -100.0 <= kelvin <= 100.0
+            else None
+        )
+        raise ValidationError(name, "a temperature in [173.15, 373.15] K (-100 to 100 degC)", value, where, hint)
+    return kelvin
 
 
 def read_timeseries(path: str | Path, flip_current: bool = False, require_voltage: bool = True) -> TimeSeries:
