@@ -164,16 +164,24 @@ def check(
     Raises
     ------
     ValidationError
-        If any value is NaN or outside the valid range.
+        If any value is not a number, is NaN or is outside the valid range.
 
     Examples
     --------
     >>> float(check("state_of_charge", 0.5))
     0.5
+    >>> check("payload", "abc")
+    Traceback (most recent call last):
+    ...
+    twinloop.errors.ValidationError: payload: expected a number in [0, 20000] kg, received 'abc'
     """
     q = quantity(name)
-    arr = np.asarray(value, dtype=float)
     field = field or name
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        shown = value if isinstance(value, str | int | float) else type(value).__name__
+        raise ValidationError(field, f"a number in {q.valid_range}", shown, where) from None
     bad = np.isnan(arr) | (arr < q.minimum) | (arr > q.maximum)
     if np.any(bad):
         first = arr.flat[int(np.flatnonzero(bad)[0])] if arr.ndim else float(arr)
