@@ -229,3 +229,14 @@ def test_check_threshold_with_an_empty_history_and_state_of_health_with_text():
         check_threshold([], 1.4)
     with pytest.raises(ValidationError, match=r"rated_capacity: expected a number > 0"):
         state_of_health([1.6], "2")
+
+
+def test_a_cycle_number_typo_spanning_millions_of_cycles_is_refused_not_stepped_through():
+    # cycle 80 typed as 10,000,000: the filter would step through every cycle of the gap for minutes
+    k = np.arange(1.0, 81.0)
+    q = 2.0 - 0.005 * k
+    k[-1] = 1e7
+    for forecast in (forecast_end_of_life, forecast_end_of_life_state_space):
+        with pytest.raises(ValidationError, match=r"cycles: expected a history spanning at most 20000 cycles.*"
+                                                  r"largest gap is 9\.99992e\+06 cycles, after cycle 79"):
+            forecast(k, q, 1.4, horizon=1.001e7)

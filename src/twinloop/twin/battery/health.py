@@ -377,6 +377,15 @@ def _checked_history(
     if np.any(np.diff(k) <= 0):
         j = int(np.flatnonzero(np.diff(k) <= 0)[0]) + 1
         raise ValidationError(f"cycles (position {j + 1})", f"strictly increasing, after {k[j - 1]:g}", float(k[j]))
+    if k[-1] - k[0] > MAX_HORIZON_CYCLES:  # the state-space filter steps through every cycle
+        gaps = np.diff(k)
+        j = int(np.argmax(gaps))
+        raise ValidationError(
+            "cycles", f"a history spanning at most {MAX_HORIZON_CYCLES} cycles",
+            f"cycles {k[0]:g} to {k[-1]:g}",
+            hint=f"The largest gap is {gaps[j]:g} cycles, after cycle {k[j]:g} (the median gap is "
+            f"{float(np.median(gaps)):g}): check the cycle numbers for a typo",
+        )
     if not 0 < level < 1:
         raise ValidationError("level", "a number in (0, 1)", level)
     slope = np.polyfit(k, q, 1)[0]
