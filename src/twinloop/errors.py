@@ -21,6 +21,7 @@ __all__ = [
     "UnknownNameError",
     "ValidationError",
     "close_matches",
+    "shorten",
 ]
 
 
@@ -63,6 +64,24 @@ class ValidationError(TwinloopError, ValueError):
         if hint:
             message += f". {hint}"
         super().__init__(message)
+
+
+def shorten(value: object, limit: int = 40) -> object:
+    """A typed-in `value` as an error shows it: text longer than `limit` cut, with its length.
+
+    Nobody counts 65 characters. Meant for identifiers and names a user
+    typed, not for descriptive text.
+
+    Examples
+    --------
+    >>> shorten("V" * 65)
+    'VVVVVVVVVVVVVVVVVVVV... (65 characters)'
+    >>> shorten("CAR7")
+    'CAR7'
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:20]}... ({len(value)} characters)"
+    return value
 
 
 class SpecificationError(ValidationError):

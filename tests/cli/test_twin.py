@@ -8,16 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from simulated_telemetry import telemetry_parquet
 
 from twinloop.cli import main
-from twinloop.cycles import Cycle, load_cycle
+from twinloop.cycles import load_cycle
 from twinloop.parameters import resolve_vehicle
-from twinloop.signals import default_catalog
-from twinloop.sim import Scenario, simulate
 from twinloop.store import PostgresStore
 
 LEAF = "nissan_leaf_40kwh_2018"
-CYCLES = ("udds", "hwfet", "us06", "wltc_3b", "nrel13", "wltc_3a")
 
 
 @pytest.fixture
@@ -159,38 +157,7 @@ def test_help_teaches_with_examples(cli):
 # ---- from telemetry to twin ---------------------------------------------------------------
 def telemetry_file(path, n, seed, start, payload=0.0, ambient=True):
     """A wide Parquet file in VSS units: `n` simulated Leaf trips over the bundled cycles, 3 h apart."""
-    rng = np.random.default_rng(seed)
-    catalog = default_catalog()
-    parts = []
-    for i in range(n):
-        c = load_cycle(CYCLES[i % len(CYCLES)])
-        cycle = Cycle(c.name, c.time, c.vehicle_speed * rng.uniform(0.8, 1.05), c.road_grade)
-        r = simulate(resolve_vehicle(LEAF), Scenario(cycle, payload=payload, soc_start=rng.uniform(0.5, 0.95)), record=True)
-        s = {k: v[0] for k, v in r.series.items()}
-        si = {
-            "Vehicle.Speed": s["vehicle_speed"],
-            "Vehicle.Powertrain.TractionBattery.CurrentCurrent": s["battery_current"],
-            "Vehicle.Powertrain.TractionBattery.CurrentVoltage": s["battery_voltage"],
-            "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": s["state_of_charge"],
-            "Vehicle.Powertrain.TractionBattery.Temperature.Average": s["battery_temperature"],
-            "Vehicle.Exterior.AirTemperature": np.full(r.time.size, 293.15),
-        }
-        key = np.full(r.time.size, "ON", dtype=object)
-        key[-1] = "OFF"
-        parts.append(
-            pd.DataFrame(
-                {
-                    "time": pd.Timestamp(start) + pd.Timedelta(hours=3 * i) + pd.to_timedelta(r.time, unit="s"),
-                    **{p: catalog[p].from_si(v) for p, v in si.items()},
-                    "Vehicle.LowVoltageSystemState": key,
-                }
-            )
-        )
-    frame = pd.concat(parts, ignore_index=True)
-    if not ambient:
-        frame = frame.drop(columns=["Vehicle.Exterior.AirTemperature"])
-    frame.to_parquet(path, index=False)
-    return path
+    return telemetry_parquet(path, LEAF, n, seed, start, payload, ambient)
 
 
 def test_ingest_calibrate_sync_and_update_end_to_end(cli, tmp_path):

@@ -54,9 +54,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
+from simulated_telemetry import telemetry_parquet
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ("README.md", *(f"docs/{p.name}" for p in sorted((ROOT / "docs").glob("*.md"))))
@@ -186,45 +186,6 @@ PLAIN_BLOCKS = [b for doc in DOCS for b in BLOCKS[doc] if b.lang in {"", "text"}
 
 
 # ---- inputs the user supplies, made by the test ------------------------------------------------
-_CYCLES = ("udds", "hwfet", "us06", "wltc_3b", "nrel13", "wltc_3a")
-
-
-def telemetry_parquet(path: Path, vehicle: str, n: int, seed: int, start: str, payload: float = 0.0) -> Path:
-    """A wide Parquet file in VSS units: `n` simulated trips over the bundled cycles, 3 h apart.
-
-    The same recipe as tests/cli/test_twin.py, whose May and June files the
-    console example of docs/twins.md shows.
-    """
-    from twinloop.cycles import Cycle, load_cycle
-    from twinloop.parameters import resolve_vehicle
-    from twinloop.signals import default_catalog
-    from twinloop.sim import Scenario, simulate
-
-    rng = np.random.default_rng(seed)
-    catalog, spec, parts = default_catalog(), resolve_vehicle(vehicle), []
-    for i in range(n):
-        c = load_cycle(_CYCLES[i % len(_CYCLES)])
-        cycle = Cycle(c.name, c.time, c.vehicle_speed * rng.uniform(0.8, 1.05), c.road_grade)
-        scenario = Scenario(cycle, payload=payload, soc_start=rng.uniform(0.5, 0.95))
-        r = simulate(spec, scenario, record=True)
-        s = {k: v[0] for k, v in r.series.items()}
-        si = {
-            "Vehicle.Speed": s["vehicle_speed"],
-            "Vehicle.Powertrain.TractionBattery.CurrentCurrent": s["battery_current"],
-            "Vehicle.Powertrain.TractionBattery.CurrentVoltage": s["battery_voltage"],
-            "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": s["state_of_charge"],
-            "Vehicle.Powertrain.TractionBattery.Temperature.Average": s["battery_temperature"],
-            "Vehicle.Exterior.AirTemperature": np.full(r.time.size, 293.15),
-        }
-        key = np.full(r.time.size, "ON", dtype=object)
-        key[-1] = "OFF"
-        times = pd.Timestamp(start) + pd.Timedelta(hours=3 * i) + pd.to_timedelta(r.time, unit="s")
-        parts.append(pd.DataFrame({"time": times, **{p: catalog[p].from_si(v) for p, v in si.items()},
-                                   "Vehicle.LowVoltageSystemState": key}))
-    pd.concat(parts, ignore_index=True).to_parquet(path, index=False)
-    return path
-
-
 def write_trace(path: Path) -> None:
     """A user's speed trace: the first 10 minutes of UDDS as ``time_s,speed_kph``."""
     from twinloop.cycles import load_cycle

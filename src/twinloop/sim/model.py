@@ -128,6 +128,16 @@ class Scenario:
                                   step)
 
 
+def _check_call(scenario: object, record: object, n: int) -> None:
+    """The checks every simulation entry point makes: a Scenario whose per-vehicle values fit `n`, a bool `record`."""
+    if not isinstance(scenario, Scenario):
+        raise ValidationError("scenario", "a twinloop.sim.Scenario", _describe(scenario),
+                              hint="Scenario(load_cycle('udds')) drives the UDDS at 20 °C")
+    if not isinstance(record, bool | np.bool_):
+        raise ValidationError("record", "True or False", record)
+    _check_fleet_size(scenario, n)
+
+
 def _check_fleet_size(scenario: Scenario, n: int) -> None:
     """Refuse per-vehicle values whose number is neither 1 nor `n` (the fleet's size)."""
     for name in _PER_VEHICLE:
@@ -384,8 +394,10 @@ class VehicleModel:
         """
         specs = _as_specs(vehicles)
         params, tables = stack_vehicles(specs)
+        _check_call(scenario, record, len(specs))
         charger = np.array([v.charger_efficiency for v in specs], dtype=float)
-        return self.simulate_parameters(params, tables, scenario, [v.name for v in specs], charger, record)
+        # validated specs stack to finite matrices of the right shapes: no second check
+        return self._run(params, tables, scenario, [v.name for v in specs], charger, bool(record))
 
     def simulate_parameters(
         self,
@@ -427,13 +439,7 @@ class VehicleModel:
             efficiencies not one per vehicle.
         """
         params, ocv_tables, n = _checked_matrices(params, ocv_tables)
-        if not isinstance(scenario, Scenario):
-            raise ValidationError("scenario", "a twinloop.sim.Scenario", _describe(scenario),
-                                  hint="Scenario(load_cycle('udds')) drives the UDDS at 20 °C")
-        if not isinstance(record, bool | np.bool_):
-            raise ValidationError("record", "True or False", record)
-        record = bool(record)
-        _check_fleet_size(scenario, n)
+        _check_call(scenario, record, n)
         if names is not None:
             names = [names] if isinstance(names, str) else list(names)
             if len(names) != n:
@@ -443,9 +449,24 @@ class VehicleModel:
         if charger.ndim == 1 and charger.size not in (1, n):
             raise ValidationError("charger_efficiency", f"one number, or {n} (one per vehicle)",
                                   f"{charger.size} values")
+        return self._run(params, ocv_tables, scenario, names, charger, bool(record), check_finite=True)
+
+    def _run(
+        self,
+        params: FloatArray,
+        ocv_tables: FloatArray,
+        scenario: Scenario,
+        names: Sequence[str] | None,
+        charger: FloatArray,
+        record: bool,
+        check_finite: bool = False,
+    ) -> SimulationResult:
+        """The simulation itself, on inputs already checked by the public entry points."""
+        n = params.shape[0]
         with np.errstate(divide="ignore", invalid="ignore"):  # a zero or NaN mass is reported just below
             params = _apply_scenario(params, scenario)
-        _check_finite(params, ocv_tables)
+        if check_finite:
+            _check_finite(params, ocv_tables)
         apply_submodels(params, self.submodels)
         cycle = scenario.cycle
         if not cycle.is_uniform() or abs(float(cycle.time[1] - cycle.time[0]) - scenario.time_step) > 1e-9:

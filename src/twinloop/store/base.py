@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import pandas as pd
 import pyarrow as pa
 
-from twinloop.errors import StoreError, UnknownNameError, ValidationError
+from twinloop.errors import StoreError, UnknownNameError, ValidationError, shorten
 from twinloop.signals.catalog import SignalCatalog, default_catalog
 
 __all__ = [
@@ -160,8 +160,7 @@ def _from_us(us: int | None) -> datetime | None:
 def _check_vin(vin: str) -> None:
     """Refuse a vehicle identifier that is empty, too long or not printable."""
     if not vin or len(vin) > 64 or not vin.isprintable():
-        received: object = vin if len(vin) <= 64 else f"{vin[:20]}... ({len(vin)} characters)"
-        raise ValidationError("vehicle", "a printable identifier of 1 to 64 characters", received)
+        raise ValidationError("vehicle", "a printable identifier of 1 to 64 characters", shorten(vin, 64))
 
 
 _MIN_TIME = datetime(1970, 1, 1)

@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import lsq_linear
 
+from twinloop._internal.numbers import is_real
 from twinloop.errors import CalibrationError, ValidationError, close_matches
 from twinloop.learn.features import FEATURES
 from twinloop.learn.road_load import road_load_terms
@@ -369,6 +370,6 @@ def _refuse_limits(names: list[str], active: list[int]) -> None:
 
 
 def _number(value: Any, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+    if not is_real(value):
         raise ValidationError(name, "a number", value, where)
     return float(value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from twinloop.errors import ValidationError
+from twinloop.errors import ValidationError, shorten
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.parameters.toml_io import dump_vehicle, load_vehicle
 from twinloop.quantities import check
@@ -49,13 +49,6 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _shown(value: object) -> object:
-    """`value` for an error message: long text cut, with its length (nobody counts 65 characters)."""
-    if isinstance(value, str) and len(value) > 40:
-        return f"{value[:20]}... ({len(value)} characters)"
-    return value
-
-
 def check_vin(vin: object) -> str:
     """Return `vin` if it is a valid twin identifier.
 
@@ -82,7 +75,7 @@ def check_vin(vin: object) -> str:
         raise ValidationError(
             "vin",
             f"a printable identifier of 1 to {MAX_VIN_LENGTH} characters without surrounding spaces",
-            _shown(vin),
+            shorten(vin),
         )
     return vin
 
@@ -201,7 +194,7 @@ class TwinRecord:
             or not self.name.isprintable()
         ):
             raise ValidationError(
-                "name", f"a printable name of 1 to {MAX_NAME_LENGTH} characters", _shown(self.name)
+                "name", f"a printable name of 1 to {MAX_NAME_LENGTH} characters", shorten(self.name)
             )
         if not isinstance(self.vehicle, str):
             raise ValidationError("vehicle", "vehicle TOML text", type(self.vehicle).__name__)

@@ -44,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
+from twinloop._internal.numbers import is_real
 from twinloop.errors import (
     CalibrationError,
     DataError,
@@ -85,13 +86,9 @@ def state_of_health(capacity: npt.ArrayLike, rated_capacity: float) -> Array:
     >>> float(state_of_health(1.6, 2.0))
     0.8
     """
-    if not _is_number(rated_capacity) or not rated_capacity > 0:
+    if not is_real(rated_capacity) or not rated_capacity > 0:
         raise ValidationError("rated_capacity", "a number > 0 (in the unit of capacity)", rated_capacity)
     return np.asarray(capacity, dtype=float) / rated_capacity
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
 
 
 def _count(name: str, value: object) -> int:
@@ -329,7 +326,7 @@ def check_threshold(capacity: npt.ArrayLike, threshold: float, field: str = "thr
     ...
     twinloop.errors.ValidationError: threshold: expected a capacity in the unit of the history, ... received 1.4. ...
     """
-    if not (_is_number(threshold) and math.isfinite(threshold) and threshold > 0):
+    if not (is_real(threshold) and math.isfinite(threshold) and threshold > 0):
         raise ValidationError(field, "a finite capacity > 0", threshold)
     history = np.asarray(capacity, dtype=float).ravel()
     if history.size == 0:

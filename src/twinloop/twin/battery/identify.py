@@ -49,6 +49,7 @@ import numpy.typing as npt
 from scipy import optimize
 
 from twinloop import __version__
+from twinloop._internal.numbers import is_real
 from twinloop.errors import CalibrationError, UnknownNameError, ValidationError
 from twinloop.physics.battery import ecm
 from twinloop.twin.battery import _tables
@@ -68,7 +69,7 @@ FLIP_HINT = "flip_current=True to read_timeseries (or negate the current)"
 
 def _finite(value: object) -> bool:
     """Whether `value` is a real, finite number."""
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool) and bool(np.isfinite(value))
+    return is_real(value) and bool(np.isfinite(value))
 
 
 
