@@ -11,7 +11,7 @@ What fits what (nothing is tuned on the figures reported):
   cell delivered 32.0 Ah at 10 A, but the discharge records come from a cell
   with less capacity (after its 1C discharge it rests at about 1 % SoC by the
   HPPC OCV, having delivered 30.3 Ah). The capacity is measured with
-  :func:`twinloop.twin.battery.health.capacity_from_charge` on each discharge
+  :func:`twinloop.battery.health.capacity_from_charge` on each discharge
   record's first CC-CV charge from rest (charge in / (1 - SoC at rest)), and
   the mean of the three is used; the discharge voltages are not used;
 * the lumped thermal model (heat capacity, h A) is fitted on the 2C
@@ -59,8 +59,8 @@ import numpy as np
 import pandas as pd
 
 from _common import require_data  # benchmarks/ is on sys.path when a script runs
-from twinloop.twin.battery import TimeSeries, fit_thermal, identify_cell, simulate
-from twinloop.twin.battery.health import capacity_from_charge
+from twinloop.battery import TimeSeries, fit_thermal, identify_cell, simulate
+from twinloop.battery.health import capacity_from_charge
 
 HPPC = {
     10.0: "NissanLeaf-cell-Low-Current-HPPC-10C.csv",

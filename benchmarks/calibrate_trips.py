@@ -54,10 +54,10 @@ import pandas as pd
 from scipy import optimize
 from scipy.interpolate import PchipInterpolator
 
+from twinloop.calibrate import FORMS, _model, calibrate_from_trips
 from twinloop.cycles import Cycle, load_cycle
 from twinloop.parameters import VehicleSpec, load_bundled
 from twinloop.sim.model import Scenario, simulate
-from twinloop.twin.calibrate import FORMS, _model, calibrate_from_trips
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

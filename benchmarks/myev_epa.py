@@ -15,7 +15,7 @@ motor regenerates (the road load is measured and stays). Their population
 prior comes from the other manufacturers' vehicles: each is calibrated on both
 of its tests, and a robust Gaussian is fitted to their (ln k, s). The vehicle's
 own UDDS result then updates that prior by Bayes' rule on a grid
-(``twinloop.twin.calibrate.calibrate_on_lab_test``; the measurement sd is chosen
+(``twinloop.calibrate.calibrate_on_lab_test``; the measurement sd is chosen
 from 1-6% on the training vehicles), and the
 posterior predicts the highway result with a standard deviation. Nothing of
 the vehicle's manufacturer enters the generic constants or the prior.
@@ -53,10 +53,10 @@ from scipy.optimize import brentq
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _common import dump_json, output_path, parity_lines
 from epa_accuracy import CYCLES, MILE, THETA, Baseline, Predictor, fit, stats
+from twinloop.calibrate import lab
 from twinloop.cli._paths import PLOT_FORMATS
 from twinloop.cycles import load_cycle
 from twinloop.parameters.epa import read_epa_tests
-from twinloop.twin.calibrate import lab
 
 #: Candidate measurement sds, one chosen per fold on the training vehicles.
 SD_GRID = (0.01, 0.02, 0.03, 0.04, 0.06)

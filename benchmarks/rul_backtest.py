@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from _common import require_data  # benchmarks/ is on sys.path when a script runs
-from twinloop.twin.battery.health import forecast_end_of_life, forecast_end_of_life_state_space
+from twinloop.battery.health import forecast_end_of_life, forecast_end_of_life_state_space
 
 CELLS = ("B0005", "B0006", "B0007", "B0018")
 ORIGINS = (4 / 8, 5 / 8, 6 / 8)

@@ -6,7 +6,7 @@ column ``y1`` is the discharge capacity [A h] per cycle.
 
 For each cell, from the first half of the history only, the first cycle at
 which the *observed* capacity falls below 1.4 A h is forecast with a 90 %
-interval by :func:`~twinloop.twin.battery.health.forecast_end_of_life_state_space`:
+interval by :func:`~twinloop.battery.health.forecast_end_of_life_state_space`:
 two state-space models whose fade rate drifts (a local linear trend, and one
 with a decaying regeneration state), variances by maximum likelihood on the
 half, mixed by Akaike weights; horizon four times the history. The earlier
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from _common import require_data  # benchmarks/ is on sys.path when a script runs
-from twinloop.twin.battery.health import (
+from twinloop.battery.health import (
     RulForecast,
     forecast_end_of_life,
     forecast_end_of_life_state_space,

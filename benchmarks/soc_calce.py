@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from _common import require_data  # benchmarks/ is on sys.path when a script runs
-from twinloop.twin.battery import TimeSeries, identify_cell
-from twinloop.twin.battery.estimate import estimate_soc
+from twinloop.battery import TimeSeries, identify_cell
+from twinloop.battery.estimate import estimate_soc
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIODS = {"DST": 360.0, "US06": 600.0, "FUDS": 1372.0}

@@ -20,11 +20,11 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from twinloop.battery.health import RulForecast
 from twinloop.cycles import Cycle
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.plotting import plot_breakdown_table, plot_result, plot_rul_forecast
 from twinloop.sim import BREAKDOWN_KEYS, Scenario, simulate
-from twinloop.twin.battery.health import RulForecast
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

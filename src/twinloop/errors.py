@@ -15,6 +15,7 @@ __all__ = [
     "CalibrationError",
     "DataError",
     "SpecificationError",
+    "StoreConflictError",
     "StoreError",
     "TraceError",
     "TwinloopError",
@@ -137,6 +138,10 @@ class CalibrationError(TwinloopError):
 
 class StoreError(TwinloopError):
     """The telemetry store cannot be opened or written."""
+
+
+class StoreConflictError(StoreError):
+    """A concurrent writer changed the same rows first; nothing was written, and running again is safe."""
 
 
 def close_matches(name: str, known: Iterable[str], n: int = 3) -> list[str]:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from twinloop.twin.battery.health import RulForecast
+    from twinloop.battery.health import RulForecast
 
 __all__ = ["plot_breakdown_table", "plot_result", "plot_rul_forecast"]
 

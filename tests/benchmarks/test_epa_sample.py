@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twinloop.calibrate.lab import DYNAMOMETER
 from twinloop.cycles import load_cycle
 from twinloop.parameters.epa import read_epa_tests, spec_from_epa_row
 from twinloop.sim import Scenario
-from twinloop.twin.calibrate.lab import DYNAMOMETER
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "epa_accuracy.py"
 MILE = 1609.344

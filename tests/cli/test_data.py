@@ -611,7 +611,7 @@ def test_a_csv_file_given_as_the_store_is_refused_and_kept(cli, data):
 
 def test_a_vehicle_name_with_a_stray_space_is_refused(cli, data):
     bad = cli("ingest", str(data), "-v", " CAR1", ok=False)
-    assert isinstance(bad.exception, TwinloopError) and "leading or trailing spaces" in str(bad.exception)
+    assert isinstance(bad.exception, TwinloopError) and "without surrounding spaces" in str(bad.exception)
 
 
 def test_starter_manifest_of_a_dbc_without_signals_is_an_error(cli, tmp_path):

@@ -239,8 +239,7 @@ def _ingested(vehicle: str, vin: str, n: int, start: str, name: str) -> Callable
 def _calibrated_twice(ws: Workspace) -> None:
     from datetime import UTC, datetime
 
-    from twinloop.twin.service import open_twin
-    from twinloop.twin.telemetry import calibrate_from_store
+    from twinloop.twin.lifecycle import calibrate_from_store, open_twin
 
     with ws.store() as store:
         calibrate_from_store(open_twin(store, VIN), until=datetime(2024, 5, 2, 12, tzinfo=UTC))  # v2: 10 trips

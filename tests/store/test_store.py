@@ -192,9 +192,21 @@ def test_bad_vehicle_names_are_refused(store):
 
 @pytest.mark.parametrize("vin", ["  ", " CAR1", "CAR1 "])
 def test_vehicle_names_with_surrounding_space_are_refused_when_new(store, vin):
-    with pytest.raises(ValidationError, match="without leading or trailing spaces"):
+    with pytest.raises(ValidationError, match="without surrounding spaces"):
         store.vehicle_id(vin, create=True)
     assert store.vehicles().num_rows == 0
+
+
+@pytest.mark.parametrize("vin", [" CAR1", "CAR1 ", "", "x" * 65])
+def test_the_store_and_the_twin_apply_one_vin_rule(store, vin):
+    """' CAR1' was a valid store vehicle but not a valid twin: both now refuse it, with one message."""
+    from twinloop.conventions import check_vin
+
+    with pytest.raises(ValidationError) as twin_rule:
+        check_vin(vin, "vehicle")
+    with pytest.raises(ValidationError) as store_rule:
+        store.vehicle_id(vin, create=True)
+    assert str(store_rule.value) == str(twin_rule.value)
 
 
 def test_a_refused_long_vehicle_name_is_shortened_in_the_message(store):

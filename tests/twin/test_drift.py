@@ -12,7 +12,7 @@ import pytest
 from twinloop.errors import CalibrationError, ValidationError
 from twinloop.twin.consumption import PhysicsConsumptionModel
 from twinloop.twin.drift import ResidualBand, cusum, standardise
-from twinloop.twin.service import (
+from twinloop.twin.lifecycle import (
     DRIFT_EVENT,
     calibrate,
     check_drift_and_recalibrate,

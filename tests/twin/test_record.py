@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from twinloop.conventions import check_vin
 from twinloop.errors import SpecificationError, ValidationError
 from twinloop.parameters import resolve_vehicle
-from twinloop.twin.record import TwinRecord, TwinState, check_vin
+from twinloop.twin.record import TwinRecord, TwinState
 
 
 def test_record_keeps_the_vehicle_exactly(compact_car):

@@ -236,7 +236,7 @@ def test_a_hybrid_challenger_is_stored_scored_and_promoted_like_any_model(store,
     learn = importlib.import_module("twinloop.learn")
     if not hasattr(learn, "HybridConsumptionRegressor"):
         pytest.skip("twinloop.learn has no HybridConsumptionRegressor in this checkout")
-    from twinloop.twin.service import create_twin, open_twin
+    from twinloop.twin.lifecycle import create_twin, open_twin
 
     # The real car draws HVAC power that grows below 15 degC, which the physics model lacks.
     X = trips(120, seed=9)

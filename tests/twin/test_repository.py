@@ -10,9 +10,9 @@ import pytest
 from twinloop.errors import StoreError, UnknownNameError, ValidationError
 from twinloop.twin.consumption import PhysicsConsumptionModel
 from twinloop.twin.drift import ResidualBand
+from twinloop.twin.lifecycle import create_twin, open_twin
 from twinloop.twin.record import TwinRecord, TwinState
 from twinloop.twin.repository import TwinRepository
-from twinloop.twin.service import create_twin, open_twin
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from twinloop import __version__
+from twinloop.cli._errors import cli_message, current_field_flags
 from twinloop.errors import TwinloopError
 
 __all__ = ["main"]
@@ -69,7 +70,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TwinloopError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
+            click.secho(f"error: {cli_message(exc, current_field_flags(ctx))}", fg="red", err=True)
             sys.exit(2)
         except IsADirectoryError as exc:
             click.secho(f"error: {exc.filename} is a folder; give a file", fg="red", err=True)

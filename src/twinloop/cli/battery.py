@@ -104,8 +104,8 @@ def identify_command(
       twinloop battery identify hppc_10c.csv hppc_25c.csv hppc_40c.csv \\
           --temperature-c 10,25,40 --thermal discharge_1c.csv > cell.toml
     """
-    from twinloop.twin.battery import fit_thermal, identify_cell, read_timeseries
-    from twinloop.twin.battery.checks import (
+    from twinloop.battery import fit_thermal, identify_cell, read_timeseries
+    from twinloop.battery.checks import (
         check_current_scale,
         check_current_sign,
         check_test_capacity,
@@ -149,13 +149,13 @@ def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: 
     Example:
       twinloop battery simulate --cell cell.toml --profile us06_current.csv --soc-start 0.9 --format json
     """
-    from twinloop.twin.battery import CellModel, read_timeseries, simulate
-    from twinloop.twin.battery.checks import (
+    from twinloop.battery import CellModel, read_timeseries, simulate
+    from twinloop.battery.checks import (
         check_current_scale,
         check_current_sign,
         check_state_of_charge,
     )
-    from twinloop.twin.battery.simulate import find_stop
+    from twinloop.battery.simulate import find_stop
 
     cell = CellModel.load(cell_file)
     s = read_timeseries(profile, flip_current, require_voltage=False)
@@ -230,9 +230,9 @@ def estimate_command(
     Example:
       twinloop battery estimate --cell cell.toml --measurements drive.csv --soc-start 0.8 --flip-current
     """
-    from twinloop.twin.battery import CellModel, read_timeseries
-    from twinloop.twin.battery.checks import check_current_scale, check_current_sign
-    from twinloop.twin.battery.estimate import estimate_soc
+    from twinloop.battery import CellModel, read_timeseries
+    from twinloop.battery.checks import check_current_scale, check_current_sign
+    from twinloop.battery.estimate import estimate_soc
 
     cell = CellModel.load(cell_file)
     s = read_timeseries(measurements, flip_current)
@@ -285,7 +285,7 @@ def rul_command(
       twinloop battery rul tests/data/battery/nasa_b0005_capacity.csv --capacity-column y1 \\
           --threshold-ah 1.2 --plot rul.png
     """
-    from twinloop.twin.battery.health import (
+    from twinloop.battery.health import (
         MAX_HORIZON_CYCLES,
         check_threshold,
         forecast_end_of_life_state_space,

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from twinloop.cli._errors import field_flags
 from twinloop.cli._types import STORE_OPTION as _STORE
 from twinloop.cli._types import FiniteFloatRange
 
 if TYPE_CHECKING:
-    from twinloop.twin.telemetry import TripTableOptions
+    from twinloop.twin.trips import TripTableOptions
 
 __all__ = ["register"]
 
@@ -86,6 +87,7 @@ def twin_group() -> None:
 @click.option("--vehicle", "-v", required=True, help="Vehicle library name or TOML file.")
 @click.option("--name", help="Human name of the twin (default: the vehicle's name).")
 @_STORE
+@field_flags(name="--name")
 def create_cmd(vin: str, vehicle: str, name: str | None, store_url: str | None) -> None:
     """Create the twin of VIN from a vehicle specification.
 
@@ -95,8 +97,8 @@ def create_cmd(vin: str, vehicle: str, name: str | None, store_url: str | None) 
       twinloop twin create car7 --vehicle my_car.toml --name "fleet car 7" --store fleet.duckdb
     """
     from twinloop.parameters import resolve_vehicle
+    from twinloop.twin.lifecycle import create_twin
     from twinloop.twin.record import TwinRecord
-    from twinloop.twin.service import create_twin
 
     spec = resolve_vehicle(vehicle)
     TwinRecord.from_spec(vin, spec, name=name)  # a bad VIN or name must not leave a new, empty store behind
@@ -165,29 +167,14 @@ def show_cmd(vin: str, health: bool, fmt: str, store_url: str | None) -> None:
       twinloop twin show 5YJ3E1EA7KF000001 --format json | jq .champion.parameters
       twinloop twin show 5YJ3E1EA7KF000001 --health
     """
-    from twinloop.errors import CalibrationError, DataError
-    from twinloop.twin.service import open_twin
-    from twinloop.twin.telemetry import health_from_store
+    from twinloop.twin.lifecycle import open_twin, twin_report
 
     with _store(store_url) as store:
-        twin = open_twin(store, vin)
-        versions = twin.registry.history()
-        tracked: Any = None
-        if health:
-            try:
-                tracked = health_from_store(twin)
-            except (CalibrationError, DataError) as exc:  # the rest of the twin still shows
-                tracked = str(exc)
-    champ = next((v for v in versions if v.status == "champion"), None)
-    rec = twin.record
+        report = twin_report(open_twin(store, vin), health=health)
     if fmt == "json":
-        doc = rec.to_dict()
-        if tracked is not None:
-            doc["health"] = {"unknown": tracked} if isinstance(tracked, str) else tracked.to_dict()
-        doc["champion"] = None if champ is None else champ.to_dict()
-        doc["models"] = [v.to_dict() for v in versions]
-        click.echo(json.dumps(doc, indent=2))
+        click.echo(json.dumps(report.to_dict(), indent=2))
         return
+    rec, champ, versions = report.record, report.champion, list(report.versions)
     s = rec.state
     kelvin = "{:.1f} K"
     lines = [
@@ -203,10 +190,10 @@ def show_cmd(vin: str, health: bool, fmt: str, store_url: str | None) -> None:
         f"  odometer             {_num(None if s.odometer is None else s.odometer / 1000, '{:.1f} km')}",
         f"  updated_at           {s.updated_at.isoformat() if s.updated_at else 'unknown'}",
     ]
-    if isinstance(tracked, str):
-        lines.append(f"health      unknown: {tracked}")
-    elif tracked is not None:
-        lines += _health_lines(tracked)
+    if report.health_unknown is not None:
+        lines.append(f"health      unknown: {report.health_unknown}")
+    elif report.health is not None:
+        lines += _health_lines(report.health)
     if champ is not None:
         lines.append(f"champion    v{champ.version} ({champ.kind}, {champ.model_type})")
         lines += [f"  {k:<22} {v:.6g}" if isinstance(v, float) else f"  {k:<22} {v}" for k, v in champ.parameters.items()]
@@ -225,7 +212,7 @@ def models_cmd(vin: str, fmt: str, store_url: str | None) -> None:
     Example:
       twinloop twin models 5YJ3E1EA7KF000001
     """
-    from twinloop.twin.service import open_twin
+    from twinloop.twin.lifecycle import open_twin
 
     with _store(store_url) as store:
         versions = open_twin(store, vin).registry.history()
@@ -268,7 +255,7 @@ def restore_cmd(vin: str, version: int, store_url: str | None) -> None:
     Example:
       twinloop twin restore 5YJ3E1EA7KF000001 1
     """
-    from twinloop.twin.service import open_twin
+    from twinloop.twin.lifecycle import open_twin
 
     with _store(store_url) as store:
         registry = open_twin(store, vin).registry
@@ -283,8 +270,8 @@ def restore_cmd(vin: str, version: int, store_url: str | None) -> None:
 
 
 def _when(value: str | None, option: str) -> datetime | None:
+    from twinloop.conventions import utc
     from twinloop.errors import ValidationError
-    from twinloop.twin.record import utc
 
     if value is None:
         return None
@@ -334,8 +321,8 @@ def sync_cmd(vin: str, store_url: str | None) -> None:
     Example:
       twinloop twin sync 5YJ3E1EA7KF000001 --store fleet.duckdb
     """
-    from twinloop.twin.service import open_twin
-    from twinloop.twin.telemetry import sync_state
+    from twinloop.twin.lifecycle import open_twin
+    from twinloop.twin.state import sync_state
 
     with _store(store_url) as store:
         synced = sync_state(open_twin(store, vin))
@@ -360,9 +347,10 @@ _AMBIENT = click.option(
 
 
 def _options(ambient_c: float | None) -> TripTableOptions | None:
-    from twinloop.twin.telemetry import TripTableOptions
+    from twinloop.conventions import celsius_to_kelvin
+    from twinloop.twin.trips import TripTableOptions
 
-    return None if ambient_c is None else TripTableOptions(ambient_temperature=ambient_c + 273.15)
+    return None if ambient_c is None else TripTableOptions(ambient_temperature=celsius_to_kelvin(ambient_c))
 
 
 @twin_group.command("calibrate")
@@ -371,6 +359,7 @@ def _options(ambient_c: float | None) -> TripTableOptions | None:
 @click.option("--until", help="Use trips starting before this time (ISO 8601).")
 @_AMBIENT
 @_STORE
+@field_flags(ambient_temperature="--ambient-c", until="--until", since="--since")
 def calibrate_cmd(vin: str, since: str | None, until: str | None, ambient_c: float | None,
                   store_url: str | None) -> None:
     """Calibrate the twin's model on its vehicle's stored trips; the result becomes champion.
@@ -391,8 +380,7 @@ def calibrate_cmd(vin: str, since: str | None, until: str | None, ambient_c: flo
       twinloop twin calibrate 5YJ3E1EA7KF000001 --since 2024-05-01 --store fleet.duckdb
     """
     from twinloop.errors import ValidationError
-    from twinloop.twin.service import open_twin
-    from twinloop.twin.telemetry import calibrate_from_store
+    from twinloop.twin.lifecycle import calibrate_from_store, open_twin
 
     start, end = _when(since, "--since"), _when(until, "--until")
     if start is not None and end is not None and end <= start:
@@ -416,6 +404,7 @@ def calibrate_cmd(vin: str, since: str | None, until: str | None, ambient_c: flo
 @click.option("--since", help="Score trips starting at or after this time (default: after the champion's training window).")
 @_AMBIENT
 @_STORE
+@field_flags(ambient_temperature="--ambient-c", since="--since")
 def update_cmd(vin: str, since: str | None, ambient_c: float | None, store_url: str | None) -> None:
     """Score the champion on new trips; on drift, recalibrate and register the result.
 
@@ -431,8 +420,7 @@ def update_cmd(vin: str, since: str | None, ambient_c: float | None, store_url: 
     """
     import pandas as pd
 
-    from twinloop.twin.service import open_twin
-    from twinloop.twin.telemetry import update_from_store
+    from twinloop.twin.lifecycle import open_twin, update_from_store
 
     with _store(store_url) as store:
         twin = open_twin(store, vin)

@@ -26,7 +26,7 @@ _CALIBRATED_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False,
 # float noise such as 1927.7675725000001 kg; 10 digits stay far below any
 # measurement's precision.
 _DIGITS = 10
-# The lab calibration's accepted wall energy per distance [J m-1] (twinloop.twin.calibrate.lab).
+# The lab calibration's accepted wall energy per distance [J m-1] (twinloop.calibrate.lab).
 _LAB_ENERGY_RANGE = (200.0, 5000.0)
 _METRES = {"--measured-wh-per-mile": 1609.344, "--measured-wh-per-km": 1000.0}
 _UNIT = {"--measured-wh-per-mile": "Wh/mi", "--measured-wh-per-km": "Wh/km"}
@@ -205,8 +205,8 @@ def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float 
       twinloop vehicle calibrate-lab -v epa2022:nissan_leaf_kwb115_c0 --measured-wh-per-mile 192
       twinloop vehicle calibrate-lab -v my_car.toml -c wltc_3b --measured-wh-per-km 150 -p udds -p us06 -o my_car_cal.toml
     """
+    from twinloop.calibrate import calibrate_on_lab_test
     from twinloop.cycles import load_cycle
-    from twinloop.twin.calibrate import calibrate_on_lab_test
 
     if (measured_wh_per_mile is None) == (measured_wh_per_km is None):
         raise ValidationError("--measured-wh-per-mile / --measured-wh-per-km", "exactly one of them",

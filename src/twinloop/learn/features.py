@@ -12,12 +12,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from twinloop.conventions import STANDARD_GRAVITY
 from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.quantities import check
 
 __all__ = ["FEATURES", "TARGET", "feature_frame", "trip_features"]
 
-GRAVITY = 9.80665
+GRAVITY = STANDARD_GRAVITY  # [m s-2]
 
 #: Column names and units of the feature table, in order.
 FEATURES: dict[str, str] = {

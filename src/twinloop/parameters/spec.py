@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
+from twinloop.conventions import STANDARD_GRAVITY
 from twinloop.errors import SpecificationError, close_matches
 from twinloop.quantities import GLOSSARY
 
@@ -214,7 +215,7 @@ drag_coefficient=0.25, frontal_area=2.3, rolling_resistance_coefficient=0.008)
         assert self.rolling_resistance_coefficient is not None
         assert self.drag_coefficient is not None and self.frontal_area is not None
         return (
-            self.test_mass * 9.80665 * self.rolling_resistance_coefficient,
+            self.test_mass * STANDARD_GRAVITY * self.rolling_resistance_coefficient,
             0.0,
             0.5 * self.air_density * self.drag_coefficient * self.frontal_area,
         )

@@ -6,9 +6,7 @@ arithmetic, so that :mod:`twinloop.sim` compiles the very same code with numba
 for its time-stepping kernel.
 """
 
+from twinloop.conventions import STANDARD_GRAVITY  # re-exported [m s-2]
 from twinloop.physics import battery, cabin, charging, drivetrain, road_load
 
 __all__ = ["STANDARD_GRAVITY", "battery", "cabin", "charging", "drivetrain", "road_load"]
-
-STANDARD_GRAVITY = 9.80665
-"""Standard acceleration of gravity [m s-2]."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from twinloop._internal.typing import F
+from twinloop.conventions import STANDARD_GRAVITY
 
 __all__ = [
     "LBF",
@@ -31,7 +32,7 @@ __all__ = [
     "rolling_resistance_force",
 ]
 
-GRAVITY = 9.80665
+GRAVITY = STANDARD_GRAVITY  # [m s-2]
 LBF = 4.4482216152605
 """One pound-force [N]."""
 MPH = 0.44704

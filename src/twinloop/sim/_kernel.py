@@ -18,6 +18,8 @@ import numba
 import numpy as np
 from numba.core.caching import FunctionCache
 
+from twinloop import conventions
+from twinloop.conventions import TRACE_MISS_TOLERANCE
 from twinloop.physics import cabin, drivetrain, road_load
 from twinloop.physics.battery import ecm, ocv, thermal
 from twinloop.sim import _layout
@@ -26,7 +28,7 @@ from twinloop.sim._layout import P, S, T
 __all__ = ["run_kernel"]
 
 #: Modules whose code the kernel inlines: a change to any of them must recompile it.
-_INLINED: tuple[ModuleType, ...] = (road_load, drivetrain, cabin, ecm, ocv, thermal, _layout)
+_INLINED: tuple[ModuleType, ...] = (conventions, road_load, drivetrain, cabin, ecm, ocv, thermal, _layout)
 
 
 def _inlined_digest() -> str:
@@ -280,7 +282,7 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
                 tot[T.regeneration_recovered] += max(-(p_elec), 0.0) * dt
             tot[T.distance] += v * dt
             tot[T.target_distance] += 0.5 * (speed[k - 1] + target) * dt
-            if target - v_new > 0.05:
+            if target - v_new > TRACE_MISS_TOLERANCE:
                 tot[T.trace_missed_time] += dt
             # -- state update
             soc = min(max(_soc_step(soc, current, p[P.battery_capacity], dt, 1.0), 0.0), 1.0)

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from twinloop.conventions import TRACE_MISS_TOLERANCE, kelvin_to_celsius
 from twinloop.cycles import Cycle
 from twinloop.errors import ValidationError
 from twinloop.parameters.spec import VehicleSpec
@@ -34,7 +35,6 @@ pack's voltage limit already cuts its power, and at 0 it gives none."""
 TRACE_MISSED_REASONS = ("battery_empty", "power_limit")
 """Why a vehicle fell behind its trace: its battery was empty (at or below
 :data:`EMPTY_SOC`) when it first did, or its motor or battery power was too low."""
-_MISS_TOLERANCE = 0.05  # [m s-1] below the target counts as missing the trace, as in the kernel
 _MIN_DISTANCE = 1.0  # [m]; per-km figures of a vehicle that hardly moved are undefined
 _RERUN_CHUNK = 256  # vehicles per recorded re-run (bounds the time-series memory)
 # keys of SimulationResult.summary, in order (to_frame's columns, also of an empty fleet)
@@ -307,7 +307,7 @@ class SimulationResult:
             "regeneration_recovered_wh": round(float(self.regeneration_recovered[i]) * wh, 3),
             "soc_start": round(float(self.soc_start[i]), 6),
             "soc_end": round(float(self.soc_end[i]), 6),
-            "battery_temperature_end_c": round(float(self.battery_temperature_end[i]) - 273.15, 3),
+            "battery_temperature_end_c": round(kelvin_to_celsius(float(self.battery_temperature_end[i])), 3),
             "trace_missed_s": float(self.trace_missed_time[i]),
             "trace_missed_m": round(float(self.trace_missed_distance[i]), 2),
             "trace_missed_reason": self.trace_missed_reason[i],
@@ -573,7 +573,7 @@ def _why_trace_missed(
                 np.ascontiguousarray(cycle.road_grade, dtype=float), float(time_step), True,
             )
         soc = part[:, S.state_of_charge, :]
-        behind = (cycle.vehicle_speed - part[:, S.vehicle_speed, :]) > _MISS_TOLERANCE
+        behind = (cycle.vehicle_speed - part[:, S.vehicle_speed, :]) > TRACE_MISS_TOLERANCE
         for j, i in enumerate(rows):
             k_empty = int(np.argmax(soc[j] <= EMPTY_SOC))
             if soc[j, k_empty] > EMPTY_SOC:

@@ -4,26 +4,45 @@ Backends subclass :class:`SqlTelemetryStore` and fill a few hooks (how to
 run SQL, how to bulk-insert a batch idempotently, how to bucket time); the
 public methods keep the checks (names, ranges, limits) in one place.
 
-Times are UTC. Inside the store they are ``TIMESTAMP`` (microseconds, no
-zone); across the API they are Arrow ``timestamp[us]`` or int64 microseconds
-since the Unix epoch.
+Times are UTC (:mod:`twinloop.conventions`). Inside the store they are
+``TIMESTAMP`` (microseconds, no zone); in Arrow tables ``timestamp[us]`` or
+int64 microseconds since the Unix epoch; as Python datetimes they are aware
+UTC going out, and naive (taken as UTC) or aware coming in.
+
+Other layers use only the public API: the telemetry reads and writes,
+:meth:`SqlTelemetryStore.transaction`, :meth:`SqlTelemetryStore.latest`, and
+schema extensions (:mod:`twinloop.store.schema`) with their typed
+``select``/``insert``/``update``/``delete``. Nothing outside ``store/``
+runs SQL or imports a database driver.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+import numbers
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from twinloop.errors import StoreError, UnknownNameError, ValidationError, shorten
+from twinloop.conventions import check_vin, naive_utc, utc
+from twinloop.errors import (
+    StoreConflictError,
+    StoreError,
+    UnknownNameError,
+    ValidationError,
+    shorten,
+)
 from twinloop.signals.catalog import SignalCatalog, default_catalog
+from twinloop.store.schema import AddColumn, SchemaExtension, Table
 
 __all__ = [
     "AGGREGATES",
@@ -45,8 +64,27 @@ MAX_EVERY = 10 * 365 * 86400.0
 #: Most rows a single read may return (use --every to downsample).
 MAX_READ_ROWS = 50_000_000
 
-IGNITION = "Vehicle.LowVoltageSystemState"
-SPEED = "Vehicle.Speed"
+#: Most rows one insert of an extension table may carry.
+MAX_INSERT_ROWS = 100_000
+#: Most rows one select of an extension table may return.
+MAX_SELECT_ROWS = 1_000_000
+
+#: Columns of the store's own tables, in order: a table of that name with other columns is not ours.
+_CORE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "vehicles": ("vehicle_id", "vin", "created"),
+    "signals": ("signal_id", "path", "quantity", "unit"),
+    "samples": ("vehicle_id", "signal_id", "time", "value"),
+    "ingests": ("ingest_id", "vehicle_id", "source", "sha256", "started", "finished", "report"),
+    "ingest_batches": ("ingest_id", "batch_no", "inserted", "duplicates", "conflicts", "quarantined", "committed"),
+    "quarantine": ("ingest_id", "vehicle_id", "source_row", "time", "signal", "value", "reason", "count"),
+    "trips": ("vehicle_id", "trip_no", "start_time", "end_time", "samples", "method"),
+    "events": ("vehicle_id", "time", "kind", "payload"),
+    "schema_extensions": ("name", "version", "applied_at"),
+}
+
+
+#: Sequences of the store's own: a table of one of these names is not ours either.
+_CORE_SEQUENCES = ("vehicle_seq", "signal_seq", "ingest_seq")
 
 
 @dataclass(frozen=True)
@@ -140,27 +178,80 @@ class TelemetryStore(Protocol):
     def add_events(self, vin: str, events: Iterable[Event]) -> int: ...
     def events(self, vin: str, kind: str | None = None) -> pa.Table: ...
     def quarantine(self, vin: str | None = None) -> pa.Table: ...
+    def latest(self, vin: str, signals: Sequence[str]) -> dict[str, tuple[datetime, float]]: ...
+    def transaction(self) -> contextlib.AbstractContextManager[None]: ...
+    def extend(self, extension: SchemaExtension) -> None: ...
+    def select(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        where: Mapping[str, Any] | None = None,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]: ...
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int: ...
+    def update(self, table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> int: ...
+    def delete(self, table: str, where: Mapping[str, Any]) -> int: ...
     def close(self) -> None: ...
 
 
+#: Integer column type -> (lowest, highest) value it holds.
+_INTEGER_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+
+
+def _shown(value: object) -> object:
+    """`value` as an error message shows it: numbers as they are, anything else by its repr, long ones cut."""
+    if isinstance(value, bool | int | float):
+        return value
+    return shorten(value if isinstance(value, str) else repr(value), 60)
+
+
+def _json_text(value: Any) -> str:
+    """`value` as JSON text that reads back as equal Python values of the same types on every backend.
+
+    Like ``json.dumps(value, sort_keys=True, allow_nan=False)``, except that a
+    float is never written with an exponent: PostgreSQL's JSONB keeps numbers
+    as ``numeric`` and gives ``1e+16`` back as the integer ``10000000000000000``
+    (and ``1.7976931348623157e+308`` as a different integer), while
+    ``10000000000000000.0`` comes back a float, digit for digit. Dict keys
+    must be text (json.dumps would turn ``1`` into ``"1"``).
+    """
+    if value is None or isinstance(value, bool | str):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+        text = float.__repr__(value)
+        if "e" in text:
+            text = format(Decimal(text), "f")
+            text += "" if "." in text else ".0"
+        return text
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise TypeError(f"keys must be str, not {type(key).__name__} ({shorten(repr(key), 40)})")
+        return "{" + ", ".join(f"{json.dumps(k)}: {_json_text(value[k])}" for k in sorted(value)) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_json_text(v) for v in value) + "]"
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _q(name: str) -> str:
+    """An extension's table or column name, quoted: names are checked lower-case identifiers, but some are
+    reserved words (``order``, ``user``, ``at`` ...) that SQL refuses unquoted."""
+    return f'"{name}"'
+
+
 def _ts(value: datetime | None, default: datetime) -> datetime:
-    if value is None:
-        return default
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    return default if value is None else naive_utc(value)
 
 
 def _from_us(us: int | None) -> datetime | None:
     if us is None:
         return None
     return datetime(1970, 1, 1) + pd.Timedelta(microseconds=int(us)).to_pytimedelta()
-
-
-def _check_vin(vin: str) -> None:
-    """Refuse a vehicle identifier that is empty, too long or not printable."""
-    if not vin or len(vin) > 64 or not vin.isprintable():
-        raise ValidationError("vehicle", "a printable identifier of 1 to 64 characters", shorten(vin, 64))
 
 
 _MIN_TIME = datetime(1970, 1, 1)
@@ -178,12 +269,18 @@ class SqlTelemetryStore(abc.ABC):
     json_type = "VARCHAR"
     #: DDL type of doubles.
     double_type = "DOUBLE PRECISION"
+    #: Whether the connection may only read.
+    read_only = False
+    #: What the driver raises for a statement the database refuses.
+    _driver_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self, url: str, catalog: SignalCatalog | None = None) -> None:
         self.url = url
         self.catalog = catalog or default_catalog()
         self._signal_cache: dict[str, int] = {}
         self._vehicle_cache: dict[str, int] = {}
+        self._extension_tables: dict[str, Table] = {}
+        self._extensions: dict[str, SchemaExtension] = {}
 
     # ---- hooks --------------------------------------------------------------------
     @abc.abstractmethod
@@ -217,8 +314,53 @@ class SqlTelemetryStore(abc.ABC):
     def close(self) -> None:
         """Release the connection."""
 
+    def _is_conflict(self, exc: BaseException) -> bool:
+        """Whether `exc` is a unique-key or serialisation conflict with a concurrent writer."""
+        return False
+
+    def _where(self) -> str:
+        """Where the store lives, for messages."""
+        return self.url
+
     # ---- schema -------------------------------------------------------------------
+    def _table_columns(self) -> dict[str, tuple[str, ...]]:
+        """Every table of the store's schema with its columns in order."""
+        rows = self._fetchall(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_catalog = current_database() AND table_schema = current_schema()"
+            " ORDER BY table_name, ordinal_position"
+        )
+        out: dict[str, list[str]] = {}
+        for table, column in rows:
+            out.setdefault(str(table), []).append(str(column))
+        return {t: tuple(c) for t, c in out.items()}
+
+    def _check_foreign_tables(self) -> None:
+        """Refuse a database or schema whose tables of the store's names are someone else's.
+
+        Checked before anything is created, so that a foreign schema is left as it was.
+        """
+        existing = self._table_columns()
+        foreign = {t: existing[t] for t, cols in _CORE_COLUMNS.items() if t in existing and existing[t] != cols
+                   and not (t == "schema_extensions" and not existing[t])}
+        for name in _CORE_SEQUENCES:
+            if name in existing:  # CREATE SEQUENCE IF NOT EXISTS would skip it, and nextval() then fail
+                raise StoreError(
+                    f"{self._where()} already holds a table {name!r} where a twinloop store keeps a sequence"
+                    " of that name. Nothing was created; give the store its own database file or schema"
+                    " (PostgreSQL: ?schema=NAME in the URL)"
+                )
+        if foreign:
+            name, cols = next(iter(sorted(foreign.items())))
+            raise StoreError(
+                f"{self._where()} already holds a table {name!r} that is not a twinloop store's:"
+                f" expected columns {', '.join(_CORE_COLUMNS[name])}, received {', '.join(cols)}."
+                " Nothing was created; give the store its own database file or schema"
+                " (PostgreSQL: ?schema=NAME in the URL)"
+            )
+
     def _create_schema(self) -> None:
+        self._check_foreign_tables()
         d, j = self.double_type, self.json_type
         for stmt in [
             "CREATE SEQUENCE IF NOT EXISTS vehicle_seq START 1",
@@ -241,6 +383,8 @@ class SqlTelemetryStore(abc.ABC):
             " start_time TIMESTAMP NOT NULL, end_time TIMESTAMP NOT NULL, samples BIGINT, method VARCHAR)",
             f"CREATE TABLE IF NOT EXISTS events (vehicle_id INTEGER NOT NULL, time TIMESTAMP NOT NULL,"
             f" kind VARCHAR NOT NULL, payload {j})",
+            "CREATE TABLE IF NOT EXISTS schema_extensions (name VARCHAR PRIMARY KEY, version INTEGER NOT NULL,"
+            " applied_at TIMESTAMP)",
         ]:
             self._execute(stmt)
 
@@ -255,14 +399,9 @@ class SqlTelemetryStore(abc.ABC):
         """
         if vin in self._vehicle_cache:
             return self._vehicle_cache[vin]
-        _check_vin(vin)
+        check_vin(vin, "vehicle")
         rows = self._fetchall("SELECT vehicle_id FROM vehicles WHERE vin = ?", [vin])
         if not rows:
-            if create and vin != vin.strip():
-                # ' CAR1' would be a second vehicle beside 'CAR1'
-                raise ValidationError(
-                    "vehicle", "an identifier without leading or trailing spaces", vin
-                )
             if not create:
                 known = [r[0] for r in self._fetchall("SELECT vin FROM vehicles")]
                 raise UnknownNameError(
@@ -296,14 +435,23 @@ class SqlTelemetryStore(abc.ABC):
                 missing.append(p)
         for p in missing:
             sig = self.catalog[p]
-            rows = self._fetchall("SELECT signal_id FROM signals WHERE path = ?", [p])
+            rows = self._fetchall("SELECT signal_id, quantity, unit FROM signals WHERE path = ?", [p])
             if not rows:
                 with self._transaction():
                     self._execute(
                         "INSERT INTO signals (path, quantity, unit) VALUES (?, ?, ?) ON CONFLICT (path) DO NOTHING",
                         [p, sig.quantity, sig.si_unit],
                     )
-                rows = self._fetchall("SELECT signal_id FROM signals WHERE path = ?", [p])
+                rows = self._fetchall("SELECT signal_id, quantity, unit FROM signals WHERE path = ?", [p])
+            _, quantity, unit = rows[0]
+            if (quantity, unit) != (sig.quantity, sig.si_unit):
+                # one signal must not hold m/s and K side by side
+                raise ValidationError(
+                    f"signal {p}",
+                    f"the definition the store holds: quantity {quantity!r} in {unit!r}",
+                    f"quantity {sig.quantity!r} in {sig.si_unit!r}",
+                    hint="Give the signal another path, or use a store of its own",
+                )
             self._signal_cache[p] = out[p] = int(rows[0][0])
         return out
 
@@ -562,6 +710,367 @@ class SqlTelemetryStore(abc.ABC):
         if vin is None:
             return self._fetch_arrow(sql + " ORDER BY q.ingest_id, q.source_row")
         return self._fetch_arrow(sql + " WHERE v.vin = ? ORDER BY q.ingest_id, q.source_row", [vin])
+
+    # ---- latest values ----------------------------------------------------------------
+    def latest(self, vin: str, signals: Sequence[str]) -> dict[str, tuple[datetime, float]]:
+        """The latest sample of each of `signals` of `vin` that has one.
+
+        Returns
+        -------
+        dict
+            VSS path -> (time, aware UTC; value, SI); signals without a
+            sample are left out.
+
+        Raises
+        ------
+        UnknownNameError
+            For a vehicle the store does not know, or a path the catalog does not.
+        """
+        vid = self.vehicle_id(vin)
+        ids = self._stored_signal_ids(list(signals))
+        out: dict[str, tuple[datetime, float]] = {}
+        for path, sid in ids.items():  # one indexed query per signal: cheap on both backends
+            rows = self._fetchall(
+                "SELECT time, value FROM samples WHERE vehicle_id = ? AND signal_id = ? ORDER BY time DESC LIMIT 1",
+                [vid, sid],
+            )
+            if rows:
+                out[path] = (utc(rows[0][0]), float(rows[0][1]))
+        return out
+
+    # ---- transactions -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction: everything written inside commits together or not at all.
+
+        Nested calls join the outer transaction. Reads inside see one
+        snapshot of the store. A statement the database refuses surfaces as
+        :class:`~twinloop.errors.StoreError`, and a conflict with a
+        concurrent writer (a unique key taken meanwhile, or a row it changed
+        since this transaction began) as
+        :class:`~twinloop.errors.StoreConflictError`; nothing is written then.
+        """
+        with self._refusals("a write"), self._snapshot_transaction():
+            yield
+
+    def _snapshot_transaction(self) -> contextlib.AbstractContextManager[None]:
+        """The public transaction: one snapshot, and no overwriting what a concurrent writer changed meanwhile.
+
+        DuckDB's transactions are like that already. A backend whose
+        default is weaker overrides this (PostgreSQL: REPEATABLE READ);
+        ingestion keeps :meth:`_transaction`, whose idempotent inserts need
+        to see rows other writers commit meanwhile.
+        """
+        return self._transaction()
+
+    @contextlib.contextmanager
+    def _refusals(self, what: str) -> Iterator[None]:
+        """Driver errors raised inside as :class:`StoreError` (:class:`StoreConflictError` for a conflict)."""
+        try:
+            yield
+        except self._driver_errors as exc:
+            reason = " ".join(str(exc).split())
+            if self._is_conflict(exc):
+                raise StoreConflictError(
+                    f"the rows are taken: a row with the same key exists, or a concurrent writer changed"
+                    f" them first ({shorten(reason, 200)}); nothing was written. If another command is"
+                    " writing the same data, run this one again"
+                ) from None
+            raise StoreError(f"the store refused {what}: {shorten(reason, 300)}") from None
+
+    # ---- schema extensions ----------------------------------------------------------------
+    def extend(self, extension: SchemaExtension) -> None:
+        """Keep the tables of `extension` in this store, created or migrated to its version.
+
+        A new store gets the tables in their current shape; a store written
+        by an older version of the extension gets its migrations, in one
+        transaction. Tables that exist with other columns are refused before
+        anything is changed. Registering the same extension again is cheap.
+
+        Raises
+        ------
+        StoreError
+            A table of that name that is not the extension's, a store
+            written by a newer version, or a read-only store that lacks the
+            tables.
+        """
+        if self._extensions.get(extension.name) == extension:
+            return
+        for table in extension.tables:
+            owner = self._extension_tables.get(table.name)
+            if owner is not None and owner != table:
+                raise StoreError(f"table {table.name!r} of extension {extension.name!r} is already declared"
+                                 " otherwise by another extension of this store")
+        with self.transaction():
+            rows = self._fetchall("SELECT version FROM schema_extensions WHERE name = ?", [extension.name])
+            existing = self._table_columns()
+            stored = int(rows[0][0]) if rows else self._adopted_version(extension, existing)
+            if rows and stored <= extension.version:
+                self._check_recorded_shape(extension, stored, existing)
+            if stored > extension.version:
+                raise StoreError(
+                    f"{self._where()} holds extension {extension.name!r} at version {stored}, newer than this"
+                    f" twinloop's {extension.version}: upgrade twinloop to use this store"
+                )
+            if stored < extension.version:
+                if self.read_only:
+                    raise StoreError(
+                        f"{self._where()} holds extension {extension.name!r} at version {stored or 'none'},"
+                        f" expected {extension.version}: open the store for writing once to migrate it"
+                    )
+                self._migrate(extension, stored, existing)
+            elif not rows and not self.read_only:  # adopted as they are: record them, as the docstring says
+                self._record_version(extension)
+        for table in extension.tables:
+            self._extension_tables[table.name] = table
+        self._extensions[extension.name] = extension
+
+    def _adopted_version(self, extension: SchemaExtension, existing: Mapping[str, tuple[str, ...]]) -> int:
+        """The version of an extension whose tables exist without a ledger row (0: none exist).
+
+        Stores written before the ledger existed hold the tables only; their
+        columns tell the version. Tables of another shape are refused.
+        """
+        present = [t.name for t in extension.tables if t.name in existing]
+        if not present:
+            return 0
+        shapes = {v: extension.columns_at(v) for v in range(extension.version, 0, -1)}
+        for version, shape in shapes.items():
+            if all(existing.get(t) == shape[t] for t in shape):
+                return version
+        odd = [t for t in present if all(existing[t] != shape[t] for shape in shapes.values())]
+        if odd:
+            name = odd[0]
+            raise StoreError(
+                f"{self._where()} already holds a table {name!r} that is not extension {extension.name!r}'s:"
+                f" expected columns {', '.join(extension.table(name).column_names)},"
+                f" received {', '.join(existing[name])}. Nothing was changed; give the store its own database"
+                " file or schema"
+            )
+        missing = [t.name for t in extension.tables if t.name not in existing]
+        found = (f"table {', '.join(present)} of extension {extension.name!r} but not {', '.join(missing)}"
+                 if missing else f"the tables of extension {extension.name!r} in the shapes of different versions")
+        raise StoreError(
+            f"{self._where()} holds {found}, and no record of the extension: expected all of its tables in"
+            " one version's shape, or none. Nothing was changed; give the store its own database file or schema"
+        )
+
+    def _check_recorded_shape(
+        self, extension: SchemaExtension, stored: int, existing: Mapping[str, tuple[str, ...]]
+    ) -> None:
+        """Refuse tables that do not have the columns of the version the ledger records."""
+        for name, columns in extension.columns_at(stored).items():
+            if existing.get(name) != columns:
+                received = f"columns {', '.join(existing[name])}" if name in existing else "no such table"
+                raise StoreError(
+                    f"{self._where()} records extension {extension.name!r} at version {stored}, but its table"
+                    f" {name!r} does not match it: expected columns {', '.join(columns)}, received {received}."
+                    " Nothing was changed; the tables were altered outside twinloop, or another program"
+                    " registered an extension of that name"
+                )
+
+    def _migrate(self, extension: SchemaExtension, stored: int, existing: Mapping[str, tuple[str, ...]]) -> None:
+        if stored == 0:
+            for table in extension.tables:
+                self._execute(self._create_table_sql(table))
+        else:
+            for step in extension.migrations[stored - 1:]:
+                self._apply(step)
+        self._record_version(extension)
+
+    def _record_version(self, extension: SchemaExtension) -> None:
+        now = naive_utc(datetime.now(UTC))
+        self._execute("DELETE FROM schema_extensions WHERE name = ?", [extension.name])
+        self._execute("INSERT INTO schema_extensions (name, version, applied_at) VALUES (?, ?, ?)",
+                      [extension.name, extension.version, now])
+
+    def _apply(self, step: AddColumn) -> None:
+        self._execute(
+            f"ALTER TABLE {_q(step.table)} ADD COLUMN {_q(step.column.name)} {self._column_type(step.column.type)}"
+        )
+
+    def _column_type(self, kind: str) -> str:
+        return {
+            "text": "VARCHAR", "integer": "INTEGER", "bigint": "BIGINT", "double": self.double_type,
+            "boolean": "BOOLEAN", "timestamp": "TIMESTAMP", "json": self.json_type,
+        }[kind]
+
+    def _create_table_sql(self, table: Table) -> str:
+        cols = [f"{_q(c.name)} {self._column_type(c.type)}{'' if c.nullable else ' NOT NULL'}" for c in table.columns]
+        if table.primary_key:
+            cols.append(f"PRIMARY KEY ({', '.join(map(_q, table.primary_key))})")
+        return f"CREATE TABLE {_q(table.name)} ({', '.join(cols)})"
+
+    def _extension_table(self, name: str) -> Table:
+        try:
+            return self._extension_tables[name]
+        except KeyError:
+            raise UnknownNameError(
+                "extension table", name, self._extension_tables,
+                hint="Register its extension with store.extend(...) first; the store's own tables are"
+                " read through its telemetry methods.",
+            ) from None
+
+    def _bind(self, table: Table, column: str, value: Any) -> Any:
+        """`value` of `column` as the driver takes it, checked against the column's type."""
+        c = table.column(column)
+        if value is None:
+            if not c.nullable:
+                raise ValidationError(f"{table.name}.{column}", "a value (the column is NOT NULL)", None)
+            return None
+        if c.type == "timestamp":
+            if not isinstance(value, datetime):
+                raise ValidationError(f"{table.name}.{column}", "a datetime", shorten(repr(value), 60))
+            return naive_utc(value)
+        # Checked here, not left to the database: DuckDB and PostgreSQL coerce differently (1.5 into an
+        # integer column was rounded to 2 by both; True into one was 1 on DuckDB and an error on PostgreSQL).
+        if c.type == "text":
+            if not isinstance(value, str):
+                raise ValidationError(f"{table.name}.{column}", "text (a str)", _shown(value))
+            return value
+        if c.type in _INTEGER_BOUNDS:
+            lo, hi = _INTEGER_BOUNDS[c.type]
+            if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral) or not lo <= int(value) <= hi:
+                raise ValidationError(f"{table.name}.{column}", f"an integer in [{lo}, {hi}]", _shown(value))
+            return int(value)
+        if c.type == "double":
+            if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+                raise ValidationError(f"{table.name}.{column}", "a real number (int or float)", _shown(value))
+            return float(value)
+        if c.type == "boolean":
+            if not isinstance(value, bool | np.bool_):
+                raise ValidationError(f"{table.name}.{column}", "True or False", _shown(value))
+            return bool(value)
+        if c.type == "json":
+            try:
+                return _json_text(value)
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise ValidationError(f"{table.name}.{column}", "a JSON value of finite numbers, text, lists"
+                                      " and dicts", f"{type(exc).__name__}: {shorten(str(exc), 120)}") from None
+        return value
+
+    @staticmethod
+    def _read(kind: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if kind == "timestamp":
+            return utc(value)
+        if kind == "json":
+            return json.loads(value) if isinstance(value, str | bytes) else value
+        return value
+
+    def _conditions(self, table: Table, where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+        if not where:
+            return "", []
+        parts, params = [], []
+        for column, value in where.items():
+            if value is None:
+                table.column(column)
+                parts.append(f"{_q(column)} IS NULL")
+            else:
+                parts.append(f"{_q(column)} = ?")
+                params.append(self._bind(table, column, value))
+        return " WHERE " + " AND ".join(parts), params
+
+    def select(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        where: Mapping[str, Any] | None = None,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of extension table `table` whose columns equal `where`, as dicts.
+
+        Parameters
+        ----------
+        table : str
+            A table of a registered extension (:meth:`extend`).
+        columns : sequence of str, optional
+            Columns to return (all by default).
+        where : mapping, optional
+            Column -> value; rows must match all (None matches NULL).
+        order_by : sequence of str
+            Columns to sort by, ascending; a leading ``-`` sorts descending.
+        limit : int, optional
+            Most rows to return (at most :data:`MAX_SELECT_ROWS`).
+
+        Returns
+        -------
+        list of dict
+            Timestamps as aware UTC datetimes, JSON columns as Python values.
+        """
+        t = self._extension_table(table)
+        names = list(columns) if columns is not None else list(t.column_names)
+        kinds = [t.column(c).type for c in names]
+        cond, params = self._conditions(t, where)
+        order = []
+        for key in order_by:
+            column, desc = (key[1:], " DESC") if key.startswith("-") else (key, "")
+            t.column(column)
+            order.append(_q(column) + desc)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_SELECT_ROWS):
+            raise ValidationError("limit", f"an integer in [0, {MAX_SELECT_ROWS}]", limit)
+        cap = MAX_SELECT_ROWS if limit is None else limit
+        exprs = [f"CAST({_q(c)} AS VARCHAR)" if k == "json" else _q(c) for c, k in zip(names, kinds, strict=True)]
+        sql = (f"SELECT {', '.join(exprs)} FROM {_q(t.name)}{cond}"
+               + (f" ORDER BY {', '.join(order)}" if order else "") + f" LIMIT {cap + (limit is None)}")
+        with self._refusals("a read"):
+            rows = self._fetchall(sql, params)
+        if limit is None and len(rows) > MAX_SELECT_ROWS:
+            raise ValidationError("rows", f"at most {MAX_SELECT_ROWS} (narrow where= or give limit=)", "more")
+        return [{c: self._read(k, v) for c, k, v in zip(names, kinds, row, strict=True)} for row in rows]
+
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Append `rows` (column -> value) to extension table `table`; return how many.
+
+        Columns left out are NULL. Runs in one transaction (or the caller's).
+        """
+        t = self._extension_table(table)
+        rows = list(rows)
+        if len(rows) > MAX_INSERT_ROWS:
+            raise ValidationError("rows", f"at most {MAX_INSERT_ROWS} per insert", len(rows))
+        with self.transaction():
+            for row in rows:
+                unknown = [c for c in row if c not in t.column_names]
+                if unknown:
+                    t.column(unknown[0])
+                cols = [c for c in t.column_names if c in row or not t.column(c).nullable]
+                values = [self._bind(t, c, row.get(c)) for c in cols]
+                self._execute(
+                    f"INSERT INTO {_q(t.name)} ({', '.join(map(_q, cols))}) VALUES ({', '.join('?' * len(cols))})",
+                    values,
+                )
+        return len(rows)
+
+    def update(self, table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> int:
+        """Set `values` (column -> value) in the rows of `table` that match `where`; return how many.
+
+        `where` must not be empty: a write to every row is asked for by name, never by omission.
+        """
+        t = self._extension_table(table)
+        if not values:
+            raise ValidationError("values", "at least one column to set", dict(values))
+        if not where:
+            raise ValidationError("where", "at least one column to match (an update of every row is refused)", {})
+        cond, params = self._conditions(t, where)
+        sets = [f"{_q(c)} = ?" for c in values]
+        bound = [self._bind(t, c, v) for c, v in values.items()]
+        with self.transaction():
+            count = self._fetchall(f"SELECT count(*) FROM {_q(t.name)}{cond}", params)[0][0]
+            self._execute(f"UPDATE {_q(t.name)} SET {', '.join(sets)}{cond}", [*bound, *params])
+        return int(count)
+
+    def delete(self, table: str, where: Mapping[str, Any]) -> int:
+        """Delete the rows of `table` that match `where` (not empty); return how many."""
+        t = self._extension_table(table)
+        if not where:
+            raise ValidationError("where", "at least one column to match (a delete of every row is refused)", {})
+        cond, params = self._conditions(t, where)
+        with self.transaction():
+            count = self._fetchall(f"SELECT count(*) FROM {_q(t.name)}{cond}", params)[0][0]
+            self._execute(f"DELETE FROM {_q(t.name)}{cond}", params)
+        return int(count)
 
     def __enter__(self) -> SqlTelemetryStore:
         return self

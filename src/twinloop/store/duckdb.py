@@ -69,6 +69,7 @@ class DuckDBStore(SqlTelemetryStore):
     """
 
     double_type = "DOUBLE"
+    _driver_errors = (duckdb.Error,)
 
     def __init__(
         self,
@@ -78,6 +79,7 @@ class DuckDBStore(SqlTelemetryStore):
         create: bool = True,
     ) -> None:
         in_memory = str(path) == ":memory:"
+        self.read_only = read_only
         # an absolute path, so that open_store(store.url) opens this file from any working directory
         super().__init__(f"duckdb:///{path if in_memory else Path(path).absolute()}", catalog)
         if not in_memory:
@@ -108,7 +110,14 @@ class DuckDBStore(SqlTelemetryStore):
                 self._check_has_tables(str(path))
         self._in_tx = False
         if not read_only:
-            self._create_schema()
+            try:
+                self._create_schema()
+            except duckdb.Error as exc:
+                self._con.close()
+                raise StoreError(f"cannot create the store's tables in {path}: {' '.join(str(exc).split())}") from None
+            except BaseException:  # a refused foreign schema: let go of the file at once
+                self._con.close()
+                raise
 
     def _check_on_disk(self, path: str) -> None:
         """Refuse a connection that DuckDB made in memory for `path` (writes would be lost)."""
@@ -141,6 +150,14 @@ class DuckDBStore(SqlTelemetryStore):
         if rest in ("", "/"):
             raise StoreError(_NO_PATH.format(received=repr(url)))
         return cls(rest, catalog, create=create)
+
+    def _is_conflict(self, exc: BaseException) -> bool:
+        # DuckDB raises ConstraintException for NOT NULL and CHECK too: those are the table's rules,
+        # and running again would not help. A conflict is a key taken, or a write-write conflict.
+        text = str(exc).lower()
+        if isinstance(exc, duckdb.TransactionException):
+            return "conflict" in text or "duplicate key" in text
+        return isinstance(exc, duckdb.ConstraintException) and "duplicate key" in text
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._con.execute(sql, list(params))

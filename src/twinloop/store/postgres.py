@@ -30,6 +30,8 @@ from twinloop.store.base import BatchOutcome, SqlTelemetryStore
 __all__ = ["PostgresStore"]
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+#: Schemas PostgreSQL keeps for itself (and every name starting with pg_).
+_SYSTEM_SCHEMAS = frozenset({"information_schema"})
 # PostgreSQL type of each Arrow type read back
 _ARROW_TYPES = {
     16: pa.bool_(),
@@ -82,6 +84,7 @@ class PostgresStore(SqlTelemetryStore):
     """
 
     json_type = "JSONB"
+    _driver_errors = (psycopg.Error,)
 
     def __init__(
         self,
@@ -100,13 +103,23 @@ class PostgresStore(SqlTelemetryStore):
             ) from None
         query = dict(parse_qsl(parts.query))
         schema = query.pop("schema", None)
+        if schema is None and "schema" in dict(parse_qsl(parts.query, keep_blank_values=True)):
+            schema = ""  # ?schema= of an unset variable: refused below, not the default schema
         if schema is not None and not _SCHEMA_NAME.match(schema):
             raise StoreError(
                 f"schema in {url}: expected a name matching {_SCHEMA_NAME.pattern},"
                 f" received {schema!r}"
             )
-        where = _describe(parts)
-        dsn = urlunsplit(parts._replace(query=urlencode(query)))
+        if schema is not None and (schema in _SYSTEM_SCHEMAS or schema.startswith("pg_")):
+            raise StoreError(
+                f"schema in {url}: expected a schema of your own, received {schema!r}, which PostgreSQL"
+                " keeps for itself (information_schema and every name starting with pg_);"
+                " choose another name, e.g. ?schema=twinloop"
+            )
+        where = self._described = _describe(parts)
+        rest = urlencode(query)
+        # urlunsplit drops an empty host: postgresql:///db (the local socket) would become postgresql:/db
+        dsn = f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{rest}" if rest else "")
         try:
             self._con = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
         except psycopg.Error as exc:
@@ -132,13 +145,46 @@ class PostgresStore(SqlTelemetryStore):
                     + ": expected its tables (vehicles, samples ...), received none. Create the"
                     " store by ingesting data: `twinloop ingest FILE --vehicle NAME --store URL`"
                 )
-        if schema:
-            self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            self._con.execute(f'SET search_path TO "{schema}"')
-        self._create_schema()
-        self._execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS samples_key ON samples (vehicle_id, signal_id, time)"
-        )
+        try:
+            if schema:
+                self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                self._con.execute(f'SET search_path TO "{schema}"')
+            self._check_current_schema()
+            self._create_schema()
+            self._execute(
+                "CREATE UNIQUE INDEX IF NOT EXISTS samples_key ON samples (vehicle_id, signal_id, time)"
+            )
+        except psycopg.Error as exc:  # no right to create, a schema that cannot be used ...
+            self._con.close()
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreError(
+                f"cannot create the store's tables in {self._where()}: the server says: {reason}"
+            ) from None
+        except BaseException:
+            self._con.close()
+            raise
+
+    def _check_current_schema(self) -> None:
+        """Refuse the schema the tables would go to when it is PostgreSQL's own or there is none.
+
+        ``?schema=`` is checked by rule before connecting; this catches the
+        same through a search_path set otherwise (``?options=-csearch_path=...``,
+        the role's or the database's settings).
+        """
+        row = self._con.execute("SELECT current_schema()").fetchone()
+        current = row[0] if row else None
+        if current is None:
+            raise StoreError(
+                f"no schema to create the store's tables in at PostgreSQL {self._described}: expected a"
+                " search_path that names an existing schema, received none that exists. Give one with"
+                " ?schema=NAME in the URL (it is created if missing)"
+            )
+        if current in _SYSTEM_SCHEMAS or current.startswith("pg_"):
+            raise StoreError(
+                f"schema at PostgreSQL {self._described}: expected a schema of your own, received"
+                f" {current!r} (from the search_path), which PostgreSQL keeps for itself; choose"
+                " another with ?schema=NAME, e.g. ?schema=twinloop"
+            )
 
     @classmethod
     def from_url(
@@ -146,6 +192,12 @@ class PostgresStore(SqlTelemetryStore):
     ) -> PostgresStore:
         """Open a ``postgresql://`` URL."""
         return cls(url, catalog, create=create)
+
+    def _is_conflict(self, exc: BaseException) -> bool:
+        return isinstance(exc, psycopg.errors.UniqueViolation | psycopg.errors.SerializationFailure)
+
+    def _where(self) -> str:
+        return f"PostgreSQL {self._described}" + (f", schema {self.schema!r}" if self.schema else "")
 
     @staticmethod
     def _sql(sql: str) -> str:
@@ -169,16 +221,26 @@ class PostgresStore(SqlTelemetryStore):
         return pa.table(arrays)
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        if self._in_tx:
+    def _transaction(self, isolation: str | None = None) -> Iterator[None]:
+        if self._in_tx:  # nested: the outer transaction decides
             yield
             return
         self._in_tx = True
         try:
             with self._con.transaction():
+                if isolation is not None:  # before any other statement of the transaction
+                    self._con.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
                 yield
         finally:
             self._in_tx = False
+
+    def _snapshot_transaction(self) -> contextlib.AbstractContextManager[None]:
+        # READ COMMITTED lets a writer that waited on a row lock overwrite the row once the lock
+        # holder commits: two racing promotions of a twin's models both retired the old champion
+        # and left two champions. REPEATABLE READ refuses the second (a serialisation failure,
+        # which the store reports as a conflict to run again). Ingestion keeps READ COMMITTED:
+        # its ON CONFLICT DO NOTHING must skip rows a concurrent ingest committed meanwhile.
+        return self._transaction("REPEATABLE READ")
 
     def _copy(self, name: str, columns: Sequence[str], table: pa.Table) -> None:
         buf = io.BytesIO()

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from twinloop.errors import ValidationError
+from twinloop.signals.vss import IGNITION, SPEED
 
 if TYPE_CHECKING:  # base imports this module
     from twinloop.store.base import SqlTelemetryStore
@@ -107,8 +108,8 @@ def detect_trips(
 
 
 # The basis of detection, as SqlTelemetryStore.detect_trips chooses it.
-_IGNITION = "Vehicle.LowVoltageSystemState"
-_SPEED = "Vehicle.Speed"
+_IGNITION = IGNITION
+_SPEED = SPEED
 
 
 def _dt(us: int) -> datetime:

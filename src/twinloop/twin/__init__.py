@@ -1,14 +1,15 @@
-"""Digital twins: one vehicle's record, its versioned models, drift, calibration and battery state.
+"""Digital twins: one vehicle's record, its versioned models, its lifecycle, trips, state and health.
 
-``soh`` tracks a vehicle's battery capacity, state of health and resistance
-from its trips (``health_from_store`` reads them from the telemetry store).
+Modules: :mod:`~twinloop.twin.record` (identity and state),
+:mod:`~twinloop.twin.registry` and :mod:`~twinloop.twin.repository` (model
+versions, champion and challengers, kept in the store),
+:mod:`~twinloop.twin.lifecycle` (create, calibrate, update),
+:mod:`~twinloop.twin.trips` (trip tables), :mod:`~twinloop.twin.state`
+(sync with the latest telemetry), :mod:`~twinloop.twin.health` (battery
+health from stored trips) and :mod:`~twinloop.twin.drift`.
 
-See ``docs/twins.md`` (record, registry, drift), ``docs/calibration.md`` and
-``docs/battery.md``.
-
-The names below load on first use: importing a sub-package such as
-``twinloop.twin.battery`` (the battery command line) must not pay for the
-store drivers and scikit-learn that the twin registry needs.
+See ``docs/twins.md``. The names below load on first use: a command that
+imports one module must not pay for the store drivers and scikit-learn.
 """
 
 from __future__ import annotations
@@ -29,26 +30,20 @@ _EXPORTS = {
     "ModelVersion": "twinloop.twin.registry",
     "Provenance": "twinloop.twin.registry",
     "TwinRepository": "twinloop.twin.repository",
-    "Twin": "twinloop.twin.service",
-    "calibrate": "twinloop.twin.service",
-    "check_drift_and_recalibrate": "twinloop.twin.service",
-    "create_twin": "twinloop.twin.service",
-    "open_twin": "twinloop.twin.service",
-    "CapacityEstimate": "twinloop.twin.soh",
-    "HealthTrack": "twinloop.twin.soh",
-    "ResistanceEstimate": "twinloop.twin.soh",
-    "SensorNoise": "twinloop.twin.soh",
-    "health_track": "twinloop.twin.soh",
-    "pack_capacity": "twinloop.twin.soh",
-    "pack_resistance": "twinloop.twin.soh",
-    "StoreCalibration": "twinloop.twin.telemetry",
-    "StoreSync": "twinloop.twin.telemetry",
-    "StoreUpdate": "twinloop.twin.telemetry",
-    "calibrate_from_store": "twinloop.twin.telemetry",
-    "health_from_store": "twinloop.twin.telemetry",
-    "sync_state": "twinloop.twin.telemetry",
-    "trip_table": "twinloop.twin.telemetry",
-    "update_from_store": "twinloop.twin.telemetry",
+    "Twin": "twinloop.twin.lifecycle",
+    "calibrate": "twinloop.twin.lifecycle",
+    "check_drift_and_recalibrate": "twinloop.twin.lifecycle",
+    "create_twin": "twinloop.twin.lifecycle",
+    "open_twin": "twinloop.twin.lifecycle",
+    "StoreCalibration": "twinloop.twin.lifecycle",
+    "StoreUpdate": "twinloop.twin.lifecycle",
+    "calibrate_from_store": "twinloop.twin.lifecycle",
+    "update_from_store": "twinloop.twin.lifecycle",
+    "health_from_store": "twinloop.twin.health",
+    "StoreSync": "twinloop.twin.state",
+    "sync_state": "twinloop.twin.state",
+    "TripTableOptions": "twinloop.twin.trips",
+    "trip_table": "twinloop.twin.trips",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -14,15 +14,14 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from twinloop.conventions import check_vin, utc
 from twinloop.errors import ValidationError, shorten
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.parameters.toml_io import dump_vehicle, load_vehicle
 from twinloop.quantities import check
 
-__all__ = ["TwinRecord", "TwinState", "check_vin", "utc"]
+__all__ = ["TwinRecord", "TwinState"]
 
-#: Longest VIN (or fleet identifier) a twin accepts; the store's own limit.
-MAX_VIN_LENGTH = 64
 #: Longest twin name.
 MAX_NAME_LENGTH = 200
 
@@ -34,50 +33,6 @@ _STATE_QUANTITIES: dict[str, str] = {
     "cabin_temperature": "cabin_temperature",
     "odometer": "distance",
 }
-
-
-def utc(value: datetime) -> datetime:
-    """`value` as an aware UTC datetime (a naive value is taken as UTC).
-
-    Examples
-    --------
-    >>> utc(datetime(2024, 5, 1, 10)).isoformat()
-    '2024-05-01T10:00:00+00:00'
-    """
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def check_vin(vin: object) -> str:
-    """Return `vin` if it is a valid twin identifier.
-
-    A VIN here is any printable identifier of 1 to 64 characters without
-    surrounding spaces (a 17-character ISO 3779 VIN, or a fleet's own name),
-    the same rule the telemetry store applies.
-
-    Raises
-    ------
-    ValidationError
-        Naming the rule and what was received.
-
-    Examples
-    --------
-    >>> check_vin("5YJ3E1EA7KF000001")
-    '5YJ3E1EA7KF000001'
-    """
-    if (
-        not isinstance(vin, str)
-        or not 1 <= len(vin) <= MAX_VIN_LENGTH
-        or not vin.isprintable()
-        or vin != vin.strip()
-    ):
-        raise ValidationError(
-            "vin",
-            f"a printable identifier of 1 to {MAX_VIN_LENGTH} characters without surrounding spaces",
-            shorten(vin),
-        )
-    return vin
 
 
 @dataclass(frozen=True)
@@ -226,7 +181,7 @@ class TwinRecord:
                 raise
             raise ValidationError(  # the user gave no name: say where this one came from
                 exc.field, exc.expected, exc.received,
-                hint="The twin took its vehicle's name; give it one of its own (--name on the command line)",
+                hint="The twin took its vehicle's name; give it one of its own (`name`)",
             ) from None
 
     @property

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from twinloop.conventions import check_vin, utc
 from twinloop.errors import (
     CalibrationError,
     StoreError,
@@ -34,7 +35,6 @@ from twinloop.errors import (
     ValidationError,
 )
 from twinloop.twin.drift import ResidualBand
-from twinloop.twin.record import check_vin, utc
 
 __all__ = [
     "KINDS",

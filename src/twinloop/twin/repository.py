@@ -1,8 +1,9 @@
 """Twins and their model versions, kept in the telemetry store.
 
-:class:`TwinRepository` adds two tables to a store (DuckDB or PostgreSQL)
-through the store's own connection, so twins, models, samples and events
-live in one database and one transaction can span them:
+:class:`TwinRepository` keeps two tables in a store (DuckDB or PostgreSQL),
+declared as the store's schema extension ``twin``
+(:mod:`twinloop.store.schema`), so twins, models, samples and events live in
+one database and one transaction can span them:
 
 ``twins``
     One row per twin: identity, the vehicle TOML, the current state.
@@ -11,6 +12,7 @@ live in one database and one transaction can span them:
     validation error, residual band, provenance and status; key (vin, version).
 
 Every write is one transaction: a failure leaves the previous state intact.
+The repository uses the store's public API only (no SQL, no driver).
 """
 
 from __future__ import annotations
@@ -23,39 +25,57 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-import psycopg
-
-from twinloop.errors import StoreError, UnknownNameError, ValidationError
-from twinloop.store.base import SqlTelemetryStore
+from twinloop.conventions import check_vin
+from twinloop.errors import StoreConflictError, UnknownNameError, ValidationError
+from twinloop.store.base import TelemetryStore
+from twinloop.store.schema import Column, SchemaExtension, Table
 from twinloop.twin.drift import ResidualBand
-from twinloop.twin.record import TwinRecord, TwinState, check_vin, utc
+from twinloop.twin.record import TwinRecord, TwinState
 from twinloop.twin.registry import ModelRegistry, ModelVersion, Provenance, check_commit
 
-__all__ = ["TwinRepository"]
+__all__ = ["TWIN_SCHEMA", "TwinRepository"]
 
 _STATE_COLUMNS = ("state_of_charge", "state_of_health", "battery_temperature", "cabin_temperature", "odometer")
-_TWIN_COLUMNS = ("vin", "name", "vehicle_toml", *_STATE_COLUMNS, "state_updated_at", "created_at")
-_MODEL_COLUMNS = (
-    "vin", "version", "model_type", "kind", "parameters", "status", "created_by", "reason",
-    "parent_version", "training_start", "training_end", "validation_error", "residual_mean",
-    "residual_std", "created_at",
+
+#: The twin layer's tables in the store.
+TWIN_SCHEMA = SchemaExtension(
+    "twin",
+    tables=(
+        Table(
+            "twins",
+            (
+                Column("vin", "text", nullable=False),
+                Column("name", "text", nullable=False),
+                Column("vehicle_toml", "text", nullable=False),
+                *(Column(c, "double") for c in _STATE_COLUMNS),
+                Column("state_updated_at", "timestamp"),
+                Column("created_at", "timestamp", nullable=False),
+            ),
+            primary_key=("vin",),
+        ),
+        Table(
+            "twin_models",
+            (
+                Column("vin", "text", nullable=False),
+                Column("version", "integer", nullable=False),
+                Column("model_type", "text", nullable=False),
+                Column("kind", "text", nullable=False),
+                Column("parameters", "json", nullable=False),
+                Column("status", "text", nullable=False),
+                Column("created_by", "text", nullable=False),
+                Column("reason", "text", nullable=False),
+                Column("parent_version", "integer"),
+                Column("training_start", "timestamp"),
+                Column("training_end", "timestamp"),
+                Column("validation_error", "double"),
+                Column("residual_mean", "double"),
+                Column("residual_std", "double"),
+                Column("created_at", "timestamp", nullable=False),
+            ),
+            primary_key=("vin", "version"),
+        ),
+    ),
 )
-# What a failed statement raises, by driver.
-_DRIVER_ERRORS = (duckdb.Error, psycopg.Error)
-
-
-def _naive(t: datetime | None) -> datetime | None:
-    # The store keeps UTC as TIMESTAMP without zone.
-    return None if t is None else utc(t).replace(tzinfo=None)
-
-
-def _aware(t: datetime | None) -> datetime | None:
-    return None if t is None else utc(t)
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 class TwinRepository:
@@ -63,7 +83,7 @@ class TwinRepository:
 
     Parameters
     ----------
-    store : SqlTelemetryStore
+    store : TelemetryStore
         An open store (:func:`twinloop.store.open_store`); its tables are
         created if missing.
 
@@ -81,41 +101,26 @@ class TwinRepository:
     twinloop.errors.UnknownNameError: unknown twin 'VIN2'; did you mean 'VIN1'? `twinloop twin list` shows them.
     """
 
-    def __init__(self, store: SqlTelemetryStore) -> None:
+    def __init__(self, store: TelemetryStore) -> None:
         self.store = store
-        d, j = store.double_type, store.json_type
-        states = ", ".join(f"{c} {d}" for c in _STATE_COLUMNS)
-        with self.transaction():
-            store._execute(
-                "CREATE TABLE IF NOT EXISTS twins (vin VARCHAR PRIMARY KEY, name VARCHAR NOT NULL,"
-                f" vehicle_toml VARCHAR NOT NULL, {states}, state_updated_at TIMESTAMP,"
-                " created_at TIMESTAMP NOT NULL)"
-            )
-            store._execute(
-                "CREATE TABLE IF NOT EXISTS twin_models (vin VARCHAR NOT NULL, version INTEGER NOT NULL,"
-                f" model_type VARCHAR NOT NULL, kind VARCHAR NOT NULL, parameters {j} NOT NULL,"
-                " status VARCHAR NOT NULL, created_by VARCHAR NOT NULL, reason VARCHAR NOT NULL,"
-                " parent_version INTEGER, training_start TIMESTAMP, training_end TIMESTAMP,"
-                f" validation_error {d}, residual_mean {d}, residual_std {d},"
-                " created_at TIMESTAMP NOT NULL, PRIMARY KEY (vin, version))"
-            )
+        store.extend(TWIN_SCHEMA)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction of the store: everything inside commits together or not at all.
 
-        Driver errors surface as :class:`~twinloop.errors.StoreError`.
+        A write the database refuses surfaces as :class:`~twinloop.errors.StoreError`.
         """
-        try:
-            with self.store._transaction():
-                yield
-        except _DRIVER_ERRORS as exc:
-            raise StoreError(f"the twin store refused a write: {exc}".strip()) from None
+        with self.store.transaction():
+            yield
 
     # ---- twins ---------------------------------------------------------------------
     def vins(self) -> builtins.list[str]:
         """VINs of every twin, sorted."""
-        return [r[0] for r in self.store._fetchall("SELECT vin FROM twins ORDER BY vin")]
+        return [r["vin"] for r in self.store.select("twins", ["vin"], order_by=["vin"])]
+
+    def _exists(self, vin: str) -> bool:
+        return bool(self.store.select("twins", ["vin"], {"vin": vin}, limit=1))
 
     def add(self, record: TwinRecord) -> TwinRecord:
         """Store a new twin; its VIN is also registered as a store vehicle.
@@ -127,55 +132,47 @@ class TwinRepository:
         """
         self.store.vehicle_id(record.vin, create=True)
         with self.transaction():
-            if self.store._fetchall("SELECT 1 FROM twins WHERE vin = ?", [record.vin]):
+            if self._exists(record.vin):
                 raise ValidationError(
                     "vin", "a VIN without a twin", record.vin,
                     hint=f"A twin of {record.vin} exists; see `twinloop twin show {record.vin}`.",
                 )
             s = record.state
-            self.store._execute(
-                f"INSERT INTO twins ({', '.join(_TWIN_COLUMNS)}) VALUES ({', '.join('?' * len(_TWIN_COLUMNS))})",
-                [
-                    record.vin, record.name, record.vehicle,
-                    *(getattr(s, c) for c in _STATE_COLUMNS),
-                    _naive(s.updated_at), _naive(record.created_at),
-                ],
-            )
+            self.store.insert("twins", [{
+                "vin": record.vin, "name": record.name, "vehicle_toml": record.vehicle,
+                **{c: getattr(s, c) for c in _STATE_COLUMNS},
+                "state_updated_at": s.updated_at, "created_at": record.created_at,
+            }])
         return record
 
     def get(self, vin: str) -> TwinRecord:
         """The twin of `vin`; an unknown VIN suggests close matches."""
-        rows = self.store._fetchall(
-            f"SELECT {', '.join(_TWIN_COLUMNS)} FROM twins WHERE vin = ?", [vin]
-        )
+        rows = self.store.select("twins", where={"vin": vin})
         if not rows:
             raise UnknownNameError("twin", vin, self.vins(), hint="`twinloop twin list` shows them.")
         return self._record(rows[0])
 
     def list(self) -> builtins.list[TwinRecord]:
         """Every twin, by VIN."""
-        rows = self.store._fetchall(f"SELECT {', '.join(_TWIN_COLUMNS)} FROM twins ORDER BY vin")
-        return [self._record(r) for r in rows]
+        return [self._record(r) for r in self.store.select("twins", order_by=["vin"])]
 
     def update_state(self, vin: str, state: TwinState) -> TwinRecord:
         """Replace the state of twin `vin`; returns the updated record."""
         record = self.get(vin)
-        with self.transaction():
-            self.store._execute(
-                f"UPDATE twins SET {', '.join(f'{c} = ?' for c in _STATE_COLUMNS)}, state_updated_at = ?"
-                " WHERE vin = ?",
-                [*(getattr(state, c) for c in _STATE_COLUMNS), _naive(state.updated_at), vin],
-            )
+        self.store.update(
+            "twins",
+            {**{c: getattr(state, c) for c in _STATE_COLUMNS}, "state_updated_at": state.updated_at},
+            {"vin": vin},
+        )
         return TwinRecord(record.vin, record.name, record.vehicle, state, record.created_at)
 
     @staticmethod
-    def _record(row: Sequence[Any]) -> TwinRecord:
-        d = dict(zip(_TWIN_COLUMNS, row, strict=True))
+    def _record(d: Mapping[str, Any]) -> TwinRecord:
         state = TwinState(
             **{c: None if d[c] is None else float(d[c]) for c in _STATE_COLUMNS},
-            updated_at=_aware(d["state_updated_at"]),
+            updated_at=d["state_updated_at"],
         )
-        return TwinRecord(d["vin"], d["name"], d["vehicle_toml"], state, utc(d["created_at"]))
+        return TwinRecord(d["vin"], d["name"], d["vehicle_toml"], state, d["created_at"])
 
     # ---- model versions (the VersionLedger of ModelRegistry) -----------------------
     def registry(self, vin: str) -> ModelRegistry:
@@ -185,10 +182,7 @@ class TwinRepository:
 
     def load_versions(self, vin: str) -> builtins.list[ModelVersion]:
         """All model versions of `vin`, oldest first."""
-        rows = self.store._fetchall(
-            f"SELECT {', '.join(_MODEL_COLUMNS)} FROM twin_models WHERE vin = ? ORDER BY version",
-            [vin],
-        )
+        rows = self.store.select("twin_models", where={"vin": vin}, order_by=["version"])
         return [self._version(r) for r in rows]
 
     def commit_versions(
@@ -208,49 +202,55 @@ class TwinRepository:
             it, if the result would have more than one champion, or if the
             database refuses the write (its (vin, version) key still guards
             writers racing past these checks). Nothing is changed then.
+        StoreConflictError
+            If another writer registered a version of `vin` at the same time.
         UnknownNameError
             If `vin` has no twin.
         """
         check_vin(vin)
         rows = [self._row(v) for v in new]
-        with self.transaction():
-            if not self.store._fetchall("SELECT 1 FROM twins WHERE vin = ?", [vin]):
-                raise UnknownNameError("twin", vin, self.vins(), hint="`twinloop twin list` shows them.")
-            stored = dict(self.store._fetchall("SELECT version, status FROM twin_models WHERE vin = ?", [vin]))
-            check_commit(vin, stored, expected_latest, new, status)
-            for version, new_status in status.items():
-                self.store._execute(
-                    "UPDATE twin_models SET status = ? WHERE vin = ? AND version = ?",
-                    [new_status, vin, version],
-                )
-            for row in rows:
-                self.store._execute(
-                    f"INSERT INTO twin_models ({', '.join(_MODEL_COLUMNS)})"
-                    f" VALUES ({', '.join('?' * len(_MODEL_COLUMNS))})",
-                    row,
-                )
+        try:
+            with self.transaction():
+                if not self._exists(vin):
+                    raise UnknownNameError("twin", vin, self.vins(), hint="`twinloop twin list` shows them.")
+                stored = {
+                    int(r["version"]): r["status"]
+                    for r in self.store.select("twin_models", ["version", "status"], {"vin": vin})
+                }
+                check_commit(vin, stored, expected_latest, new, status)
+                for version, new_status in status.items():
+                    self.store.update("twin_models", {"status": new_status}, {"vin": vin, "version": version})
+                self.store.insert("twin_models", rows)
+        except StoreConflictError:
+            raise StoreConflictError(
+                f"another writer registered a model version of {vin} at the same time (a calibration or"
+                " update running beside this one); nothing was written: run it again"
+            ) from None
 
     @staticmethod
-    def _row(v: ModelVersion) -> builtins.list[Any]:
+    def _row(v: ModelVersion) -> dict[str, Any]:
         try:
-            parameters = json.dumps(v.parameters, sort_keys=True, allow_nan=False)
+            json.dumps(v.parameters, sort_keys=True, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise ValidationError(
                 "parameters", "a JSON-safe dict of finite numbers, text, lists and dicts",
                 f"{type(exc).__name__}: {exc}", f"version {v.version} of {v.vin}",
             ) from None
         band = v.residual_band
-        return [
-            v.vin, v.version, v.model_type, v.kind, parameters, v.status,
-            v.provenance.created_by, v.provenance.reason, v.provenance.parent_version,
-            _naive(v.training_start), _naive(v.training_end), v.validation_error,
-            None if band is None else band.mean, None if band is None else band.std,
-            _naive(v.created_at),
-        ]
+        return {
+            "vin": v.vin, "version": v.version, "model_type": v.model_type, "kind": v.kind,
+            "parameters": v.parameters, "status": v.status,
+            "created_by": v.provenance.created_by, "reason": v.provenance.reason,
+            "parent_version": v.provenance.parent_version,
+            "training_start": v.training_start, "training_end": v.training_end,
+            "validation_error": v.validation_error,
+            "residual_mean": None if band is None else band.mean,
+            "residual_std": None if band is None else band.std,
+            "created_at": v.created_at,
+        }
 
     @staticmethod
-    def _version(row: Sequence[Any]) -> ModelVersion:
-        d = dict(zip(_MODEL_COLUMNS, row, strict=True))
+    def _version(d: Mapping[str, Any]) -> ModelVersion:
         band = None
         if d["residual_mean"] is not None and d["residual_std"] is not None:
             band = ResidualBand(float(d["residual_mean"]), float(d["residual_std"]))
@@ -260,15 +260,15 @@ class TwinRepository:
             version=int(d["version"]),
             model_type=d["model_type"],
             kind=d["kind"],
-            parameters=dict(_json(d["parameters"])),
+            parameters=dict(d["parameters"]),
             status=d["status"],
             provenance=Provenance(
                 d["created_by"], d["reason"],
                 None if d["parent_version"] is None else int(d["parent_version"]),
             ),
-            training_start=_aware(d["training_start"]),
-            training_end=_aware(d["training_end"]),
+            training_start=d["training_start"],
+            training_end=d["training_end"],
             validation_error=None if error is None or not math.isfinite(error) else float(error),
             residual_band=band,
-            created_at=utc(d["created_at"]) if d["created_at"] else datetime.now(UTC),
+            created_at=d["created_at"] or datetime.now(UTC),
         )
