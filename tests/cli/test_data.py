@@ -42,12 +42,12 @@ def test_ingest_then_query_vehicles_trips(cli, data, tmp_path):
     assert json.loads(out.output.strip().splitlines()[-1])["inserted"] == 60
     assert "CAR1" in cli("vehicles").output
     csv = cli("query", "-v", "CAR1", "-s", "Vehicle.Speed", "--every", "10s").output.splitlines()
-    assert csv[0] == '"time","Vehicle.Speed"' and len(csv) == 7
+    assert csv[0] == '"time","Vehicle.Speed[m s-1]"' and len(csv) == 7
     assert float(csv[1].split(",")[1]) == pytest.approx(4.5)
     lines = cli(
         "query", "-v", "CAR1", "-s", "Vehicle.Speed", "--format", "json"
     ).output.splitlines()
-    assert len(lines) == 60 and json.loads(lines[1])["Vehicle.Speed"] == pytest.approx(1.0)
+    assert len(lines) == 60 and json.loads(lines[1])["Vehicle.Speed[m s-1]"] == pytest.approx(1.0)
     pq_out = tmp_path / "q.parquet"
     cli("query", "-v", "CAR1", "-s", "Vehicle.Speed", "--format", "parquet", "-o", str(pq_out))
     assert pd.read_parquet(pq_out).shape == (60, 2)
@@ -456,7 +456,7 @@ def test_cli_query_without_data_in_range_notes_it_on_stderr(twinloop, data, tmp_
         "2023-11-15",
     )
     assert (
-        code == 0 and stdout.strip() == '"time","Vehicle.Speed","Vehicle.Exterior.AirTemperature"'
+        code == 0 and stdout.strip() == '"time","Vehicle.Speed[m s-1]","Vehicle.Exterior.AirTemperature[K]"'
     )
     assert "note: no Vehicle.Speed data for car1 from 2023-11-14 to 2023-11-15" in stderr
     assert "note: no Vehicle.Exterior.AirTemperature data" in stderr
@@ -645,3 +645,156 @@ def test_an_empty_store_option_is_refused_not_read_as_the_default_store(cli, dat
     assert isinstance(bad.exception, TwinloopError)
     assert "store: expected a DuckDB file path or a store URL" in str(bad.exception)
     assert not (tmp_path / "cli.duckdb").exists()
+
+
+# ---- a hostile user: outputs that are inputs, limits, units, echoes, flags -----------------
+SPEED = "Vehicle.Speed"
+
+
+def _store_state(store_path):
+    """What a store holds, read through a fresh connection: (vehicle, speeds) pairs."""
+    from twinloop.store import open_store
+
+    with open_store(str(store_path), create=False) as store:
+        return store.read("car1", [SPEED]).column(SPEED).to_pylist()
+
+
+@pytest.mark.parametrize(
+    "form", ["same", "dotted", "symlink", "hardlink", "duckdb-url", "default-store", "wal"]
+)
+def test_query_output_naming_the_store_is_refused_and_the_store_kept(twinloop, data, tmp_path, monkeypatch, form):
+    store = tmp_path / "fleet.duckdb"
+    twinloop("ingest", data, "-v", "car1", "--store", store)
+    before, speeds = store.read_bytes(), _store_state(store)
+    output, store_args = store, ["--store", store]
+    if form == "dotted":
+        (tmp_path / "sub").mkdir()
+        output = tmp_path / "sub" / ".." / "fleet.duckdb"
+    elif form == "symlink":
+        output = tmp_path / "out.csv"
+        output.symlink_to(store)
+    elif form == "hardlink":
+        output = tmp_path / "out.csv"
+        output.hardlink_to(store)
+    elif form == "duckdb-url":
+        store_args = ["--store", f"duckdb:///{store}"]
+    elif form == "default-store":  # $TWINLOOP_STORE, no --store
+        store_args = []
+        monkeypatch.setenv("TWINLOOP_STORE", str(store))
+    elif form == "wal":
+        output = tmp_path / "fleet.duckdb.wal"
+    for fmt in ("csv", "parquet"):
+        out = twinloop("query", "-v", "car1", "-s", SPEED, "--format", fmt, "-o", output, *store_args, code=2)
+        line = _one_line_error(out)
+        assert line.startswith("error: --output: expected a file this command does not read")
+        assert str(output) in line and "nothing was written" in line
+    assert store.read_bytes() == before and _store_state(store) == speeds
+    if form == "wal":
+        assert not output.exists()
+
+
+@pytest.mark.parametrize("form", ["same", "symlink"])
+def test_can_manifest_output_naming_its_dbc_is_refused_and_the_dbc_kept(twinloop, tmp_path, form):
+    dbc = tmp_path / "my.dbc"
+    dbc.write_bytes(EV_DBC.read_bytes())
+    output = dbc
+    if form == "symlink":
+        output = tmp_path / "my.toml"
+        output.symlink_to(dbc)
+    line = _one_line_error(twinloop("can", "manifest", "--dbc", dbc, "-o", output, code=2))
+    assert line.startswith("error: --output: expected a file this command does not read")
+    assert "input file" in line and "nothing was written" in line
+    assert dbc.read_bytes() == EV_DBC.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_query_output_ingested_again_keeps_the_si_values_not_read_as_vss_units(twinloop, tmp_path, fmt):
+    # SI under VSS names was read as VSS units: speeds 3.6 times too small, temperatures + 273.15
+    soc = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"
+    current = "Vehicle.Powertrain.TractionBattery.CurrentCurrent"
+    key = "Vehicle.LowVoltageSystemState"
+    temp = "Vehicle.Exterior.AirTemperature"
+    rng = np.random.default_rng(7)
+    n = 40
+    f = tmp_path / "drive.csv"
+    pd.DataFrame({
+        "time": pd.Timestamp("2024-05-01T10:00:00Z") + pd.to_timedelta(np.arange(n) * 0.1, unit="s"),
+        SPEED: rng.uniform(0, 130, n), temp: rng.uniform(-20, 40, n), soc: np.linspace(80, 60, n),
+        current: rng.uniform(-100, 100, n), key: ["ON"] * 30 + ["OFF"] * 10,
+    }).to_csv(f, index=False)
+    signals = [a for s in (SPEED, temp, soc, current, key) for a in ("-s", s)]
+    twinloop("ingest", f, "-v", "car1")
+    first = tmp_path / f"first.{fmt}"
+    twinloop("query", "-v", "car1", *signals, "--format", fmt, "-o", first)
+    report = _report(twinloop("ingest", first, "-v", "car2", "--json"))
+    assert (report["inserted"], report["quarantined"]) == (5 * n, 0)
+    second = tmp_path / f"second.{fmt}"
+    twinloop("query", "-v", "car2", *signals, "--format", fmt, "-o", second)
+    read = pd.read_csv if fmt == "csv" else pd.read_parquet
+    a, b = read(first), read(second)
+    assert list(a.columns) == ["time", f"{SPEED}[m s-1]", f"{temp}[K]", f"{soc}[1]", f"{current}[A]", f"{key}[1]"]
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a[f"{SPEED}[m s-1]"].max() <= 130 / 3.6
+
+
+def test_query_with_how_count_names_its_columns_count_and_they_are_not_ingested_as_values(twinloop, data, tmp_path):
+    twinloop("ingest", data, "-v", "car1")
+    counts = tmp_path / "counts.csv"
+    twinloop("query", "-v", "car1", "-s", SPEED, "--every", "10s", "--how", "count", "-o", counts)
+    assert counts.read_text().splitlines()[0] == f'"time","{SPEED}[count]"'
+    line = _one_line_error(twinloop("ingest", counts, "-v", "car2", code=2))
+    assert f"unit of column {SPEED}" in line and "[m s-1]" in line and "'count'" in line
+
+
+def test_cli_csv_header_over_the_limit_is_one_line_error_naming_it(twinloop, tmp_path):
+    f = tmp_path / "h.csv"
+    f.write_text("time," + "V" * 200_000 + "\n1714557600,1\n")
+    line = _one_line_error(twinloop("ingest", f, "-v", "car1", code=2))
+    assert "header row is longer than 131072 bytes (IngestConfig.max_header_bytes)" in line
+    assert len(line) < 400
+
+
+def test_cli_csv_row_over_the_block_size_is_one_line_error_naming_it(twinloop, tmp_path):
+    f = tmp_path / "r.csv"
+    rows = "".join(f"{1714557600 + k},36\n" for k in range(10))
+    # Arrow reads a row over one block boundary; over two (> 2 blocks long) it stops
+    f.write_text("time,Vehicle.Speed\n" + rows + "1714557999," + "9" * (33 * 1024 * 1024) + "\n" + rows)
+    line = _one_line_error(twinloop("ingest", f, "-v", "car1", code=2))
+    assert "a row longer than 16777216 bytes (16 MiB; IngestConfig.csv_block_bytes)" in line
+    assert "increase block size" not in line
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--every", "1" * 400 + "s"), ("--start", "2" * 100_000), ("--end", "X" * 100_000)]
+)
+def test_cli_query_echoes_a_huge_value_cut_with_its_length(twinloop, data, option, value):
+    twinloop("ingest", data, "-v", "car1")
+    line = _one_line_error(twinloop("query", "-v", "car1", "-s", SPEED, option, value, code=2))
+    assert line.startswith(f"error: {option}: expected ") and f"({len(value)} characters)" in line
+    assert len(line) < 300
+
+
+def test_cli_manifest_with_a_400_digit_number_is_one_short_error(twinloop, tmp_path, ev_log):
+    man = tmp_path / "m.toml"
+    man.write_text(f"[[map]]\nmessage = 'M'\nsignal = 'S'\nvss = 'Vehicle.Speed'\nscale = {'1' * 400}\n")
+    line = _one_line_error(
+        twinloop("ingest", ev_log, "-v", "car1", "--dbc", EV_DBC, "--manifest", man, code=2)
+    )
+    assert "scale" in line and len(line) < 400
+
+
+def test_cli_can_log_without_dbc_names_the_flags_as_before(twinloop, ev_log):
+    line = _one_line_error(twinloop("ingest", ev_log, "-v", "car1", code=2))
+    assert line == (
+        f"error: --dbc/--manifest in {ev_log}: expected a DBC file and a decoder manifest for a CAN log,"
+        " received None. Write a starter manifest with `twinloop can manifest --dbc FILE`."
+    )
+
+
+def test_cli_log_decoded_to_nothing_names_the_flags_in_the_warning(twinloop, tmp_path, ev_log):
+    tesla_dbc, tesla_manifest = _tesla_manifest(tmp_path)
+    out = twinloop("ingest", ev_log, "-v", "car1", "--dbc", tesla_dbc, "--manifest", tesla_manifest, code=1)
+    assert "check that --dbc describes this vehicle's bus and that --manifest maps signals" in out
+    out = twinloop("ingest", ev_log, "-v", "car1", "--dbc", tesla_dbc, "--manifest", tesla_manifest, "--json", code=1)
+    r = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+    assert "`dbc` describes" in r["problem"]  # JSON keeps the library's words

@@ -301,3 +301,47 @@ def test_validate_refuses_a_stray_coastdown_key_that_would_remove_air_drag(runne
     assert result.stderr.strip().endswith(
         "received 'drag_coefficient, frontal_area_m2, rolling_resistance_coefficient and coastdown_a_n'. "
         "coastdown_b_n_per_mps and coastdown_c_n_per_mps2 are missing from the coast-down form")
+
+
+# -- hostile user: an output that names an input is refused, and the input kept -----------------
+
+def _udds_trace(path: Path) -> Path:
+    from twinloop.cycles import load_cycle
+
+    cycle = load_cycle("udds")
+    lines = [f"{t:g},{v:.6g}" for t, v in zip(cycle.time, cycle.vehicle_speed, strict=True)]
+    path.write_text("time_s,speed_mps\n" + "\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("case", ["from-epa", "import-fastsim", "calibrate-lab-vehicle", "calibrate-lab-cycle",
+                                  "calibrate-lab-symlink"])
+def test_output_naming_an_input_is_refused_and_the_input_kept(runner: CliRunner, tmp_path: Path, case: str) -> None:
+    from importlib import resources
+
+    calibrate = ["vehicle", "calibrate-lab", "--measured-wh-per-mile", "250"]
+    if case == "from-epa":
+        source = tmp_path / "tstcar.csv"
+        with resources.as_file(resources.files("twinloop.parameters") / "data" / "22-tstcar-electric.csv") as p:
+            source.write_bytes(p.read_bytes())
+        args = ["vehicle", "from-epa", str(source), "--make", "nissan", "--model", "leaf", "-o", str(source)]
+    elif case == "import-fastsim":
+        source = tmp_path / "zoe.yaml"
+        source.write_bytes(FASTSIM.read_bytes())
+        args = ["vehicle", "import-fastsim", str(source), "-o", str(source)]
+    elif case == "calibrate-lab-cycle":
+        source = _udds_trace(tmp_path / "trip.csv")
+        args = [*calibrate, "-v", "nissan_leaf_40kwh_2018", "-c", str(source), "-o", str(source)]
+    else:
+        source = tmp_path / "leaf.toml"
+        source.write_text(runner.invoke(main, ["vehicle", "show", "nissan_leaf_40kwh_2018"]).stdout)
+        output = source
+        if case == "calibrate-lab-symlink":
+            output = tmp_path / "leaf_calibrated.toml"
+            output.symlink_to(source)
+        args = [*calibrate, "-v", str(source), "-o", str(output)]
+    before = source.read_bytes()
+    line = _error_line(runner.invoke(main, args))
+    assert line.startswith("error: --output: expected a file this command does not read, received "), line
+    assert "It is an input file of this command" in line and "nothing was written" in line
+    assert source.read_bytes() == before

@@ -297,3 +297,59 @@ def test_report_of_an_ingest_that_stored_nothing_names_the_problem(store, tmp_pa
     g.write_text("time,Vehicle.Speed\n1714557600,90\n")
     assert Ingester(store).ingest(g, "CAR1").problem is None
     assert Ingester(store).ingest(g, "CAR1").problem is None  # already ingested, fine
+
+
+# ---- columns named with their SI unit: what `twinloop query` writes, read back unconverted ----
+TEMP = "Vehicle.Exterior.AirTemperature"
+CURRENT = "Vehicle.Powertrain.TractionBattery.CurrentCurrent"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_query_output_with_si_units_in_brackets_is_stored_unconverted_not_as_vss_units(store, tmp_path, suffix):
+    # read as VSS units, the speed would be stored 3.6 times too small, the temperature 273.15 K too
+    # high, the state of charge 100 times too small and the current with the wrong sign
+    frame = pd.DataFrame({
+        "time": T0 + pd.to_timedelta(np.arange(4), unit="s"),
+        f"{SPEED}[m s-1]": [0.0, 10.5, 20.25, 33.3],
+        f"{TEMP}[K]": [250.0, 273.15, 293.15, 310.0],
+        f"{SOC}[1]": [0.8, 0.79, 0.78, 0.775],
+        f"{CURRENT}[A]": [12.5, -40.0, 0.0, 150.0],
+        f"{KEY}[1]": [4.0, 4.0, 5.0, 2.0],
+    })
+    f = tmp_path / f"q{suffix}"
+    frame.to_csv(f, index=False) if suffix == ".csv" else frame.to_parquet(f)
+    r = Ingester(store).ingest(f, "CAR1")
+    assert (r.inserted, r.quarantined) == (20, 0)
+    t = store.read("CAR1", [SPEED, TEMP, SOC, CURRENT, KEY])
+    for name in (SPEED, TEMP, SOC, CURRENT, KEY):
+        unit = {SPEED: "m s-1", TEMP: "K", CURRENT: "A"}.get(name, "1")
+        assert t.column(name).to_pylist() == frame[f"{name}[{unit}]"].tolist(), name
+
+
+@pytest.mark.parametrize("unit", ["km/h", "mph", "count", "", "m/s"])
+def test_a_column_with_another_unit_in_brackets_is_refused_naming_the_si_unit(store, tmp_path, unit):
+    f = tmp_path / "u.csv"
+    f.write_text(f"time,{SPEED}[{unit}]\n1714557600,10\n")
+    with pytest.raises(ValidationError) as caught:
+        Ingester(store).ingest(f, "CAR1")
+    message = str(caught.value)
+    assert message.startswith(f"unit of column {SPEED} in ") and "[m s-1] (SI, as `twinloop query` writes it)" in message
+    assert "km/h" in message and repr(unit) in message
+    assert store.sample_count() == 0
+
+
+def test_a_signal_bare_and_with_its_unit_is_a_repeated_column(store, tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text(f"time,{SPEED},{SPEED}[m s-1]\n1714557600,36,10\n")
+    with pytest.raises(ValidationError, match=r"expected each column once, received \"'Vehicle.Speed' 2 times\""):
+        Ingester(store).ingest(f, "CAR1")
+
+
+def test_a_stored_code_column_refuses_values_that_are_no_code(store, tmp_path):
+    # a mean over --every buckets of an ignition state (4.5) is no state
+    f = tmp_path / "k.csv"
+    f.write_text(f"time,{KEY}[1]\n1714557600,4\n1714557601,4.5\n1714557602,9\n")
+    r = Ingester(store).ingest(f, "CAR1")
+    assert r.inserted == 1 and r.quarantined == 2
+    assert any("not a stored code" in reason for reason in r.reasons)
+    assert any("outside the valid range [0, 5]" in reason for reason in r.reasons)

@@ -1,5 +1,6 @@
 """Input a hostile user would try: times out of range, repeated columns, odd column types."""
 
+import json
 import warnings
 from pathlib import Path
 
@@ -8,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from twinloop.errors import DataError, ValidationError
-from twinloop.ingest import Ingester, write_can_log
+from twinloop.errors import DataError, UnknownNameError, ValidationError
+from twinloop.ingest import IngestConfig, Ingester, write_can_log
 from twinloop.signals import DecoderManifest, default_catalog, encode_series, load_dbc
 
 SPEED = "Vehicle.Speed"
@@ -153,3 +154,155 @@ def test_percent_values_a_constant_near_empty_or_a_short_batch_are_stored(store,
     f.write_text("time," + SOC + "\n" + "".join(f"{1714557600 + k},{x:.4f}\n" for k, x in enumerate(soc)))
     r = Ingester(store).ingest(f, "CAR1")
     assert r.quarantined == 0 and r.inserted == soc.size
+
+
+# ---- limits that end in a clear error, not in _csv.Error or "increase block size" ----------
+@pytest.mark.parametrize(
+    "header",
+    ["time," + "V" * 200_000, "time," + ",".join(f"Vehicle.Speed{i}" for i in range(10_000)), "9" * 300_000],
+    ids=["one-huge-name", "many-names", "no-line-end"],
+)
+def test_a_csv_header_over_the_limit_is_refused_naming_the_limit(store, tmp_path, header):
+    f = tmp_path / "h.csv"
+    f.write_text(header + "\n1714557600,1\n")
+    with pytest.raises(DataError) as caught:
+        Ingester(store).ingest(f, "CAR1")
+    message = str(caught.value)
+    assert "header row is longer than 131072 bytes (IngestConfig.max_header_bytes)" in message
+    assert len(message) < 400
+    assert store.sample_count() == 0
+
+
+def test_a_csv_row_over_the_block_size_is_refused_naming_the_limit_and_earlier_batches_kept(store, tmp_path):
+    f = tmp_path / "r.csv"
+    rows = "".join(f"{1714557600 + k},36\n" for k in range(600))
+    f.write_text("time,Vehicle.Speed\n" + rows + "1714558300," + "9" * 20_000 + "\n")
+    config = IngestConfig(csv_block_bytes=4096, batch_samples=100)
+    with pytest.raises(DataError) as caught:
+        Ingester(store, config=config).ingest(f, "CAR1")
+    message = str(caught.value)
+    assert "a row longer than 4096 bytes" in message and "IngestConfig.csv_block_bytes" in message
+    assert "increase block size" not in message and "straddl" not in message
+    kept = store.sample_count("CAR1")
+    assert kept > 0  # the batches committed before the long row stay stored
+    with pytest.raises(DataError):  # and a rerun loses none of them
+        Ingester(store, config=config).ingest(f, "CAR1")
+    assert store.sample_count("CAR1") == kept
+
+
+def test_a_header_limit_past_what_the_csv_module_reads_is_refused():
+    with pytest.raises(ValidationError, match="max_header_bytes: expected at most 131072"):
+        IngestConfig(max_header_bytes=1 << 20)
+
+
+# ---- received values echoed cut, with their size -----------------------------------------
+def test_a_huge_cell_or_number_as_a_signal_name_is_echoed_cut_with_its_length(store, tmp_path):
+    f = tmp_path / "l.csv"
+    f.write_text(
+        "time,signal,value\n"
+        f"1714557600,{'X' * 1_000_000},1\n"
+        f"1714557600,{'1' * 400},1\n"
+        "1714557600,Vehicle.Speed,36\n"
+    )
+    r = Ingester(store).ingest(f, "CAR1")
+    assert r.inserted == 1 and r.quarantined == 2
+    assert all(len(reason) < 200 for reason in r.reasons)
+    assert any("(1000000 characters)" in reason for reason in r.reasons)
+    assert any("(400 characters)" in reason for reason in r.reasons)
+    assert len(r.summary()) < 1000 and len(json.dumps(r.to_dict())) < 2000
+    # the quarantine keeps the start of each value and says how long it was, not a megabyte a row
+    q = store.quarantine("CAR1")
+    assert all(len(s) < 300 for s in q.column("signal").drop_null().to_pylist())
+    assert any("(1000000 characters)" in s for s in q.column("signal").drop_null().to_pylist())
+
+
+def test_a_huge_cell_in_a_malformed_row_is_kept_cut_with_its_length(store, tmp_path):
+    f = tmp_path / "m.csv"
+    f.write_text("time,Vehicle.Speed\n1714557600,36\n1714557601,36,9," + "Z" * 100_000 + "\n")
+    r = Ingester(store).ingest(f, "CAR1")
+    assert r.inserted == 1 and r.rows_refused == 1
+    (value,) = store.quarantine("CAR1").column("value").drop_null().to_pylist()
+    assert len(value) < 300 and value.endswith(f"({len('1714557601,36,9,') + 100_000} characters)")
+
+
+def test_a_huge_column_name_is_echoed_cut_with_its_length(store, tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("time,Vehicle.Speed," + "Q" * 100_000 + "\n1714557600,36,1\n")
+    with pytest.raises(UnknownNameError) as caught:
+        Ingester(store).ingest(f, "CAR1")
+    assert len(str(caught.value)) < 400 and "(100000 characters)" in str(caught.value)
+
+
+def test_many_columns_without_a_time_column_are_listed_cut_with_their_count(store, tmp_path):
+    f = tmp_path / "n.csv"
+    f.write_text(",".join(f"c{i}" for i in range(3000)) + "\n" + ",".join("1" * 3000) + "\n")
+    with pytest.raises(ValidationError) as caught:
+        Ingester(store).ingest(f, "CAR1")
+    message = str(caught.value)
+    assert "(3000 columns)" in message and "'c0'" in message and len(message) < 1000
+
+
+def test_an_absurd_number_in_the_config_is_echoed_cut_with_its_digits():
+    with pytest.raises(ValidationError) as caught:
+        IngestConfig(batch_samples=-(10**399))
+    message = str(caught.value)
+    assert len(message) < 200 and "(400 digits)" in message
+
+
+def _manifest(tmp_path, entry):
+    f = tmp_path / "m.toml"
+    f.write_text("[[map]]\n" + entry)
+    return f
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        (f"message = {'1' * 400}\nsignal = 'S'\nvss = 'Vehicle.Speed'\n", "(400 digits)"),
+        (f"message = 'M'\nsignal = 'S'\nvss = 'Vehicle.Speed'\nscale = {'1' * 400}\n", "scale"),
+        (f"message = 'M'\nsignal = 'S'\nvss = 'Vehicle.Speed'\nscale = {'1' * 5000}\n", "4300 digits"),
+        (f"message = 'M'\nsignal = 'S'\nvss = 'Vehicle.Speed'\nvalues = {{ '{'7' * 1000}x' = 'ON' }}\n",
+         "characters)"),
+        (f"{'k' * 100_000} = 1\nmessage = 'M'\nsignal = 'S'\nvss = 'Vehicle.Speed'\n", "(100000 characters)"),
+        (f"message = 'M'\nsignal = 'S'\nvss = [{', '.join(['1'] * 100_000)}]\n", "characters)"),
+    ],
+    ids=["400-digit-name", "400-digit-scale", "5000-digit-scale", "huge-values-key", "huge-key", "huge-list"],
+)
+def test_absurd_numbers_and_names_in_a_manifest_are_one_short_specification_error(tmp_path, entry, says):
+    from twinloop.errors import SpecificationError
+
+    with pytest.raises(SpecificationError) as caught:
+        DecoderManifest.load(_manifest(tmp_path, entry))
+    message = str(caught.value)
+    assert says in message and len(message) < 600
+
+
+@pytest.mark.parametrize("key", ["message", "signal", "vss"])
+def test_a_huge_name_in_a_manifest_is_echoed_cut_when_checked(tmp_path, key):
+    data = Path(__file__).parent.parent.parent / "src" / "twinloop" / "signals" / "data"
+    good = DecoderManifest.load(data / "twinloop_ev.toml").entries[0]
+    names = {"message": good.message, "signal": good.signal, "vss": good.vss, key: "N" * 1_000_000}
+    entry = "".join(f"{k} = '{v}'\n" for k, v in names.items())
+    manifest = DecoderManifest.load(_manifest(tmp_path, entry))
+    with pytest.raises(UnknownNameError) as caught:
+        manifest.check(load_dbc(data / "twinloop_ev.dbc"), default_catalog())
+    assert len(str(caught.value)) < 400 and "(1000000 characters)" in str(caught.value)
+
+
+# ---- library errors name fields, the command line names its flags -------------------------
+def test_a_can_log_without_dbc_or_manifest_is_refused_naming_the_fields_not_flags(store, tmp_path):
+    log = tmp_path / "d.log"
+    log.write_text("(1714557600.000000) can0 123#00\n")
+    with pytest.raises(ValidationError) as caught:
+        Ingester(store).ingest(log, "CAR1")
+    assert caught.value.field == "dbc/manifest"
+    assert str(caught.value).startswith("dbc/manifest in ")
+
+
+def test_the_report_of_a_log_that_decodes_to_nothing_names_the_fields_not_flags():
+    from twinloop.ingest import IngestReport
+
+    r = IngestReport(source="d.log", vehicle="CAR1", can_log=True, rows_read=20)
+    assert r.problem is not None
+    assert "`dbc` describes this vehicle's bus and that `manifest` maps" in r.problem
+    assert "--" not in r.problem

@@ -15,9 +15,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from twinloop.cli._errors import cli_message, current_field_flags, field_flags
+from twinloop.cli._outputs import check_output, store_file
 from twinloop.cli._paths import output_file
 from twinloop.cli._types import STORE_OPTION
-from twinloop.errors import ValidationError
+from twinloop.errors import DataError, ValidationError, shorten
 
 __all__ = ["register"]
 
@@ -46,7 +48,9 @@ def _when(text: str | None, name: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationError(name, "an ISO 8601 time such as 2024-05-01T10:00:00Z", text) from None
+        raise ValidationError(
+            name, "an ISO 8601 time such as 2024-05-01T10:00:00Z", shorten(text)
+        ) from None
 
 
 def _utc(when: datetime) -> datetime:
@@ -72,7 +76,7 @@ def _seconds(text: str | None) -> float | None:
         value = float(t) * factor
     except ValueError:
         raise ValidationError(
-            "--every", "a number and a unit of ms, s, min or h, such as 1s, 500ms, 5min, 1h", text
+            "--every", "a number and a unit of ms, s, min or h, such as 1s, 500ms, 5min, 1h", shorten(text)
         ) from None
     from twinloop.store.base import MAX_EVERY  # the store's own bounds, here in the user's units
 
@@ -80,7 +84,7 @@ def _seconds(text: str | None) -> float | None:
     if not (math.isfinite(value) and 1e-6 <= value <= MAX_EVERY):
         raise ValidationError(
             "--every", "a duration from 0.001ms (the store's resolution) to 87600h (10 years), "
-            "such as 1s, 500ms, 5min, 1h", text,
+            "such as 1s, 500ms, 5min, 1h", shorten(text),
         )
     return value
 
@@ -119,6 +123,7 @@ def _seconds(text: str | None) -> float | None:
     help="Show a progress bar (default: when stderr is a terminal).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@field_flags(dbc="--dbc", manifest="--manifest", **{"dbc/manifest": "--dbc/--manifest"})
 def ingest_cmd(
     path: Path,
     vehicle: str,
@@ -139,7 +144,10 @@ def ingest_cmd(
       .log .asc .blf  CAN logs (candump -l, Vector ASC/BLF); need --dbc and --manifest
 
     Values are read in VSS units (Vehicle.Speed in km/h ...) and stored in
-    SI. Time is ISO 8601 (UTC unless zoned) or seconds since 1970.
+    SI; a column named with its SI unit in brackets, as `twinloop query`
+    writes them (Vehicle.Speed[m s-1]), is read as SI, so a query's output
+    ingests back unchanged. Time is ISO 8601 (UTC unless zoned) or seconds
+    since 1970.
     Bad rows are quarantined with their reason and counted; nothing is
     dropped silently. Ingesting the same data again stores nothing twice,
     and an interrupted ingest completes when run again. A CAN log decoded
@@ -200,8 +208,10 @@ def ingest_cmd(
             " case-sensitive); a twin sees only its own vehicle's data", fg="yellow", err=True,
         )
     if report.problem is not None:
-        click.secho(f"warning: {report.problem}", fg="yellow", err=True)
-        click.get_current_context().exit(1)
+        ctx = click.get_current_context()
+        problem = cli_message(DataError(report.problem), current_field_flags(ctx))
+        click.secho(f"warning: {problem}", fg="yellow", err=True)
+        ctx.exit(1)
 
 
 @click.command("query")
@@ -247,6 +257,10 @@ def query_cmd(
 ) -> None:
     """Read signals of one vehicle, in SI units, as CSV, JSON lines or Parquet.
 
+    Each column is named with its SI unit, Vehicle.Speed[m s-1] (with
+    --how count: [count]); `twinloop ingest` reads such a file back as SI.
+    The output may not be the store itself.
+
     \b
     Examples:
       twinloop query -v car1 -s Vehicle.Speed
@@ -260,6 +274,7 @@ def query_cmd(
             f"--format parquet writes a binary file and needs -o FILE.parquet (received "
             f"{'-o -' if output is not None else 'no -o'}); use --format csv or json for standard output"
         )
+    check_output(output, store=store_file(store_url))
     first, last = _when(start, "--start"), _when(end, "--end")
     if first is not None and last is not None and _utc(first) >= _utc(last):
         raise ValidationError(
@@ -268,10 +283,12 @@ def query_cmd(
     resample = _seconds(every)
     with _store(store_url, create=False) as store:
         table = store.read(vehicle, list(signals), first, last, resample, how)
+        catalog = store.catalog
     span = f" from {start or 'the first sample'} to {end or 'the last'}"
     for name in signals:
         if table.num_rows == 0 or table.column(name).null_count == table.num_rows:
             click.echo(f"note: no {name} data for {vehicle}{span}", err=True)
+    table = table.rename_columns(["time", *(_with_unit(catalog, n, resample, how) for n in signals)])
     if fmt == "parquet":
         assert output is not None
         pq.write_table(table, output)
@@ -287,6 +304,16 @@ def query_cmd(
         click.echo(text, nl=False)
     else:
         output.write_text(text)
+
+
+def _with_unit(catalog: Any, path: str, every: float | None, how: str) -> str:
+    """The output column of `path`: named with the unit of its values, so ingest reads them back as SI."""
+    from twinloop.ingest.columns import COUNT_UNIT, unit_column
+
+    if every is not None and how == "count":
+        return unit_column(path, COUNT_UNIT)
+    sig = catalog.signals.get(path)
+    return path if sig is None else unit_column(path, sig.si_unit)
 
 
 @click.command("vehicles")
@@ -395,6 +422,7 @@ def can_manifest_cmd(dbc: Path, output: Path | None) -> None:
     """
     from twinloop.signals import default_catalog, load_dbc, starter_manifest
 
+    check_output(output, [dbc])
     text = starter_manifest(load_dbc(dbc), default_catalog(), dbc.name)
     if output is None or str(output) == "-":
         click.echo(text, nl=False)

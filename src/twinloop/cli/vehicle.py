@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from twinloop.cli._outputs import check_output
 from twinloop.cli._paths import output_file
 from twinloop.errors import ValidationError
 from twinloop.parameters.epa import epa_vehicle_spec, read_epa_tests
@@ -144,6 +145,7 @@ def from_epa_command(csv: Path | None, make: str, model: str, test_vehicle_id: s
     """
     if csv is not None and not csv.is_file():
         raise FileNotFoundError(2, "No such file", str(csv))
+    check_output(output, [csv])
     tests = read_epa_tests(csv)
     try:
         spec = epa_vehicle_spec(make, model, tests, test_vehicle_id, configuration)
@@ -175,6 +177,7 @@ def import_fastsim_command(file: Path, name: str | None, output: Path | None) ->
     """
     if not file.is_file():
         raise FileNotFoundError(2, "No such file", str(file))
+    check_output(output, [file])
     _emit(fastsim_vehicle_spec(file, name=name), output)
 
 
@@ -208,6 +211,8 @@ def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float 
     from twinloop.calibrate import calibrate_on_lab_test
     from twinloop.cycles import load_cycle
 
+    # the vehicle and the cycles are names or files; only files can be overwritten
+    check_output(output, [p for p in (vehicle, cycle, *predict) if Path(p).is_file()])
     if (measured_wh_per_mile is None) == (measured_wh_per_km is None):
         raise ValidationError("--measured-wh-per-mile / --measured-wh-per-km", "exactly one of them",
                               "both" if measured_wh_per_mile is not None else "neither")

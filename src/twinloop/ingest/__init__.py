@@ -4,6 +4,7 @@ See ``docs/data.md`` for the accepted layouts and what happens to bad rows.
 """
 
 from twinloop.ingest.canlog import write_can_log
+from twinloop.ingest.columns import COUNT_UNIT, split_unit, unit_column
 from twinloop.ingest.config import IngestConfig
 from twinloop.ingest.pipeline import (
     CAN_SUFFIXES,
@@ -26,6 +27,7 @@ from twinloop.ingest.validate import ValidatedBatch, validate_batch
 
 __all__ = [
     "CAN_SUFFIXES",
+    "COUNT_UNIT",
     "FILE_SOURCES",
     "CanLogSource",
     "Column",
@@ -39,7 +41,9 @@ __all__ = [
     "ValidatedBatch",
     "file_sha256",
     "ingest_identity",
+    "split_unit",
     "time_to_us",
+    "unit_column",
     "validate_batch",
     "write_can_log",
 ]

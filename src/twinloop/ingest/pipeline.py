@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from twinloop.errors import ValidationError
+from twinloop.errors import ValidationError, shorten
 from twinloop.ingest.config import IngestConfig
 from twinloop.ingest.report import IngestReport
 from twinloop.ingest.sources import CanLogSource, CsvSource, ParquetSource, Source
@@ -111,12 +111,19 @@ class Ingester:
     def source(
         self, path: Path, dbc: str | Path | None = None, manifest: str | Path | None = None
     ) -> Source:
-        """The reader for `path`, chosen by its suffix."""
+        """The reader for `path`, chosen by its suffix.
+
+        Raises
+        ------
+        ValidationError
+            For an unknown suffix, and for a CAN log without `dbc` and
+            `manifest` (field ``"dbc/manifest"``).
+        """
         suffix = path.suffix.lower()
         if suffix in CAN_SUFFIXES:
             if dbc is None or manifest is None:
                 raise ValidationError(
-                    "--dbc/--manifest",
+                    "dbc/manifest",
                     "a DBC file and a decoder manifest for a CAN log",
                     None,
                     str(path),
@@ -134,7 +141,7 @@ class Ingester:
             raise ValidationError(
                 "file type",
                 f"one of {sorted([*FILE_SOURCES, *CAN_SUFFIXES])}",
-                suffix or path.name,
+                shorten(suffix or path.name),
                 str(path),
             ) from None
         return cls(path, self.catalog, self.config)

@@ -103,6 +103,8 @@ class IngestReport:
         An ingest that read no sample, or whose every sample or frame was
         quarantined, almost always means a wrong file, DBC or manifest; the
         command line prints this as a warning and exits with status 1.
+        Arguments are named as fields in backquotes (`dbc`, `manifest`),
+        which the command line writes as the options that set them.
         """
         if self.accepted > 0:
             return None
@@ -114,7 +116,7 @@ class IngestReport:
                 return (
                     f"no samples were decoded from the {self.rows_read} frames of {self.source}"
                     f"{again} ({self.quarantined} quarantined); nothing was stored: check that"
-                    " --dbc describes this vehicle's bus and that --manifest maps signals of"
+                    " `dbc` describes this vehicle's bus and that `manifest` maps signals of"
                     " the messages in the log"
                 )
             return (

@@ -28,7 +28,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from twinloop.errors import DataError, UnknownNameError, ValidationError
+from twinloop.errors import DataError, UnknownNameError, ValidationError, shorten
+from twinloop.ingest._echo import NAME_LIMIT, Verbatim, clip
+from twinloop.ingest.columns import split_unit
 from twinloop.ingest.config import IngestConfig
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.signals.dbc import DbcDecoder
@@ -49,8 +51,9 @@ __all__ = [
 TIME_COLUMNS = ("time", "timestamp")
 _LAYOUT_HINT = (
     "twinloop ingest reads telemetry: a 'time' column (ISO 8601 or seconds since 1970)"
-    " and one column per VSS signal path in VSS units, e.g. time,Vehicle.Speed [km/h]"
-    " (or the long form time,signal,value)"
+    " and one column per VSS signal path, in VSS units (time,Vehicle.Speed with km/h)"
+    " or in SI with the unit in brackets as `twinloop query` writes them"
+    " (time,Vehicle.Speed[m s-1]), or the long form time,signal,value"
 )
 # column names of a drive-cycle trace (twinloop.cycles.read_trace)
 _TRACE_COLUMNS = {
@@ -64,6 +67,12 @@ _TRACE_COLUMNS = {
     "grade",
     "grade_pct",
 }
+
+
+def _names(names: list[str], n: int = 8) -> str:
+    """The first `n` column names, each shortened, and how many there are in all."""
+    shown = ", ".join(repr(shorten(x, NAME_LIMIT)) for x in names[:n])
+    return f"[{shown}]" if len(names) <= n else f"[{shown}, ...] ({len(names)} columns)"
 
 
 def _trace_hint(names: list[str]) -> str:
@@ -109,6 +118,10 @@ class Column:
         Source row (or frame) number of each value, for the quarantine.
     text : ndarray of object, optional
         The original text, where values were parsed from text.
+    si : bool
+        The values are already in SI, as the store keeps them (a column
+        named with its SI unit, ``Vehicle.Speed[m s-1]``); otherwise they
+        are in the VSS unit.
     """
 
     path: str
@@ -117,6 +130,7 @@ class Column:
     row: npt.NDArray[np.int64]
     bad: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
     text: npt.NDArray[np.object_] | None = None
+    si: bool = False
 
 
 @dataclass
@@ -132,7 +146,7 @@ class SourceBatch:
     def refuse(self, reason: str, count: int = 1, row: int | None = None, text: str = "") -> None:
         """Count `count` refused rows or frames under `reason` (the first kept as example)."""
         self.refused[reason] += count
-        self.examples.setdefault(reason, (row, text[:200]))
+        self.examples.setdefault(reason, (row, clip(text)))
 
 
 def time_to_us(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
@@ -244,17 +258,22 @@ def _column(
     array: pa.Array | pa.ChunkedArray,
     rows: npt.NDArray[np.int64],
     catalog: SignalCatalog,
+    si: bool = False,
 ) -> tuple[Column, int]:
-    """A Column from a value array; returns it and the number of missing cells."""
+    """A Column from a value array; returns it and the number of missing cells.
+
+    With `si` the values are the store's own (labels as their stored codes).
+    """
     v, missing, text = _values(array)
     n_missing = int(missing.sum())
     if n_missing:
         keep = ~missing
         v, time, rows = v[keep], time[keep], rows[keep]
         text = text[keep] if text is not None else None
-    col = Column(path, time, v, rows, text=text)
+    col = Column(path, time, v, rows, text=text, si=si)
     sig = catalog.signals.get(path)
-    if text is not None and sig is not None and (sig.allowed or sig.datatype == "boolean"):
+    labels = sig is not None and (bool(sig.allowed) or sig.datatype == "boolean")
+    if text is not None and sig is not None and labels and not si:
         col.value = sig.encode_labels(text)
         col.bad[
             "unknown label"
@@ -314,7 +333,12 @@ class Source(abc.ABC):
 
     # shared by CSV and Parquet
     def _check_columns(self, names: list[str]) -> tuple[str, bool]:
-        """(time column, is long form); unknown signal columns raise UnknownNameError."""
+        """(time column, is long form); unknown signal columns raise UnknownNameError.
+
+        A wide column is a catalog path, bare (values in the VSS unit) or
+        with the signal's SI unit in brackets (values in SI, see
+        :mod:`twinloop.ingest.columns`); any other unit is refused.
+        """
         self._check_unique(names)
         lowered = {n.lower(): n for n in names}
         time_col = next((lowered[c] for c in TIME_COLUMNS if c in lowered), None)
@@ -326,28 +350,50 @@ class Source(abc.ABC):
                 )
             else:
                 hint = _LAYOUT_HINT + _trace_hint(names)
-            raise ValidationError("columns", "a 'time' column", names, str(self.path), hint)
+            raise ValidationError("columns", "a 'time' column", Verbatim(_names(names)), str(self.path), hint)
         long = LONG_COLUMNS <= set(lowered)
         if not long:
             for n in names:
-                if n != time_col and n not in self.catalog:
-                    raise UnknownNameError(
-                        "signal column",
-                        n,
-                        self.catalog,
-                        hint=f"in {self.path}. Columns must be VSS paths; add custom signals"
-                        f" with a signal file.{_trace_hint(names)}",
-                    )
+                if n != time_col:
+                    self._check_signal_column(n, names)
         return time_col, long
 
+    def _split(self, name: str) -> tuple[str, str | None]:
+        """(path, unit) of a column; a catalog path is never split, brackets or not."""
+        return (name, None) if name in self.catalog else split_unit(name)
+
+    def _check_signal_column(self, name: str, names: list[str]) -> None:
+        path, unit = self._split(name)
+        if path not in self.catalog:
+            raise UnknownNameError(
+                "signal column",
+                str(shorten(path, NAME_LIMIT)),
+                self.catalog,
+                hint=f"in {self.path}. Columns must be VSS paths; add custom signals"
+                f" with a signal file.{_trace_hint(names)}",
+            )
+        sig = self.catalog[path]
+        if unit is not None and unit != sig.si_unit:
+            vss = f"in its VSS unit {sig.unit}" if sig.unit else "as labels"
+            raise ValidationError(
+                f"unit of column {path}",
+                f"[{sig.si_unit}] (SI, as `twinloop query` writes it), or the bare path {path}"
+                f" for values {vss}",
+                shorten(unit, NAME_LIMIT),
+                str(self.path),
+            )
+
     def _check_unique(self, names: list[str]) -> None:
-        """Refuse a column named twice (time columns: in any case), which has no single meaning."""
-        counts = Counter(n.lower() if n.lower() in TIME_COLUMNS else n for n in names)
+        """Refuse a signal in two columns (time columns: in any case), which has no single meaning.
+
+        ``Vehicle.Speed`` and ``Vehicle.Speed[m s-1]`` are the same signal.
+        """
+        counts = Counter(n.lower() if n.lower() in TIME_COLUMNS else self._split(n)[0] for n in names)
         twice = {n: k for n, k in counts.items() if k > 1}
         if twice:
             name, k = next(iter(twice.items()))
             raise ValidationError(
-                "columns", "each column once", f"{name!r} {k} times", str(self.path),
+                "columns", "each column once", f"{shorten(name, NAME_LIMIT)!r} {k} times", str(self.path),
                 "Rename or remove the repeated column.",
             )
 
@@ -356,7 +402,7 @@ class Source(abc.ABC):
         t = table.schema.field(time_col).type
         if not _is_time_type(t):
             raise DataError(
-                f"{self.path}: time column {time_col!r} has type {t}; expected timestamps,"
+                f"{self.path}: time column {shorten(time_col, NAME_LIMIT)!r} has type {t}; expected timestamps,"
                 " seconds since 1970 or ISO 8601 text"
             )
         for field_ in table.schema:
@@ -365,7 +411,7 @@ class Source(abc.ABC):
                 ft = ft.value_type
             if field_.name != time_col and (pa.types.is_nested(ft) or pa.types.is_binary(ft)):
                 raise DataError(
-                    f"{self.path}: column {field_.name!r} has type {ft}; expected numbers,"
+                    f"{self.path}: column {shorten(field_.name, NAME_LIMIT)!r} has type {ft}; expected numbers,"
                     " true/false or text, one value per cell"
                 )
 
@@ -381,7 +427,10 @@ class Source(abc.ABC):
             for name in table.column_names:
                 if name == time_col:
                     continue
-                col, missing = _column(name, time, table.column(name), rows, self.catalog)
+                path, unit = self._split(name)  # a unit here is the SI one (_check_columns)
+                col, missing = _column(
+                    path, time, table.column(name), rows, self.catalog, si=unit is not None
+                )
                 batch.missing_cells += missing
                 batch.columns.append(col)
             return batch
@@ -455,19 +504,31 @@ class CsvSource(Source):
         with self.path.open("rb") as fh:
             head = fh.read(self.SNIFF_BYTES)
         _check_utf8_text(self.path, head, final=len(head) < self.SNIFF_BYTES)
-        with self.path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
-            header = fh.readline()
+        limit = self.config.max_header_bytes
+        with self.path.open("rb") as fh:
+            raw = fh.readline(limit + 1)  # never more: a file without line ends is not read whole
+        if len(raw.rstrip(b"\r\n")) > limit:
+            raise DataError(
+                f"{self.path}: the header row is longer than {limit} bytes"
+                f" (IngestConfig.max_header_bytes): expected {self.expected}, received a first line"
+                f" of more than {limit} bytes. Is this a telemetry CSV with one line per row?"
+            )
+        header = raw.decode("utf-8-sig", errors="replace")
         if not header.strip():
             raise DataError(
                 f"{self.path}: the first line is empty: expected {self.expected},"
-                f" received {header!r}"
+                f" received {shorten(header)!r}"
             )
-        counts = {
-            d: len(next(csv.reader(io.StringIO(header), delimiter=d), [])) for d in self.DELIMITERS
-        }
-        delimiter = max(counts, key=lambda d: counts[d])
-        names = [n.strip() for n in next(csv.reader(io.StringIO(header), delimiter=delimiter), [])]
-        return delimiter, names
+        try:
+            counts = {
+                d: len(next(csv.reader(io.StringIO(header), delimiter=d), []))
+                for d in self.DELIMITERS
+            }
+            delimiter = max(counts, key=lambda d: counts[d])
+            row = next(csv.reader(io.StringIO(header), delimiter=delimiter), [])
+        except csv.Error as exc:  # a config past HEADER_LIMIT, a NUL byte beyond the sniffed start
+            raise DataError(f"{self.path}: the header row is not readable as CSV: {exc}") from None
+        return delimiter, [n.strip() for n in row]
 
     def _estimated_samples(self) -> int | None:
         _, names = self._sniff()
@@ -503,7 +564,9 @@ class CsvSource(Source):
                 ),
             )
         except pa.ArrowInvalid as exc:
-            raise DataError(f"{self.path}: CSV unreadable: {_csv_problem(exc)}") from None
+            raise DataError(
+                f"{self.path}: CSV unreadable: {_csv_problem(exc, self.config.csv_block_bytes)}"
+            ) from None
         first = 1  # data rows are numbered from 1, after the header
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
@@ -519,7 +582,8 @@ class CsvSource(Source):
                     pending, pending_rows = [], 0
         except pa.ArrowInvalid as exc:
             raise DataError(
-                f"{self.path}: CSV unreadable after row {first + pending_rows}: {_csv_problem(exc)}"
+                f"{self.path}: CSV unreadable after row {first + pending_rows}:"
+                f" {_csv_problem(exc, self.config.csv_block_bytes)}"
             ) from None
         yield self._flush(pending, time_col, long, first, invalid, len(names))
 
@@ -575,12 +639,20 @@ def _check_utf8_text(path: Path, head: bytes, final: bool) -> None:
         ) from None
 
 
-def _csv_problem(exc: Exception) -> str:
-    """Arrow's CSV error, with the fix for the common one."""
+def _csv_problem(exc: Exception, block_bytes: int) -> str:
+    """Arrow's CSV error, with the fix for the common ones."""
     text = str(exc)
     if "UTF8" in text or "UTF-8" in text:
-        return f"{text} (twinloop reads CSV as UTF-8 text; re-save the file as UTF-8)"
-    return text
+        return f"{clip(text)} (twinloop reads CSV as UTF-8 text; re-save the file as UTF-8)"
+    if "straddl" in text or "block size" in text:
+        # Arrow's own words ask to "increase block size", a setting the user does not have
+        mib = f"{block_bytes / 2**20:g} MiB; " if block_bytes >= 2**20 else ""
+        return (
+            f"a row longer than {block_bytes} bytes ({mib}IngestConfig.csv_block_bytes),"
+            " the longest row ingestion reads: expected telemetry"
+            " rows of a few hundred bytes. Is a quote left open, or a line end missing?"
+        )
+    return clip(text)
 
 
 # ---- CAN logs ------------------------------------------------------------------------
@@ -635,7 +707,8 @@ def _read_python_can(
                     frames, refused, count = [], Counter(), 0
     except Exception as exc:  # python-can raises many kinds on damaged files
         refused[
-            f"log unreadable after this point (truncated or damaged): {type(exc).__name__}: {exc}"
+            "log unreadable after this point (truncated or damaged):"
+            f" {type(exc).__name__}: {clip(str(exc))}"
         ] += 1
     yield frames, refused, count
 

@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from twinloop.errors import UnknownNameError
+from twinloop.errors import UnknownNameError, shorten
+from twinloop.ingest._echo import NAME_LIMIT, clip
 from twinloop.ingest.sources import _NO_TIME, TIME_RANGE_REASON, TIME_RANGE_US, Column, SourceBatch
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.store.base import QuarantineRecord, SampleBatch
@@ -67,16 +68,16 @@ def _records(
     out = []
     for i in idx[:cap].tolist():
         t = int(col.time[i])
-        value = str(col.text[i]) if col.text is not None else repr(float(col.value[i]))
+        value = clip(str(col.text[i])) if col.text is not None else repr(float(col.value[i]))
         # a time the store cannot keep is not written (the reason says why)
         keep = TIME_RANGE_US[0] <= t < TIME_RANGE_US[1]
         out.append(
-            QuarantineRecord(reason, col.path, t if keep else None, value, 1, int(col.row[i]))
+            QuarantineRecord(reason, clip(col.path), t if keep else None, value, 1, int(col.row[i]))
         )
     if idx.size > cap:
         out.append(
             QuarantineRecord(
-                reason + " (further rows not listed)", col.path, count=int(idx.size - cap)
+                reason + " (further rows not listed)", clip(col.path), count=int(idx.size - cap)
             )
         )
     return out
@@ -118,7 +119,7 @@ def validate_batch(
         out.samples_read += n
         sig = catalog.signals.get(col.path)
         if sig is None:
-            reason = str(UnknownNameError("signal", col.path, catalog))
+            reason = str(UnknownNameError("signal", str(shorten(col.path, NAME_LIMIT)), catalog))
             records += _records(reason, col, np.ones(n, dtype=bool), max_quarantine_rows)
             out.reasons[reason] += n
             continue
@@ -143,14 +144,24 @@ def validate_batch(
         for reason, mask in col.bad.items():
             refuse(reason, mask)
         refuse("value is NaN", np.isnan(col.value))
-        slip = _fraction_slip(col.path, sig.unit, col.value)
-        if slip is not None:
-            refuse(slip, np.ones(n, dtype=bool))
-        si = sig.to_si(col.value)
-        refuse(
-            f"outside the valid range {sig.valid_range} after conversion from {sig.unit or 'label'}",
-            sig.invalid(si),
-        )
+        if col.si:  # the store's own values (a `twinloop query` output): no conversion
+            si = col.value
+            if sig.allowed or sig.datatype == "boolean":
+                with np.errstate(invalid="ignore"):
+                    refuse(
+                        f"not a stored code of {sig.path} (a whole number in {sig.valid_range})",
+                        np.isfinite(si) & (si != np.round(si)),
+                    )
+            refuse(f"outside the valid range {sig.valid_range}", sig.invalid(si))
+        else:
+            slip = _fraction_slip(col.path, sig.unit, col.value)
+            if slip is not None:
+                refuse(slip, np.ones(n, dtype=bool))
+            si = sig.to_si(col.value)
+            refuse(
+                f"outside the valid range {sig.valid_range} after conversion from {sig.unit or 'label'}",
+                sig.invalid(si),
+            )
         if refused.any():
             ok = ~refused
             t, v, rows = col.time[ok], si[ok], np.flatnonzero(ok)

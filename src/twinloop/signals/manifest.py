@@ -37,7 +37,7 @@ import cantools.database
 import numpy as np
 import numpy.typing as npt
 
-from twinloop.errors import DataError, SpecificationError, UnknownNameError, close_matches
+from twinloop.errors import DataError, SpecificationError, UnknownNameError, close_matches, shorten
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.signals.units import UNITS
 
@@ -48,6 +48,37 @@ MAX_MANIFEST_BYTES = 2_000_000
 #: Keys of the manifest document and of each ``[[map]]`` table.
 MANIFEST_KEYS = ("dbc", "map")
 ENTRY_KEYS = ("message", "signal", "vss", "scale", "offset", "values")
+# Longest name (key, message, signal, path) a message repeats whole; longer ones are cut.
+_NAME_LIMIT = 200
+
+
+class _Shown(str):
+    """A cut value in a message: its repr is the text itself, no quotes around a number."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _shown(value: object, limit: int = 40) -> object:
+    """`value` as a message shows it: long text, huge numbers and big tables cut, with their size.
+
+    A manifest can hold a 400-digit integer or a million-item list where a
+    name belongs; the message says so in one short line.
+    """
+    if isinstance(value, str):
+        return shorten(value, limit)
+    text = repr(value)  # tomllib refuses integers of over 4300 digits, so this works
+    if len(text) <= limit:
+        return value
+    size = f"{len(text.lstrip('-'))} digits" if isinstance(value, int) else f"{len(text)} characters"
+    return _Shown(f"{text[:20]}... ({size})")
+
+
+def _clip(message: str, limit: int = _NAME_LIMIT) -> str:
+    """A library's error `message` (which may quote a huge value) cut to `limit` characters."""
+    return message if len(message) <= limit else f"{message[:limit]}... ({len(message)} characters)"
 
 
 def _refuse_unknown_keys(
@@ -59,7 +90,8 @@ def _refuse_unknown_keys(
             matches = close_matches(key, known)
             hint = f"Did you mean {', '.join(repr(m) for m in matches)}? " if matches else ""
             raise SpecificationError(
-                "key", f"one of {', '.join(known)}", key, where, (hint + note).strip() or None
+                "key", f"one of {', '.join(known)}", _shown(key, _NAME_LIMIT), where,
+                (hint + note).strip() or None,
             )
 
 
@@ -115,8 +147,10 @@ class DecoderManifest:
             raise SpecificationError("size", f"<= {MAX_MANIFEST_BYTES} bytes", size, str(p))
         try:
             doc = tomllib.loads(p.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SpecificationError("file", "a TOML decoder manifest", str(exc), str(p)) from None
+        except (ValueError, UnicodeDecodeError) as exc:  # TOMLDecodeError, or an integer of > 4300 digits
+            raise SpecificationError(
+                "file", "a TOML decoder manifest", _clip(str(exc)), str(p)
+            ) from None
         return cls.from_dict(doc, where=str(p))
 
     @classmethod
@@ -157,13 +191,14 @@ class DecoderManifest:
             _refuse_unknown_keys(e, ENTRY_KEYS, loc)
             for key in ("message", "signal", "vss"):
                 if not isinstance(e.get(key), str) or not e[key]:
-                    raise SpecificationError(key, "a non-empty string", e.get(key), loc)
+                    raise SpecificationError(key, "a non-empty string", _shown(e.get(key)), loc)
             try:
                 values = {int(k): str(v) for k, v in (e.get("values") or {}).items()}
                 scale, offset = float(e.get("scale", 1.0)), float(e.get("offset", 0.0))
-            except (TypeError, ValueError, AttributeError) as exc:
+            except (TypeError, ValueError, AttributeError, OverflowError) as exc:
                 raise SpecificationError(
-                    "scale/offset/values", "numbers (values: integer keys)", str(exc), loc
+                    "scale/offset/values", "numbers (values: integer keys)",
+                    _clip(str(exc)), loc,
                 ) from None
             if not (math.isfinite(scale) and math.isfinite(offset)) or scale == 0:
                 raise SpecificationError("scale", "a finite, non-zero number", scale, loc)
@@ -179,11 +214,17 @@ class DecoderManifest:
         for e in self.entries:
             if e.message not in messages:
                 raise UnknownNameError(
-                    "DBC message", e.message, messages, hint="(decoder manifest)"
+                    "DBC message", str(shorten(e.message, _NAME_LIMIT)), messages, hint="(decoder manifest)"
                 )
             names = [s.name for s in messages[e.message].signals]
             if e.signal not in names:
-                raise UnknownNameError(f"signal of DBC message {e.message}", e.signal, names)
+                raise UnknownNameError(
+                    f"signal of DBC message {e.message}", str(shorten(e.signal, _NAME_LIMIT)), names
+                )
+            if e.vss not in catalog:  # the catalog's own error, with the path cut
+                raise UnknownNameError(
+                    "signal", str(shorten(e.vss, _NAME_LIMIT)), catalog, hint="Add custom signals with a signal file."
+                )
             sig = catalog[e.vss]
             if sig.allowed and not e.values:
                 raise SpecificationError(
@@ -194,7 +235,7 @@ class DecoderManifest:
             bad = [v for v in e.values.values() if sig.allowed and v not in sig.allowed]
             if bad:
                 raise SpecificationError(
-                    f"values of {e.vss}", f"labels in {list(sig.allowed)}", bad[0]
+                    f"values of {e.vss}", f"labels in {list(sig.allowed)}", _shown(bad[0], _NAME_LIMIT)
                 )
 
     @property
