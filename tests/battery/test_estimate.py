@@ -74,7 +74,7 @@ def test_estimate_soc_refuses_a_current_in_ma_or_flipped(true_cell):
     t, amps, r = _drive(true_cell)
     with pytest.raises(DataError, match=r"current_a must be in amperes"):
         estimate_soc(true_cell, TimeSeries(t, amps * 100, r.voltage[0]), 0.5)
-    with pytest.raises(DataError, match=r"discharge negative; pass flip_current=True"):
+    with pytest.raises(DataError, match=r"discharge negative; pass `flip_current`"):
         estimate_soc(true_cell, TimeSeries(t, -amps, r.voltage[0]), 0.5)
 
 
@@ -111,3 +111,42 @@ def test_soc_filter_refuses_nan_and_negative_steps():
     with pytest.raises(ValidationError, match="current_noise"):
         SocFilter(_cell(), 0.5, current_noise=-1.0)
     assert f.state_of_charge == 0.5
+
+
+# ---- defects of the hostile review: a sign without current steps, a time in ms
+def _constant_current_discharge(true_cell):
+    """60 s rest, then 5 A (C/2) from SoC 0.9 to 0.2: no current steps to tell the sign by."""
+    t = np.arange(0.0, 5100.0, 1.0)
+    amps = np.where(t < 60, 0.0, 5.0)
+    r = simulate(true_cell, t, amps, 0.9)
+    return t, amps, r
+
+
+def test_estimate_soc_refuses_a_constant_current_discharge_recorded_with_discharge_negative(true_cell):
+    t, amps, r = _constant_current_discharge(true_cell)
+    assert r.state_of_charge[0, -1] == pytest.approx(0.2, abs=1e-3)
+    with pytest.raises(DataError, match=r"voltage_v falls by 0.6\d\d V while current_a, counted over time_s, charges the "
+                       r"cell by 7 Ah .*recorded with discharge negative; pass `flip_current`"):
+        estimate_soc(true_cell, TimeSeries(t, -amps, r.voltage[0]), 0.9)
+
+
+def test_estimate_soc_on_a_constant_current_discharge_with_the_right_sign_follows_the_truth(true_cell):
+    t, amps, r = _constant_current_discharge(true_cell)
+    est = estimate_soc(true_cell, TimeSeries(t, amps, r.voltage[0]), 0.9)
+    assert est.state_of_charge[-1] == pytest.approx(0.2, abs=0.01)
+
+
+def test_estimate_soc_names_a_time_in_milliseconds(true_cell):
+    t, amps, r = _drive(true_cell)
+    with pytest.raises(DataError, match=r"time_s looks like milliseconds: .* times the capacity of this 10 Ah cell.*"
+                       r"in steps of 1000 as 1 Hz data reads in ms; time_s must be in seconds"):
+        estimate_soc(true_cell, TimeSeries(t * 1000, amps, r.voltage[0]), 0.9)
+
+
+def test_estimate_result_carries_its_output_table_and_document(true_cell):
+    t, amps, r = _drive(true_cell)
+    est = estimate_soc(true_cell, TimeSeries(t, amps, r.voltage[0]), 0.9)
+    columns = est.columns()
+    assert list(columns) == ["time_s", "soc", "soc_std", "voltage_pred_v", "innovation_v"]
+    assert columns["soc"] is est.state_of_charge
+    assert est.metadata() == {"cell": "synthetic", "soc_start": 0.9}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from twinloop.battery import TimeSeries, identify_cell, identify_table, simulate
-from twinloop.battery.identify import coulomb_state_of_charge
+from twinloop.battery.identify import coulomb_state_of_charge, identify_from_tests
 from twinloop.errors import CalibrationError, DataError, UnknownNameError, ValidationError
 
 
@@ -51,14 +51,14 @@ def test_constant_current_without_pulses_is_unobservable():
 def test_record_without_full_charge_is_refused_with_hint():
     # the least-discharged point (start, 3.6 V) is far below the record maximum (4.0 V)
     s = TimeSeries([0.0, 1.0, 2.0, 3.0], [1.0, -0.5, 0.0, 0.0], [3.6, 3.5, 4.0, 3.55])
-    with pytest.raises(CalibrationError, match=r"no full charge.*--flip-current"):
+    with pytest.raises(CalibrationError, match=r"no full charge.*`flip_current`"):
         coulomb_state_of_charge(s)
 
 
 def test_record_without_cutoff_needs_capacity():
     # the most discharged point (3.55 V) is not the lowest voltage (3.0 V under a pulse)
     s = TimeSeries([0.0, 1.0, 2.0, 3.0], [2.0, 0.0, 1.0, 0.0], [4.2, 3.0, 3.6, 3.55])
-    with pytest.raises(CalibrationError, match="--capacity-ah"):
+    with pytest.raises(CalibrationError, match="`capacity`"):
         coulomb_state_of_charge(s)
 
 
@@ -98,7 +98,7 @@ def test_identified_model_records_the_currents_it_was_identified_on(synthetic_hp
 
 def test_identify_table_refuses_a_flipped_current_sign_naming_the_api_fix(synthetic_hppc):
     s = TimeSeries(synthetic_hppc.time, -synthetic_hppc.current, synthetic_hppc.voltage, source="rig")
-    with pytest.raises(DataError, match=r"discharge negative; pass flip_current=True to read_timeseries"):
+    with pytest.raises(DataError, match=r"discharge negative; pass `flip_current`"):
         identify_table(s, 298.15)
 
 
@@ -112,7 +112,7 @@ def test_identify_table_refuses_a_current_in_ma(synthetic_hppc):
 @pytest.mark.parametrize(
     ("capacity", "message"),
     [
-        (10.0, r"3600 C for this 0.00278 Ah cell.*or capacity is too small"),  # Ah, not A s
+        (10.0, r"3600 C for this 0.00278 Ah cell.*or `capacity` is too small"),  # Ah, not A s
         (3600.0, r"capacity in synthetic_hppc: expected a capacity between 3.08e\+04 and 7.69e\+04 A s.*received 3600"),
         (360000.0, r"far above the charge the test draws.*which is in A s"),
         (float("nan"), r"capacity.*finite number > 0 A s"),
@@ -165,3 +165,61 @@ def test_timeseries_with_text_or_celsius_names_the_column():
         TimeSeries([0.0, 1.0], ["a", "b"], [4.0, 3.9])
     with pytest.raises(ValidationError, match=r"TimeSeries.temperature is in kelvin.*25 degC is 298.15 K"):
         TimeSeries([0.0, 1.0], [0.0, 1.0], [4.0, 3.9], [25.0, 25.0])
+
+
+# ---------------------------------------------------------------- defects of the hostile review
+
+def _with_rows_missing(series, start, length):
+    """`series` without the samples in (start, start + length): a logger that stopped."""
+    keep = (series.time <= start) | (series.time >= start + length)
+    return TimeSeries(series.time[keep], series.current[keep], series.voltage[keep], source=series.source)
+
+
+def test_identify_refuses_a_logging_gap_with_the_current_held_across_it(synthetic_hppc):
+    # 2000 s of rows missing from a 1C discharge: held across the gap, 10 A would count 5.6 Ah nobody measured
+    start = float(synthetic_hppc.time[np.flatnonzero(synthetic_hppc.current == 10.0)[200]])
+    gappy = _with_rows_missing(synthetic_hppc, start, 2000.0)
+    with pytest.raises(DataError, match=rf"gap of 20\d\d s in time_s after {start:g} s with current_a 10 A held across "
+                       r"it .*longest interval allowed with current flowing is 600 s"):
+        identify_table(gappy, 298.15)
+    with pytest.raises(DataError, match="gap of"):
+        identify_from_tests([gappy])
+
+
+def test_identify_refuses_a_logging_gap_where_the_current_may_have_started_unseen(synthetic_hppc):
+    # the gap begins at rest and ends in a discharge: when the discharge began is unknown
+    rest = np.flatnonzero((synthetic_hppc.current == 0.0) & (synthetic_hppc.time > 5000))[0]
+    start = float(synthetic_hppc.time[rest])
+    after = float(synthetic_hppc.time[np.flatnonzero((synthetic_hppc.current == 10.0) & (synthetic_hppc.time > start + 1500))[0]])
+    gappy = _with_rows_missing(synthetic_hppc, start, after - start)
+    with pytest.raises(DataError, match=rf"after {start:g} s with current_a 0 A before it and 10 A after it"):
+        identify_table(gappy, 298.15)
+
+
+def test_identify_names_a_time_in_milliseconds(synthetic_hppc):
+    ms = TimeSeries(synthetic_hppc.time * 1000, synthetic_hppc.current, synthetic_hppc.voltage, source="rig")
+    # the charge reads 1000 times too high at a thousandth of the rate: not a current in mA
+    with pytest.raises(DataError, match=r"rig: time_s looks like milliseconds: the test draws 1.068e\+04 Ah from its "
+                       r"full state at a peak current_a of 10 A, a peak rate of 0.00094 C"):
+        identify_table(ms, 298.15)
+    with pytest.raises(DataError, match=r"time_s looks like milliseconds"):
+        identify_table(ms, 298.15, capacity=36000.0)
+
+
+def test_identify_from_tests_takes_each_tests_mean_temperature_else_25_c(synthetic_hppc):
+    warm = TimeSeries(synthetic_hppc.time, synthetic_hppc.current, synthetic_hppc.voltage,
+                      np.full(synthetic_hppc.time.size, 313.15), source="warm")
+    cell = identify_from_tests([warm, synthetic_hppc], capacity=36000.0, n_rc=1)
+    assert [t.temperature for t in cell.tables] == [298.15, 313.15]
+
+
+def test_identify_from_tests_checks_every_test_before_fitting_and_names_fields(synthetic_hppc):
+    flipped = TimeSeries(synthetic_hppc.time, -synthetic_hppc.current, synthetic_hppc.voltage, source="rig")
+    with pytest.raises(DataError, match=r"discharge negative; pass `flip_current`"):
+        identify_from_tests([synthetic_hppc, flipped], [298.15, 308.15])
+    with pytest.raises(ValidationError, match=r"capacity in synthetic_hppc: expected a capacity between 8.54 and 21.4 Ah.*"
+                       r"received 1000.0. The capacity given is far above the charge the test draws \(1000 Ah against "
+                       r"10.7 Ah\): check `capacity`, which is in Ah"):
+        identify_from_tests([synthetic_hppc], capacity=1000.0 * 3600, capacity_unit="Ah")
+    with pytest.raises(ValidationError, match=r"identify_cell\(\[series\], \[temperature\]\)"):
+        identify_from_tests(synthetic_hppc)

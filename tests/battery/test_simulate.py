@@ -112,3 +112,68 @@ def test_simulate_past_the_cut_off_runs_on_and_find_stop_says_where():
     assert stop.reason == "empty" and r.head(stop.index).state_of_charge.min() >= 0
     with pytest.raises(ValidationError, match=r"cell_index.*\[0, 0\]"):
         find_stop(r, cell, cell_index=3)
+
+
+# ---- a profile run as a cycler runs it: the defaults and the document the command line prints
+def test_simulate_profile_stops_where_a_cycler_stops_and_documents_the_run():
+    from twinloop.battery import TimeSeries
+    from twinloop.battery.simulate import simulate_profile
+
+    cell = _cell()
+    t = np.arange(0.0, 800.0, 100.0)
+    run = simulate_profile(cell, TimeSeries(t, np.full(t.size, 3.0)), 0.5)
+    assert run.stop.reason == "empty" and run.result.time[-1] == 600.0 and run.samples == 8
+    assert list(run.columns()) == ["time_s", "current_a", "voltage_v", "soc", "temperature_c"]
+    assert run.columns()["temperature_c"][0] == pytest.approx(25.0)
+    assert run.metadata() == {"cell": "cell", "soc_start": 0.5, "ambient_c": 25.0,
+                              "stopped": {"time_s": 700.0, "reason": "empty"}}
+    assert run.stop_note() == ("the simulation stops at time_s=700: the cell is empty (SoC 0) and the profile goes on "
+                               "discharging; the output ends at time_s=600 (7 of 8 samples)")
+
+
+def test_simulate_profile_takes_the_ambient_from_the_profiles_first_temperature():
+    from twinloop.battery import TimeSeries
+    from twinloop.battery.simulate import simulate_profile
+
+    t = np.arange(0.0, 10.0)
+    profile = TimeSeries(t, np.ones(t.size), temperature=np.full(t.size, 23.7 + 273.15))
+    run = simulate_profile(_cell(), profile, 0.5)
+    assert run.ambient_temperature == pytest.approx(296.85) and run.metadata()["ambient_c"] == 23.7
+    assert simulate_profile(_cell(), profile, 0.5, 263.15).metadata()["ambient_c"] == -10.0
+
+
+def test_simulate_profile_refuses_a_run_that_ends_at_its_first_sample_naming_the_field():
+    from twinloop.battery import TimeSeries
+    from twinloop.battery.simulate import simulate_profile
+    from twinloop.errors import DataError
+
+    resistive = CellModel(3600.0, (CellTable(298.15, [3.0, 4.0], [0.05, 0.05], [[0.005, 0.005]], [30.0], 3600.0),), 2.5, 4.2)
+    with pytest.raises(DataError, match=r"current_a 20 A from `state_of_charge` 0.3 gives 2.300 V, below the cell's "
+                       r"cut-off 2.5 V; start higher with `state_of_charge`"):
+        simulate_profile(resistive, TimeSeries(np.arange(3.0), np.full(3, 20.0)), 0.3)
+
+
+def test_simulate_profile_refuses_a_logging_gap_with_the_current_held():
+    from twinloop.battery import TimeSeries
+    from twinloop.battery.simulate import simulate_profile
+    from twinloop.errors import DataError
+
+    t = np.r_[np.arange(0.0, 100.0), np.arange(2100.0, 2200.0)]
+    with pytest.raises(DataError, match=r"gap of 2001 s in time_s after 99 s with current_a 0.5 A held across it"):
+        simulate_profile(_cell(), TimeSeries(t, np.full(t.size, 0.5)), 1.0)
+    # a written profile that holds each current for long is no gap: its intervals are all long
+    simulate_profile(_cell(), TimeSeries([0.0, 1800.0, 3600.0], [0.5, 0.0, 0.0]), 1.0)
+
+
+def test_simulate_profile_names_a_time_in_milliseconds():
+    from twinloop.battery import TimeSeries
+    from twinloop.battery.simulate import simulate_profile
+    from twinloop.errors import DataError
+
+    t = np.arange(0.0, 1800.0)  # half an hour at C/2, written in ms: 250 capacities
+    with pytest.raises(DataError, match=r"time_s looks like milliseconds: .* 250 times the capacity of this 1 Ah cell.*"
+                       r"in steps of 1000 as 1 Hz data reads in ms"):
+        simulate_profile(_cell(), TimeSeries(1000 * t, np.full(t.size, 0.5)), 1.0)
+    # a profile that asks for more than the cell holds runs to the cut-off: not milliseconds
+    t = np.arange(0.0, 4 * 3600.0, 10.0)
+    assert simulate_profile(_cell(), TimeSeries(t, np.full(t.size, 1.0)), 1.0).stop.reason in ("cut-off", "empty")

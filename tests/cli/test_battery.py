@@ -9,6 +9,8 @@ from click.testing import CliRunner
 from twinloop.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "battery"
+
+
 DST = str(DATA / "calce_a123_dst.csv")
 US06 = str(DATA / "calce_a123_us06_start.csv")
 B0005 = DATA / "nasa_b0005_capacity.csv"
@@ -329,3 +331,82 @@ def test_rul_refuses_a_threshold_in_another_unit_than_the_history(tmp_path):
 def test_rul_plot_path_is_checked_before_the_forecast(plot, message):
     r = CliRunner().invoke(main, ["battery", "rul", str(B0005), "--capacity-column", "y1", "--threshold-ah", "1.2", "--plot", plot])
     _one_line_error(r, message)
+
+
+# ---- defects of the hostile review: logging gaps, a sign without steps, a time in ms, repeated times
+def _rows(src: str) -> tuple[str, list[list[str]]]:
+    lines = Path(src).read_text().splitlines()
+    return lines[0], [line.split(",") for line in lines[1:]]
+
+
+def _write(path: Path, header: str, rows: list[list[str]]) -> str:
+    path.write_text(header + "\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    return str(path)
+
+
+def test_identify_refuses_a_pulse_test_with_2000_s_of_rows_missing(tmp_path):
+    # held across the gap, 2.06 A counted 1.15 Ah nobody measured: the cell came out at 1.96 Ah, exit 0
+    header, rows = _rows(DST)
+    gappy = _write(tmp_path / "gappy.csv", header, [r for r in rows if not 4000 < float(r[0]) < 6000])
+    r = CliRunner().invoke(main, ["battery", "identify", gappy, "--temperature-c", "20", "--flip-current"])
+    _one_line_error(r, "gap of 2000.69 s in time_s after 3999.65 s with current_a 2.06214 A held across it",
+                    "the longest interval allowed with current flowing is 600 s", "split it at the gap")
+
+
+def test_estimate_refuses_a_constant_current_discharge_recorded_with_discharge_negative(cell_file, tmp_path):
+    import numpy as np
+
+    from twinloop.battery import CellModel, simulate
+
+    cell = CellModel.load(cell_file)
+    t = np.arange(0.0, 2680.0)
+    amps = np.where(t < 60, 0.0, 1.0)  # 1 A from SoC 0.9 to 0.2: no current steps to tell the sign by
+    r = simulate(cell, t, amps, 0.9)
+    assert r.state_of_charge[0, -1] == pytest.approx(0.2, abs=0.01)
+    rows = [[f"{a:g}", f"{-b:g}", f"{v:.5f}"] for a, b, v in zip(t, amps, r.voltage[0], strict=True)]
+    negative = _write(tmp_path / "cc.csv", "time_s,current_a,voltage_v", rows)
+    args = ["battery", "estimate", "--cell", cell_file, "--measurements", negative, "--soc-start", "0.9"]
+    _one_line_error(CliRunner().invoke(main, args), "while current_a, counted over time_s, charges the cell by 0.728 Ah",
+                    "recorded with discharge negative; pass --flip-current")
+    ok = CliRunner().invoke(main, [*args, "--flip-current"])
+    assert ok.exit_code == 0, ok.output
+    assert float(ok.stdout.strip().splitlines()[-1].split(",")[1]) == pytest.approx(0.2, abs=0.02)
+
+
+def test_a_time_in_milliseconds_is_named(cell_file, tmp_path):
+    header, rows = _rows(US06)
+    ms = _write(tmp_path / "us06_ms.csv", header, [[f"{1000 * float(r[0]):.1f}", *r[1:]] for r in rows])
+    r = CliRunner().invoke(main, ["battery", "estimate", "--cell", cell_file, "--measurements", ms, "--soc-start", "0.8",
+                                  "--flip-current"])
+    _one_line_error(r, "time_s looks like milliseconds", "in steps of 1000 as 1 Hz data reads in ms")
+    header, rows = _rows(DST)
+    ms = _write(tmp_path / "dst_ms.csv", header, [[f"{1000 * float(r[0]):.1f}", *r[1:]] for r in rows])
+    r = CliRunner().invoke(main, ["battery", "identify", ms, "--temperature-c", "20", "--flip-current"])
+    _one_line_error(r, "time_s looks like milliseconds: the test draws 1041 Ah from its full state")
+
+
+def test_a_repeated_time_at_a_current_step_keeps_the_row_after_the_step_and_says_so(cell_file, tmp_path):
+    header, rows = _rows(US06)
+    i = header.split(",").index("current_a")
+    k = next(j for j in range(1, len(rows) - 1) if abs(float(rows[j + 1][i]) - float(rows[j][i])) > 1.0)
+    # the cycler writes the end of step k at the time the next step starts
+    repeated = _write(tmp_path / "repeated.csv", header, [*rows[: k + 1], [rows[k + 1][0], *rows[k][1:]], *rows[k + 1:]])
+    args = ["battery", "simulate", "--cell", cell_file, "--flip-current", "--profile"]
+    r = CliRunner().invoke(main, [*args, repeated])
+    assert r.exit_code == 0, r.output
+    assert r.stderr == (f"note: {repeated}: time_s repeats at 1 current step(s), the first at time_s={float(rows[k + 1][0]):g} "
+                        f"(rows {k + 2} and {k + 3}); the row after each step is kept and the 1 row(s) before left out\n")
+    assert r.stdout == CliRunner().invoke(main, [*args, US06]).stdout  # the charge is the same: nothing else changes
+    still = _write(tmp_path / "still.csv", header, [*rows[: k + 1], rows[k], *rows[k + 1:]])
+    _one_line_error(CliRunner().invoke(main, [*args, still]), "time_s in ", "a time repeated at a current step",
+                    f"at rows {k + 1} and {k + 2} with current_a")
+
+
+def test_identify_output_naming_its_input_is_refused_and_the_input_kept(tmp_path):
+    """`battery identify lab.csv -o lab.csv` used to replace the measurements with the model."""
+    lab = tmp_path / "lab.csv"
+    lab.write_bytes(Path(DST).read_bytes())
+    before = lab.read_bytes()
+    r = CliRunner().invoke(main, ["battery", "identify", str(lab), "--flip-current", "-o", str(lab)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert lab.read_bytes() == before

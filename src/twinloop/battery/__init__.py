@@ -4,7 +4,8 @@ Modules: :mod:`~twinloop.battery.model` (cell model and its TOML file),
 :mod:`~twinloop.battery.timeseries` (measured data),
 :mod:`~twinloop.battery.identify`, :mod:`~twinloop.battery.simulate`,
 :mod:`~twinloop.battery.estimate`, :mod:`~twinloop.battery.health` (a cell's
-lab tests: capacity fade, resistance, RUL) and :mod:`~twinloop.battery.soh`
+lab tests: capacity fade, resistance), :mod:`~twinloop.battery.rul` (the
+remaining-useful-life report of a capacity history) and :mod:`~twinloop.battery.soh`
 (a pack's capacity, state of health and resistance from driving data).
 
 It knows nothing of twins or stores: :func:`twinloop.twin.health.health_from_store`
@@ -24,6 +25,7 @@ from twinloop.battery.model import (
     FitQuality,
     ThermalParameters,
 )
+from twinloop.battery.rul import RulReport, read_capacity_history, remaining_useful_life
 from twinloop.battery.simulate import SimulationResult, simulate
 from twinloop.battery.soh import (
     CapacityEstimate,
@@ -44,6 +46,7 @@ __all__ = [
     "FitQuality",
     "HealthTrack",
     "ResistanceEstimate",
+    "RulReport",
     "SensorNoise",
     "SimulationResult",
     "ThermalParameters",
@@ -55,6 +58,8 @@ __all__ = [
     "identify_table",
     "pack_capacity",
     "pack_resistance",
+    "read_capacity_history",
     "read_timeseries",
+    "remaining_useful_life",
     "simulate",
 ]

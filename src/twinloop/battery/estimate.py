@@ -27,25 +27,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from twinloop.battery import _tables
-from twinloop.battery.checks import check_current_scale, check_current_sign
-from twinloop.battery.identify import FLIP_HINT
+from twinloop.battery.checks import (
+    check_charge_direction,
+    check_current_scale,
+    check_current_sign,
+    check_time_scale,
+)
 from twinloop.battery.model import CellModel
-from twinloop.battery.timeseries import TimeSeries, check_temperature
-from twinloop.errors import DataError, ValidationError
+from twinloop.battery.timeseries import DEFAULT_TEMPERATURE, TimeSeries, check_temperature
+from twinloop.errors import ValidationError
 from twinloop.physics.battery import ecm, ocv
 
 #: Largest measurement noise [V] taken for a voltage_noise; above it the value is in mV.
 MAX_VOLTAGE_NOISE = 1.0
 
-#: A sampling gap longer than this many median intervals (and than :data:`MIN_GAP_S`) ...
-GAP_FACTOR = 10.0
-MIN_GAP_S = 600.0
-#: ... across which the held current moves more than this share of the capacity is a logging gap.
+#: A logging gap (:meth:`~twinloop.battery.timeseries.TimeSeries.check_logging_gaps`) is refused when the
+#: current held across it moves more than this share of the capacity: the filter would count it as measured.
 GAP_CHARGE_SHARE = 0.05
 
 __all__ = ["EstimationResult", "SocFilter", "estimate_soc"]
@@ -69,6 +72,10 @@ class EstimationResult:
         Predicted terminal voltage before the update [V].
     innovation : ndarray, shape (t,)
         Measured minus predicted voltage [V].
+    cell : str
+        Name of the cell model.
+    initial_state_of_charge : float or None
+        The initial guess the filter started from [1].
     """
 
     time: Array
@@ -76,6 +83,22 @@ class EstimationResult:
     state_of_charge_std: Array
     voltage: Array
     innovation: Array
+    cell: str = ""
+    initial_state_of_charge: float | None = None
+
+    def columns(self) -> dict[str, Array]:
+        """The output table: column name with its unit -> values (``time_s, soc, soc_std, voltage_pred_v, innovation_v``)."""
+        return {
+            "time_s": self.time,
+            "soc": self.state_of_charge,
+            "soc_std": self.state_of_charge_std,
+            "voltage_pred_v": self.voltage,
+            "innovation_v": self.innovation,
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        """What the output document says besides the table: the cell and the initial guess."""
+        return {"cell": self.cell, "soc_start": self.initial_state_of_charge}
 
 
 class SocFilter:
@@ -88,7 +111,7 @@ class SocFilter:
         Initial SoC estimate [1].
     state_of_charge_std : float, default 0.2
         Its standard deviation [1], in (0, 1].
-    temperature : float, default 298.15
+    temperature : float, default 298.15 (25 degC)
         Cell temperature [K] for the parameters (changed by :meth:`set_temperature`).
     voltage_noise : float, optional
         Measurement noise std [V], in (0, 1]; default: three times the largest
@@ -108,7 +131,7 @@ class SocFilter:
         cell: CellModel,
         state_of_charge: float,
         state_of_charge_std: float = 0.2,
-        temperature: float = 298.15,
+        temperature: float = DEFAULT_TEMPERATURE,
         voltage_noise: float | None = None,
         current_noise: float = 0.01,
     ) -> None:
@@ -201,7 +224,7 @@ def estimate_soc(
     series: TimeSeries,
     state_of_charge: float,
     state_of_charge_std: float = 0.2,
-    temperature: float = 298.15,
+    temperature: float = DEFAULT_TEMPERATURE,
     voltage_noise: float | None = None,
 ) -> EstimationResult:
     """Estimate SoC over a measured record (current and voltage).
@@ -228,12 +251,16 @@ def estimate_soc(
     ------
     DataError
         Before filtering, the slips that would otherwise give a confident
-        wrong SoC: the voltage rises with the discharge current (sign
-        flipped), the current exceeds 50 C of the cell (mA), the voltage is
-        stuck or saturated, or a logging gap: an interval longer than
-        ten median intervals and 10 minutes across which the held current
-        would move more than 5 % of the capacity (split the record, or add a
-        sample with the current during the gap, 0 A if the cell rested).
+        wrong SoC: a flipped sign (the voltage rises with the discharge
+        current, or falls while the counted charge says the cell charges:
+        :func:`~twinloop.battery.checks.check_charge_direction`, which needs
+        no current steps), the current exceeds 50 C of the cell (mA), the
+        time moves more than twice the capacity (ms), the voltage is stuck or
+        saturated, or a logging gap: an interval longer than ten median
+        intervals and 10 minutes across which the held current would move
+        more than 5 % of the capacity (split the record, or add a sample with
+        the current during the gap, 0 A if the cell rested). Errors name the
+        fix as a field: ```flip_current```.
 
     Examples
     --------
@@ -247,10 +274,12 @@ def estimate_soc(
     """
     volts = series.require_voltage("to estimate the state of charge")
     f = SocFilter(cell, state_of_charge, state_of_charge_std, temperature, voltage_noise)
-    check_current_sign(series, FLIP_HINT)
+    check_current_sign(series)
     check_current_scale(cell, series)
+    series.check_logging_gaps(GAP_CHARGE_SHARE * cell.capacity)  # before the time scale: a gap moves charge too
+    check_time_scale(series, cell.capacity)
+    check_charge_direction(series, cell.capacity)
     series.check_signals()
-    _check_logging_gaps(cell, series)
     n = series.time.size
     soc, std, v_pred, innov = (np.empty(n) for _ in range(4))
     for k in range(n):
@@ -260,19 +289,5 @@ def estimate_soc(
             f.predict(float(series.current[k - 1]), float(series.time[k] - series.time[k - 1]))
         v_pred[k], innov[k] = f.update(float(series.current[k]), float(volts[k]))
         soc[k], std[k] = f.state_of_charge, f.state_of_charge_std
-    return EstimationResult(series.time, soc, std, v_pred, innov)
+    return EstimationResult(series.time, soc, std, v_pred, innov, cell.name, float(state_of_charge))
 
-
-def _check_logging_gaps(cell: CellModel, series: TimeSeries) -> None:
-    """Raise DataError for a sampling gap across which the held current would move much charge."""
-    dt = np.diff(series.time)
-    held = np.abs(series.current[:-1]) * dt
-    gap = (dt > max(GAP_FACTOR * float(np.median(dt)), MIN_GAP_S)) & (held > GAP_CHARGE_SHARE * cell.capacity)
-    if gap.any():
-        k = int(np.flatnonzero(gap)[0])
-        raise DataError(
-            f"{series.source or 'time series'}: gap of {dt[k]:g} s in time_s after {series.time[k]:g} s (median "
-            f"interval {float(np.median(dt)):g} s) with current_a {series.current[k]:g} A held across it, "
-            f"{held[k] / cell.capacity:.0%} of the capacity; the record has a logging gap there. Split the record "
-            "at the gap, or add a sample with the current during the gap (0 A if the cell rested)"
-        )

@@ -16,6 +16,9 @@
   weights; the interval holds the drift of the fade rate and the choice of
   model as well as the noise around one curve.
 
+The report ``twinloop battery rul`` prints (reading the history, checking the
+threshold and horizon against it) is :mod:`twinloop.battery.rul`.
+
 References
 ----------
 .. [1] Saha, B. and Goebel, K. (2009). Modeling Li-ion battery capacity
@@ -38,7 +41,6 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -47,13 +49,12 @@ from scipy import optimize
 from twinloop._internal.numbers import is_real
 from twinloop.battery import _tables
 from twinloop.battery.model import CellModel
-from twinloop.battery.timeseries import TimeSeries
+from twinloop.battery.timeseries import DEFAULT_TEMPERATURE, TimeSeries
 from twinloop.errors import (
     CalibrationError,
     DataError,
     UnknownNameError,
     ValidationError,
-    close_matches,
 )
 from twinloop.physics.battery import aging
 
@@ -66,11 +67,11 @@ __all__ = [
     "RulForecast",
     "TrendModel",
     "capacity_from_charge",
+    "check_horizon",
     "check_threshold",
     "fit_fade",
     "forecast_end_of_life",
     "forecast_end_of_life_state_space",
-    "read_capacity_history",
     "resistance_from_steps",
     "state_of_health",
 ]
@@ -98,7 +99,7 @@ def _count(name: str, value: object) -> int:
     return int(value)
 
 
-def capacity_from_charge(cell: CellModel, series: TimeSeries, temperature: float = 298.15) -> float:
+def capacity_from_charge(cell: CellModel, series: TimeSeries, temperature: float = DEFAULT_TEMPERATURE) -> float:
     """Capacity [A s] from the first full charge in `series` that starts from rest.
 
     The SoC before the charge is the inverse OCV of the last rested voltage;
@@ -398,16 +399,33 @@ def _checked_history(
             hint="The history starts at or below it, so there is no crossing to forecast; choose a lower threshold "
             "(in the history's unit)",
         )
+    return k, q, check_horizon(float(k[-1]), horizon)
+
+
+def check_horizon(last_cycle: float, horizon: float | None) -> float:
+    """The last cycle to forecast: `horizon`, or four times `last_cycle` when None; a ValidationError naming it otherwise.
+
+    It must lie after `last_cycle` and at most :data:`MAX_HORIZON_CYCLES` later.
+
+    Examples
+    --------
+    >>> check_horizon(84.0, None)
+    336.0
+    >>> check_horizon(84.0, 50.0)
+    Traceback (most recent call last):
+    ...
+    twinloop.errors.ValidationError: horizon: expected a cycle after the history's last, at most 20000 later: (84, 20084], received 50.0
+    """
     default = horizon is None
-    horizon = float(4 * k[-1]) if horizon is None else float(horizon)
-    if not (math.isfinite(horizon) and k[-1] < horizon <= k[-1] + MAX_HORIZON_CYCLES):
+    value = float(4 * last_cycle) if horizon is None else float(horizon)
+    if not (math.isfinite(value) and last_cycle < value <= last_cycle + MAX_HORIZON_CYCLES):
         raise ValidationError(
             "horizon", f"a cycle after the history's last, at most {MAX_HORIZON_CYCLES} later: "
-            f"({k[-1]:g}, {k[-1] + MAX_HORIZON_CYCLES:g}]", horizon,
-            hint=f"By default it is four times the last cycle ({k[-1]:g}); give a horizon, or check the cycle "
+            f"({last_cycle:g}, {last_cycle + MAX_HORIZON_CYCLES:g}]", value,
+            hint=f"By default it is four times the last cycle ({last_cycle:g}); give a horizon, or check the cycle "
             "numbers" if default else None,
         )
-    return k, q, horizon
+    return value
 
 
 def forecast_end_of_life(
@@ -784,74 +802,3 @@ def forecast_end_of_life_state_space(
         crossings=np.sort(crossings),
         weights={name: float(w) for name, w in zip(models, weights, strict=True)},
     )
-
-
-def read_capacity_history(
-    path: str | Path, cycle_column: str = "cycle", capacity_column: str = "capacity_ah"
-) -> tuple[Array, Array, int]:
-    """Read a capacity history: one row per cycle, a cycle number and a measured capacity.
-
-    Parameters
-    ----------
-    path : str or Path
-        CSV file with a header row (a UTF-8 byte-order mark is accepted).
-    cycle_column, capacity_column : str
-        Column names; default ``cycle`` and ``capacity_ah``.
-
-    Returns
-    -------
-    cycles, capacity : ndarray
-        Rows with both values, in file order (the forecast checks the order).
-    skipped : int
-        Rows left out because either value was missing.
-
-    Raises
-    ------
-    DataError
-        Unreadable file, a missing column (with the closest names), a value
-        that is not a number, or no row with both values.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> f = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False)
-    >>> _ = f.write("cycle,capacity_ah\\n1,2.0\\n2,1.99\\n3,\\n"); f.close()
-    >>> read_capacity_history(f.name)[1].tolist()
-    [2.0, 1.99]
-    """
-    import pandas as pd
-
-    if cycle_column == capacity_column:
-        raise ValidationError("capacity_column", f"a column other than the cycle column {cycle_column!r}", capacity_column)
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{p}: file not found")
-    try:
-        frame = pd.read_csv(p, encoding="utf-8-sig")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"{p}: not a readable CSV file ({exc})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    for name, option in ((cycle_column, "--cycle-column"), (capacity_column, "--capacity-column")):
-        if name not in frame.columns:
-            matches = close_matches(name, frame.columns)
-            hint = f" (did you mean {matches[0]!r}? pass {option} {matches[0]})" if matches else ""
-            raise DataError(
-                f"{p}: column {name!r} is missing{hint}; found {', '.join(map(str, frame.columns))}"
-            )
-    values = frame[[cycle_column, capacity_column]].apply(pd.to_numeric, errors="coerce")
-    bad = values.isna() & frame[[cycle_column, capacity_column]].notna()
-    if bad.to_numpy().any():
-        row, col = np.argwhere(bad.to_numpy())[0]
-        raise DataError(
-            f"{p}: {[cycle_column, capacity_column][col]} in row {row + 1} is not a number: "
-            f"{frame[[cycle_column, capacity_column]].iat[row, col]!r}"
-        )
-    rows = len(values)
-    values = values.dropna()
-    if values.empty:
-        raise DataError(f"{p}: no row has both {cycle_column!r} and {capacity_column!r}")
-    capacity = values[capacity_column].to_numpy(float)
-    if np.any(capacity <= 0):
-        row = int(values.index[np.flatnonzero(capacity <= 0)[0]]) + 1
-        raise ValidationError(f"{capacity_column} (row {row})", "a capacity > 0", float(capacity[capacity <= 0][0]), str(p))
-    return values[cycle_column].to_numpy(float), capacity, rows - len(values)

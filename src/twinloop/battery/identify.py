@@ -53,18 +53,15 @@ from twinloop._internal.numbers import is_real
 from twinloop.battery import _tables
 from twinloop.battery.model import CellModel, CellTable, FitQuality, ThermalParameters
 from twinloop.battery.simulate import simulate
-from twinloop.battery.timeseries import TimeSeries, check_temperature
+from twinloop.battery.timeseries import DEFAULT_TEMPERATURE, TimeSeries, check_temperature
 from twinloop.errors import CalibrationError, UnknownNameError, ValidationError
 from twinloop.physics.battery import ecm
 
-__all__ = ["FLIP_HINT", "coulomb_state_of_charge", "fit_thermal", "identify_cell", "identify_table"]
+__all__ = ["coulomb_state_of_charge", "fit_thermal", "identify_cell", "identify_from_tests", "identify_table"]
 
 Array = npt.NDArray[np.float64]
 
 DEFAULT_TIME_CONSTANTS = tuple(float(x) for x in np.geomspace(2.0, 2000.0, 16))
-
-#: How the Python API names the fix for a record with discharge negative (the CLI says --flip-current).
-FLIP_HINT = "flip_current=True to read_timeseries (or negate the current)"
 
 
 def _finite(value: object) -> bool:
@@ -133,7 +130,7 @@ def coulomb_state_of_charge(
             raise CalibrationError(
                 f"{where}: the record has no full charge (the least-discharged point, time_s={series.time[anchor]:g}, "
                 f"is at {v[anchor]:.3f} V, below the record maximum {v.max():.3f} V); charge to the upper limit "
-                "before the pulses, or check the current's sign (positive discharging; --flip-current)"
+                "before the pulses, or check the current's sign (positive discharging; `flip_current`)"
             )
         soc_anchor, q_anchor = 1.0, float(q[anchor])
     else:
@@ -146,7 +143,7 @@ def coulomb_state_of_charge(
             raise CalibrationError(
                 f"{where}: the record does not discharge to a cut-off after the full state (the most discharged point, "
                 f"time_s={series.time[after]:g}, is at {v[after]:.3f} V, the lowest voltage is {v.min():.3f} V); "
-                "give the capacity (--capacity-ah)"
+                "give the capacity (`capacity`)"
             )
         capacity = float(q[after] - q_anchor) / soc_anchor
     if not capacity > 0:
@@ -262,8 +259,12 @@ def identify_table(
         Too little data, no pulses or rests, no full charge or cut-off.
     DataError
         The voltage rises with the discharge current (the sign is flipped),
-        the current is in mA (a rate above 50 C, or a cell above 700 Ah), or
-        the voltage is stuck or saturated.
+        the current is in mA (a rate above 50 C, or a cell above 700 Ah), the
+        time in ms (a peak current below C/200 of the charge the test draws),
+        the voltage is stuck or saturated, or a logging gap with current
+        flowing, or at rest before it only (``strict``
+        :meth:`TimeSeries.check_logging_gaps`): the charge counted across it
+        would be a guess.
     ValidationError
         An argument outside its range: `temperature` not in kelvin,
         `capacity` not between 0.8 and 2 times the charge the test draws from
@@ -288,6 +289,7 @@ def identify_table(
     where = series.source or "pulse test"
     volts = series.require_voltage("to identify the cell")
     temperature = check_temperature("temperature", temperature, series.source or None)
+    series.check_logging_gaps(strict=True)
     series.check_signals()
     _check_observable(series, where)
     if n_rc not in (1, 2):
@@ -302,9 +304,9 @@ def identify_table(
         raise ValidationError("time_constants", f"at least {n_rc} finite values > 0 s", taus.tolist(), where)
     if capacity is not None and not (_finite(capacity) and capacity > 0):
         raise ValidationError("capacity", "a finite number > 0 A s (1 Ah = 3600 A s)", capacity, where)
-    # the slips a notebook makes: discharge recorded negative, current in mA, capacity in Ah
-    check_current_sign(series, FLIP_HINT)
-    check_test_capacity(series, capacity, "capacity", state_of_charge, unit="A s")
+    # the slips a notebook makes: discharge recorded negative, current in mA, time in ms, capacity in Ah
+    check_current_sign(series)
+    check_test_capacity(series, capacity, state_of_charge, unit="A s")
     soc, cap = coulomb_state_of_charge(series, capacity, state_of_charge)
     # fit from the full state on: what precedes it is preconditioning
     # (discharge and charge from empty) with a different hysteresis branch
@@ -391,6 +393,15 @@ def identify_table(
     )
 
 
+def _check_tests(tests: object) -> None:
+    """Raise unless `tests` is a non-empty list of TimeSeries."""
+    if isinstance(tests, TimeSeries) or not isinstance(tests, Sequence):
+        raise ValidationError("tests", "a list of TimeSeries, one per temperature", type(tests).__name__,
+                              hint="For one test write identify_cell([series], [temperature])")
+    if len(tests) == 0:
+        raise CalibrationError("no pulse test given; identification needs at least one")
+
+
 def identify_cell(
     tests: Sequence[TimeSeries],
     temperatures: Sequence[float],
@@ -434,11 +445,7 @@ def identify_cell(
     >>> identify_cell([s], [298.15], capacity=16000.0, n_rc=1).capacity
     16000.0
     """
-    if isinstance(tests, TimeSeries) or not isinstance(tests, Sequence):
-        raise ValidationError("tests", "a list of TimeSeries, one per temperature", type(tests).__name__,
-                              hint="For one test write identify_cell([series], [temperature])")
-    if len(tests) == 0:
-        raise CalibrationError("no pulse test given; identification needs at least one")
+    _check_tests(tests)
     if np.ndim(temperatures) != 1:
         raise ValidationError("temperatures", f"a list of temperatures [K], one per test ({len(tests)})", temperatures)
     temperatures = [check_temperature(f"temperatures[{i}]", t) for i, t in enumerate(temperatures)]
@@ -477,6 +484,85 @@ def identify_cell(
             "current_range_a": f"{low:.6g} .. {high:.6g}",
         },
     )
+
+
+def identify_from_tests(
+    tests: Sequence[TimeSeries],
+    temperatures: Sequence[float] | None = None,
+    capacity: float | None = None,
+    name: str = "cell",
+    n_rc: int = 2,
+    thermal_test: TimeSeries | None = None,
+    ambient_temperature: float | None = None,
+    capacity_unit: str = "A s",
+) -> CellModel:
+    """A cell model from pulse tests, and its thermal lump from a discharge: what ``twinloop battery identify`` does.
+
+    Parameters
+    ----------
+    tests : sequence of TimeSeries
+        One pulse test per temperature (see :func:`identify_table`).
+    temperatures : sequence of float, optional
+        Test temperatures [K], one per test. Default: each test's mean
+        temperature, or :data:`~twinloop.battery.timeseries.DEFAULT_TEMPERATURE`
+        (25 degC) for a test without one.
+    capacity : float, optional
+        Cell capacity [A s]; by default from each test's discharge to the cut-off.
+    name : str
+        Model name.
+    n_rc : {1, 2}
+        Number of RC pairs.
+    thermal_test : TimeSeries, optional
+        A discharge with the cell's (surface) temperature, to fit the lumped
+        thermal model (:func:`fit_thermal`).
+    ambient_temperature : float, optional
+        Ambient temperature of `thermal_test` [K]; default its first temperature.
+    capacity_unit : {"A s", "Ah"}
+        The unit in which the caller's user gave `capacity`, for messages.
+
+    Returns
+    -------
+    CellModel
+        With a thermal model when `thermal_test` is given.
+
+    Raises
+    ------
+    DataError, CalibrationError, ValidationError
+        As :func:`identify_table`, checked on every test before any fit
+        (errors name the fields ```capacity``` and ```flip_current```); for
+        `thermal_test`, a logging gap, a current in mA or a time in ms.
+
+    Examples
+    --------
+    >>> t = np.arange(0.0, 4000.0)
+    >>> amps = np.where((t % 400) >= 300, 10.0, 0.0)
+    >>> soc = 1 - np.r_[0, np.cumsum(amps[:-1])] / 16000.0
+    >>> s = TimeSeries(t, amps, 3.0 + soc - 0.01 * amps)
+    >>> cell = identify_from_tests([s], capacity=16000.0, n_rc=1)
+    >>> cell.tables[0].temperature
+    298.15
+    """
+    from twinloop.battery.checks import (  # checks imports this module
+        check_current_scale,
+        check_current_sign,
+        check_test_capacity,
+        check_time_scale,
+    )
+
+    _check_tests(tests)
+    for s in tests:
+        s.check_logging_gaps(strict=True)
+        check_current_sign(s)
+        check_test_capacity(s, capacity, unit=capacity_unit)
+    if temperatures is None:
+        temperatures = [DEFAULT_TEMPERATURE if s.temperature is None else float(np.mean(s.temperature)) for s in tests]
+    cell = identify_cell(tests, temperatures, capacity, name=name, n_rc=n_rc)
+    if thermal_test is None:
+        return cell
+    thermal_test.check_logging_gaps(strict=True)
+    check_current_scale(cell, thermal_test)
+    check_time_scale(thermal_test, cell.capacity)
+    return cell.with_thermal(fit_thermal(cell, thermal_test, ambient_temperature))
 
 
 def fit_thermal(

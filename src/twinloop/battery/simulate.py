@@ -1,19 +1,32 @@
-"""Run an identified cell model over a current profile (electrical + lumped thermal)."""
+"""Run an identified cell model over a current profile (electrical + lumped thermal).
+
+:func:`simulate` runs arrays; :func:`simulate_profile` runs a measured or
+written profile (a :class:`~twinloop.battery.timeseries.TimeSeries`) as a
+cycler would, after the checks on its units and sign, stops where a cycler
+stops and returns a :class:`ProfileRun` with the output table.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from twinloop.battery import _tables
 from twinloop.battery.model import CellModel
-from twinloop.errors import ValidationError
+from twinloop.battery.timeseries import DEFAULT_TEMPERATURE, TimeSeries
+from twinloop.conventions import celsius_to_kelvin, kelvin_to_celsius
+from twinloop.errors import DataError, ValidationError
 from twinloop.physics.battery import ecm, ocv, thermal
 
-__all__ = ["SimulationResult", "Stop", "find_stop", "simulate"]
+__all__ = ["MAX_PROFILE_SWING", "ProfileRun", "SimulationResult", "Stop", "find_stop", "simulate", "simulate_profile"]
+
+#: Net charge a profile may ask of the cell before its time is taken for ms [capacities]: more than a
+#: cell holds is a run that stops at the cut-off, but not a thousand times more.
+MAX_PROFILE_SWING = 20.0
 
 Array = npt.NDArray[np.float64]
 
@@ -81,6 +94,17 @@ class Stop:
     voltage: float
     state_of_charge: float
 
+    def reason_text(self, cell: CellModel) -> str:
+        """Why the run stops, in words (``"the cell is empty (SoC 0) and the profile goes on discharging"``)."""
+        if self.reason == "cut-off":
+            return (
+                f"the voltage falls to {self.voltage:.3f} V, below the cut-off {cell.voltage_min:g} V, "
+                f"at SoC {min(max(self.state_of_charge, 0.0), 1.0):.3f}"
+            )
+        if self.reason == "empty":
+            return "the cell is empty (SoC 0) and the profile goes on discharging"
+        return "the cell is full (SoC 1) and the profile goes on charging"
+
 
 def find_stop(result: SimulationResult, cell: CellModel, cell_index: int = 0) -> Stop | None:
     """The first sample at which a cycler would end the run of one cell, or None if it runs to the end.
@@ -133,7 +157,7 @@ def _per_cell(name: str, value: npt.ArrayLike, n: int, lo: float, hi: float, uni
         got = float(a.ravel()[np.flatnonzero(bad.ravel())[0]])
         hint = None
         if unit == "K" and -100.0 <= got <= 100.0:
-            hint = f"Temperatures are in kelvin: {got:g} degC is {got + 273.15:g} K"
+            hint = f"Temperatures are in kelvin: {got:g} degC is {celsius_to_kelvin(got):g} K"
         elif unit.startswith("[1]") and 2.0 <= got <= 100.0:
             hint = f"State of charge is a fraction: {got:g} % is {got / 100:g}"
         raise ValidationError(name, f"a number in [{lo:g}, {hi:g}] {unit}", got, hint=hint)
@@ -145,7 +169,7 @@ def simulate(
     time: npt.ArrayLike,
     current: npt.ArrayLike,
     state_of_charge: npt.ArrayLike = 1.0,
-    ambient_temperature: npt.ArrayLike = 298.15,
+    ambient_temperature: npt.ArrayLike = DEFAULT_TEMPERATURE,
     temperature: npt.ArrayLike | None = None,
     max_step: float = 10.0,
     entropic_heat: bool = False,
@@ -276,4 +300,143 @@ def simulate(
         temperature=out["temp"],
         open_circuit_voltage=out["ocv"],
         heat=out["heat"],
+    )
+
+
+@dataclass(frozen=True)
+class ProfileRun:
+    """A cell run over a profile as a cycler runs it: to the profile's end, or to the first sample outside the limits.
+
+    Attributes
+    ----------
+    cell : CellModel
+        The model run.
+    result : SimulationResult
+        The samples before the stop (all of them when the run does not stop).
+    stop : Stop or None
+        Where and why the run stops; None when it runs to the profile's end.
+    samples : int
+        Samples in the profile.
+    state_of_charge : float
+        Initial SoC [1].
+    ambient_temperature : float
+        [K].
+    """
+
+    cell: CellModel
+    result: SimulationResult
+    stop: Stop | None
+    samples: int
+    state_of_charge: float
+    ambient_temperature: float
+
+    def columns(self) -> dict[str, Array]:
+        """The output table: column name with its unit -> values (``time_s, current_a, voltage_v, soc, temperature_c``)."""
+        r = self.result
+        return {
+            "time_s": r.time,
+            "current_a": r.current[0],
+            "voltage_v": r.voltage[0],
+            "soc": r.state_of_charge[0],
+            "temperature_c": kelvin_to_celsius(r.temperature[0]),
+        }
+
+    def stop_note(self) -> str | None:
+        """Where and why the run stops and where the output ends, in words; None when it runs to the end."""
+        if self.stop is None:
+            return None
+        return (
+            f"the simulation stops at time_s={self.stop.time:g}: {self.stop.reason_text(self.cell)}; the output ends "
+            f"at time_s={self.result.time[-1]:g} ({self.stop.index} of {self.samples} samples)"
+        )
+
+    def metadata(self) -> dict[str, Any]:
+        """What the output document says besides the table: cell, initial SoC, ambient [degC] and the stop."""
+        return {
+            "cell": self.cell.name,
+            "soc_start": self.state_of_charge,
+            # the degC given became kelvin at the boundary; rounding undoes that round trip (23.7, not 23.69999999999999)
+            "ambient_c": round(kelvin_to_celsius(self.ambient_temperature), 10),
+            "stopped": None if self.stop is None else {"time_s": self.stop.time, "reason": self.stop.reason},
+        }
+
+
+def simulate_profile(
+    cell: CellModel,
+    profile: TimeSeries,
+    state_of_charge: float = 1.0,
+    ambient_temperature: float | None = None,
+) -> ProfileRun:
+    """Run `cell` over a current profile as a cycler would: checked first, stopped at the cell's limits.
+
+    Parameters
+    ----------
+    cell : CellModel
+    profile : TimeSeries
+        Current [A] (positive discharging), voltage not needed (when present,
+        its response to current steps checks the sign).
+    state_of_charge : float, default 1
+        Initial SoC [1].
+    ambient_temperature : float, optional
+        [K]; default the profile's first temperature, else
+        :data:`~twinloop.battery.timeseries.DEFAULT_TEMPERATURE` (25 degC).
+
+    Returns
+    -------
+    ProfileRun
+        The run up to the first sample where a cycler would stop (see
+        :func:`find_stop`).
+
+    Raises
+    ------
+    DataError
+        Before the run: a logging gap with current flowing, a flipped sign
+        (voltage rising with the discharge current), a current in mA (above
+        50 C), a time in ms (a net charge of more than
+        :data:`MAX_PROFILE_SWING` capacities, or steps of 1000 and more than
+        two); after it: a full cell charged further from
+        ``state_of_charge=1`` (almost always a flipped sign), or a run that
+        ends at its first sample. Messages name the fields
+        ```flip_current``` and ```state_of_charge```.
+
+    Examples
+    --------
+    >>> from twinloop.battery.model import CellTable
+    >>> cell = CellModel(3600.0, (CellTable(298.15, [3.0, 4.0], [0.01, 0.01], [[0.005, 0.005]], [30.0], 3600.0),), 2.5, 4.2)
+    >>> run = simulate_profile(cell, TimeSeries(np.arange(0.0, 800.0, 100.0), np.full(8, 3.0)), 0.5)
+    >>> run.stop.reason, float(run.result.time[-1]), run.metadata()["ambient_c"]
+    ('empty', 600.0, 25.0)
+    >>> run.stop_note()
+    'the simulation stops at time_s=700: the cell is empty (SoC 0) and the profile goes on discharging; the output ends at time_s=600 (7 of 8 samples)'
+
+    """
+    from twinloop.battery.checks import (  # checks imports this module
+        check_current_scale,
+        check_current_sign,
+        check_state_of_charge,
+        check_time_scale,
+    )
+    profile.check_logging_gaps()
+    check_current_sign(profile)
+    check_current_scale(cell, profile)
+    check_time_scale(profile, cell.capacity, MAX_PROFILE_SWING)
+    if ambient_temperature is None:
+        ambient_temperature = DEFAULT_TEMPERATURE if profile.temperature is None else float(profile.temperature[0])
+    r = simulate(cell, profile.time, profile.current, state_of_charge, ambient_temperature)
+    stop = find_stop(r, cell)
+    if stop is not None and stop.reason == "full" and state_of_charge >= 1.0:
+        check_state_of_charge(r)  # a full cell charged further: almost always a flipped sign
+    if stop is not None and stop.index == 0:
+        raise DataError(
+            f"the first sample already ends the run: current_a {float(profile.current[0]):g} A from `state_of_charge` "
+            f"{state_of_charge:g} gives {stop.voltage:.3f} V, below the cell's cut-off {cell.voltage_min:g} V; start "
+            "higher with `state_of_charge`, or check the profile's current_a"
+        )
+    return ProfileRun(
+        cell=cell,
+        result=r if stop is None else r.head(stop.index),
+        stop=stop,
+        samples=int(profile.time.size),
+        state_of_charge=float(state_of_charge),
+        ambient_temperature=float(ambient_temperature),
     )

@@ -3,6 +3,11 @@
 Time series are CSV with columns ``time_s``, ``current_a`` (positive =
 discharge), ``voltage_v`` and optionally ``temperature_c``; ``--flip-current``
 reads data recorded with discharge negative.
+
+A thin adapter: options are parsed (degC become kelvin here, Ah become A s),
+:mod:`twinloop.battery` checks, decides the defaults and builds the output
+documents, and the commands print them. Library errors name fields; each
+command maps them to its options with :func:`~twinloop.cli._errors.field_flags`.
 """
 
 from __future__ import annotations
@@ -10,14 +15,20 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
 
+from twinloop.cli._errors import field_flags
+from twinloop.cli._outputs import check_output
 from twinloop.cli._paths import plot_file
 from twinloop.cli._types import FiniteFloatRange
-from twinloop.errors import DataError, ValidationError
+from twinloop.conventions import celsius_to_kelvin, kelvin_to_celsius
+from twinloop.errors import ValidationError
+
+if TYPE_CHECKING:
+    from twinloop.battery.timeseries import TimeSeries
 
 __all__ = ["battery", "register"]
 
@@ -44,6 +55,16 @@ def _temperatures(values: tuple[str, ...]) -> list[float]:
                     raise ValidationError("--temperature-c", f"temperatures in [{lo:g}, {hi:g}] degC", value)
                 out.append(value)
     return out
+
+
+def _read(path: str, flip_current: bool, require_voltage: bool = True) -> TimeSeries:
+    """The time series in `path`, with what the reader changed in it said on stderr."""
+    from twinloop.battery import read_timeseries
+
+    series = read_timeseries(path, flip_current, require_voltage=require_voltage)
+    for note in series.notes:
+        click.echo(f"note: {note}", err=True)
+    return series
 
 
 def _emit(columns: dict[str, Any], fmt: str, meta: dict[str, Any]) -> None:
@@ -82,6 +103,7 @@ def battery() -> None:
 @click.option("--flip-current", is_flag=True, help="Data recorded with discharge negative.")
 @click.option("--name", default="cell", show_default=True, help="Model name written to the file.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the TOML here instead of standard output.")
+@field_flags(capacity="--capacity-ah", flip_current="--flip-current")
 def identify_command(
     files: tuple[str, ...],
     temperature_c: tuple[str, ...],
@@ -104,32 +126,29 @@ def identify_command(
       twinloop battery identify hppc_10c.csv hppc_25c.csv hppc_40c.csv \\
           --temperature-c 10,25,40 --thermal discharge_1c.csv > cell.toml
     """
-    from twinloop.battery import fit_thermal, identify_cell, read_timeseries
-    from twinloop.battery.checks import (
-        check_current_scale,
-        check_current_sign,
-        check_test_capacity,
-    )
+    from twinloop.battery.identify import identify_from_tests
 
-    capacity = None if capacity_ah is None else capacity_ah * 3600.0
-    series = [read_timeseries(f, flip_current) for f in files]
-    for s in series:
-        check_current_sign(s)
-        check_test_capacity(s, capacity)
+    check_output(output, [*files, thermal_file])  # before any read: -o lab.csv must not replace lab.csv
+    series = [_read(f, flip_current) for f in files]
     temps = _temperatures(temperature_c)
     if temps and len(temps) != len(files):
         raise ValidationError("--temperature-c", f"one temperature per file ({len(files)})", temps)
-    if not temps:
-        temps = [float(np.mean(s.temperature)) - 273.15 if s.temperature is not None else 25.0 for s in series]
-    cell = identify_cell(series, [t + 273.15 for t in temps], capacity, name=name, n_rc=rc_pairs)
-    if thermal_file is not None:
-        th = read_timeseries(thermal_file, flip_current, require_voltage=False)
-        check_current_scale(cell, th)
-        cell = cell.with_thermal(fit_thermal(cell, th, None if ambient_c is None else ambient_c + 273.15))
+    cell = identify_from_tests(
+        series,
+        [celsius_to_kelvin(t) for t in temps] if temps else None,
+        None if capacity_ah is None else capacity_ah * 3600.0,
+        name=name,
+        n_rc=rc_pairs,
+        thermal_test=None if thermal_file is None else _read(thermal_file, flip_current, require_voltage=False),
+        ambient_temperature=None if ambient_c is None else celsius_to_kelvin(ambient_c),
+        capacity_unit="Ah",
+    )
     text = cell.to_toml()
     if output:
         Path(output).write_text(text, encoding="utf-8")
-        fits = ", ".join(f"{t.temperature - 273.15:g} degC {t.fit.rmse * 1e3:.1f} mV" for t in cell.tables if t.fit)
+        fits = ", ".join(
+            f"{kelvin_to_celsius(t.temperature):g} degC {t.fit.rmse * 1e3:.1f} mV" for t in cell.tables if t.fit
+        )
         click.echo(f"wrote {output}: {cell.name}, {cell.capacity / 3600:.3g} Ah, fit RMSE {fits}", err=True)
     else:
         click.echo(text, nl=False)
@@ -142,6 +161,7 @@ def identify_command(
 @click.option("--ambient-c", type=CELL_TEMPERATURE_C, default=None, help="Ambient temperature [degC]; default: the profile's first temperature_c, else 25.")
 @click.option("--flip-current", is_flag=True, help="Profile recorded with discharge negative.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@field_flags(flip_current="--flip-current", state_of_charge="--soc-start")
 def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: float | None, flip_current: bool, fmt: str) -> None:
     """Voltage, SoC and temperature of the cell for a current profile.
 
@@ -149,60 +169,20 @@ def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: 
     Example:
       twinloop battery simulate --cell cell.toml --profile us06_current.csv --soc-start 0.9 --format json
     """
-    from twinloop.battery import CellModel, read_timeseries, simulate
-    from twinloop.battery.checks import (
-        check_current_scale,
-        check_current_sign,
-        check_state_of_charge,
-    )
-    from twinloop.battery.simulate import find_stop
+    from twinloop.battery import CellModel
+    from twinloop.battery.simulate import simulate_profile
 
     cell = CellModel.load(cell_file)
-    s = read_timeseries(profile, flip_current, require_voltage=False)
-    check_current_sign(s)
-    check_current_scale(cell, s)
-    ambient = ambient_c if ambient_c is not None else (float(s.temperature[0]) - 273.15 if s.temperature is not None else 25.0)
-    r = simulate(cell, s.time, s.current, soc_start, ambient + 273.15)
-    stop = find_stop(r, cell)
-    if stop is not None and stop.reason == "full" and soc_start >= 1.0:
-        check_state_of_charge(r)  # a full cell charged further: almost always a flipped sign
-    if stop is not None and stop.index == 0:
-        raise DataError(
-            f"the first sample already ends the run: current_a {float(s.current[0]):g} A from --soc-start "
-            f"{soc_start:g} gives {stop.voltage:.3f} V, below the cell's cut-off {cell.voltage_min:g} V; start higher "
-            "with --soc-start, or check the profile's current_a"
-        )
-    if stop is not None:
-        r = r.head(stop.index)
-        why = {
-            "cut-off": f"the voltage falls to {stop.voltage:.3f} V, below the cut-off {cell.voltage_min:g} V, "
-            f"at SoC {min(max(stop.state_of_charge, 0.0), 1.0):.3f}",
-            "empty": "the cell is empty (SoC 0) and the profile goes on discharging",
-            "full": "the cell is full (SoC 1) and the profile goes on charging",
-        }[stop.reason]
+    s = _read(profile, flip_current, require_voltage=False)
+    run = simulate_profile(cell, s, soc_start, None if ambient_c is None else celsius_to_kelvin(ambient_c))
+    note = run.stop_note()
+    if note is not None:
         fix = (
             "start lower with --soc-start; if current_a is recorded with discharge negative, pass --flip-current"
-            if stop.reason == "full" else "start higher with --soc-start, or give a shorter profile"
+            if run.stop is not None and run.stop.reason == "full" else "start higher with --soc-start, or give a shorter profile"
         )
-        click.echo(
-            f"note: the simulation stops at time_s={stop.time:g}: {why}; the output ends at "
-            f"time_s={r.time[-1]:g} ({stop.index} of {s.time.size} samples). For the whole profile, {fix}",
-            err=True,
-        )
-    _emit(
-        {
-            "time_s": r.time,
-            "current_a": r.current[0],
-            "voltage_v": r.voltage[0],
-            "soc": r.state_of_charge[0],
-            "temperature_c": r.temperature[0] - 273.15,
-        },
-        fmt,
-        {
-            "cell": cell.name, "soc_start": soc_start, "ambient_c": ambient,
-            "stopped": None if stop is None else {"time_s": stop.time, "reason": stop.reason},
-        },
-    )
+        click.echo(f"note: {note}. For the whole profile, {fix}", err=True)
+    _emit(run.columns(), fmt, run.metadata())
 
 
 @battery.command("estimate")
@@ -214,6 +194,7 @@ def simulate_command(cell_file: str, profile: str, soc_start: float, ambient_c: 
 @click.option("--voltage-noise-mv", type=FiniteFloatRange(*VOLTAGE_NOISE_RANGE_MV, min_open=True), default=None, help="Voltage noise for the filter [mV], at most 1000; default 3x the identification RMSE.")
 @click.option("--flip-current", is_flag=True, help="Data recorded with discharge negative.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@field_flags(flip_current="--flip-current", state_of_charge="--soc-start", state_of_charge_std="--soc-std")
 def estimate_command(
     cell_file: str,
     measurements: str,
@@ -230,28 +211,16 @@ def estimate_command(
     Example:
       twinloop battery estimate --cell cell.toml --measurements drive.csv --soc-start 0.8 --flip-current
     """
-    from twinloop.battery import CellModel, read_timeseries
-    from twinloop.battery.checks import check_current_scale, check_current_sign
+    from twinloop.battery import CellModel
     from twinloop.battery.estimate import estimate_soc
 
     cell = CellModel.load(cell_file)
-    s = read_timeseries(measurements, flip_current)
-    check_current_sign(s)
-    check_current_scale(cell, s)
+    s = _read(measurements, flip_current)
     r = estimate_soc(
-        cell, s, soc_start, soc_std, temperature_c + 273.15, None if voltage_noise_mv is None else voltage_noise_mv / 1000
+        cell, s, soc_start, soc_std, celsius_to_kelvin(temperature_c),
+        None if voltage_noise_mv is None else voltage_noise_mv / 1000,
     )
-    _emit(
-        {
-            "time_s": r.time,
-            "soc": r.state_of_charge,
-            "soc_std": r.state_of_charge_std,
-            "voltage_pred_v": r.voltage,
-            "innovation_v": r.innovation,
-        },
-        fmt,
-        {"cell": cell.name, "soc_start": soc_start},
-    )
+    _emit(r.columns(), fmt, r.metadata())
 
 
 @battery.command("rul")
@@ -263,6 +232,10 @@ def estimate_command(
 @click.option("--horizon", type=float, default=None, help="Last cycle to forecast; default four times the last cycle of the history.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), callback=plot_file, default=None, help="Write a PNG of the history, the threshold and the forecast.")
+@field_flags(
+    threshold="--threshold-ah", cycle_column="--cycle-column", capacity_column="--capacity-column",
+    horizon="--horizon", level="--level",
+)
 def rul_command(
     history: str,
     threshold_ah: float,
@@ -285,75 +258,15 @@ def rul_command(
       twinloop battery rul tests/data/battery/nasa_b0005_capacity.csv --capacity-column y1 \\
           --threshold-ah 1.2 --plot rul.png
     """
-    from twinloop.battery.health import (
-        MAX_HORIZON_CYCLES,
-        check_threshold,
-        forecast_end_of_life_state_space,
-        read_capacity_history,
-    )
+    from twinloop.battery.rul import remaining_useful_life
 
-    if capacity_column == cycle_column:
-        raise ValidationError("--capacity-column", f"a column other than --cycle-column {cycle_column!r}", capacity_column)
-    if not (np.isfinite(threshold_ah) and threshold_ah > 0):
-        raise ValidationError("--threshold-ah", "a finite capacity > 0", threshold_ah)
-    cycles, capacity, skipped = read_capacity_history(history, cycle_column, capacity_column)
-    check_threshold(capacity, threshold_ah, "--threshold-ah")
-    if threshold_ah >= capacity.min():
-        first = int(np.argmax(capacity <= threshold_ah))
-        hint = (
-            f"The history already reaches it at cycle {cycles[first]:g}; choose a lower threshold, "
-            f"or forecast from a copy of the file cut before that cycle"
-            if first > 0
-            else "The first measured capacity is already at or below it; choose a lower threshold"
-        )
-        raise ValidationError(
-            "--threshold-ah", f"below every measured capacity (lowest {capacity.min():g})", threshold_ah, hint=hint
-        )
-    if horizon is not None and not (np.isfinite(horizon) and cycles[-1] < horizon <= cycles[-1] + MAX_HORIZON_CYCLES):
-        raise ValidationError(
-            "--horizon", f"a cycle after the history's last, at most {MAX_HORIZON_CYCLES} later: "
-            f"({cycles[-1]:g}, {cycles[-1] + MAX_HORIZON_CYCLES:g}]", horizon,
-        )
-    f = forecast_end_of_life_state_space(cycles, capacity, threshold_ah, horizon=horizon, level=level)
-    last = float(cycles[-1])
-
-    def cycle(x: float) -> float | None:
-        return round(x, 1) if np.isfinite(x) else None  # null: beyond the horizon
-
-    doc = {
-        "history": history,
-        "cycles_in_history": int(cycles.size),
-        "rows_skipped": skipped,
-        "last_cycle": last,
-        "threshold": threshold_ah,
-        "predicted_cycle": cycle(f.predicted_cycle),
-        "remaining_cycles": cycle(f.predicted_cycle - last),
-        "interval": [cycle(f.interval[0]), cycle(f.interval[1])],
-        "level": level,
-        "horizon": f.horizon,
-        "probability_beyond_horizon": round(f.probability_beyond_horizon, 3),
-        "model_weights": {k: round(v, 3) for k, v in f.weights.items()},
-    }
-    if fmt == "json":
-        click.echo(json.dumps(doc))
-    else:
-        hi = f"{f.interval[1]:g}" if np.isfinite(f.interval[1]) else f"beyond {f.horizon:g}"
-        rows = [
-            ("history", f"{cycles.size} cycles, last {last:g}, capacity {capacity[-1]:g}"
-             + (f" ({skipped} row(s) without a value skipped)" if skipped else "")),
-            ("threshold", f"{threshold_ah:g}"),
-            ("median crossing", f"cycle {f.predicted_cycle:g} ({f.predicted_cycle - last:g} to go)"
-             if np.isfinite(f.predicted_cycle) else f"beyond cycle {f.horizon:g}"),
-            (f"{level:.0%} interval", f"{f.interval[0]:g} to {hi}"),
-            ("beyond the horizon", f"{f.probability_beyond_horizon:.1%} of forecasts"),
-            ("model weights", ", ".join(f"{k} {v:.2f}" for k, v in f.weights.items())),
-        ]
-        click.echo("\n".join(f"{k:20s} {v}" for k, v in rows))
+    report = remaining_useful_life(history, threshold_ah, cycle_column, capacity_column, level=level, horizon=horizon)
+    click.echo(json.dumps(report.to_dict()) if fmt == "json" else report.to_table())
     if plot:
         from twinloop.plotting import plot_rul_forecast
 
         plot.parent.mkdir(parents=True, exist_ok=True)
-        plot_rul_forecast(cycles, capacity, f, threshold_ah, plot)
+        plot_rul_forecast(report.cycles, report.capacity, report.forecast, report.threshold, plot)
         click.echo(f"plot written to {plot}", err=True)
 
 
