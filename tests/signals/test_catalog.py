@@ -102,3 +102,11 @@ def test_bundled_catalog_keeps_its_provenance():
 
     prov = (resources.files("twinloop.signals") / "data" / "PROVENANCE.md").read_text()
     assert "ce67f927" in prov and "MPL-2.0" in prov
+
+
+def test_boolean_labels_true_and_false_are_read_not_quarantined():
+    """'true'/'false' from a logger were looked up upper-cased in a lower-case table: every one became NaN."""
+    sig = default_catalog()["Vehicle.Cabin.HVAC.IsAirConditioningActive"]
+    assert sig.encode_labels(["true", "FALSE", " True ", "1", "0", True, "maybe"]).tolist()[:6] == [
+        1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    assert math.isnan(sig.encode_labels(["maybe"])[0])

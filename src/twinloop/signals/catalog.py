@@ -156,7 +156,7 @@ class Signal:
         [4.0, 2.0, nan]
         """
         if self.datatype == "boolean":
-            table: Mapping[str, float] = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}
+            table: Mapping[str, float] = {"TRUE": 1.0, "FALSE": 0.0, "1": 1.0, "0": 0.0}  # keys as looked up: upper case
         else:
             table = {label.upper(): float(i) for i, label in enumerate(self.allowed)}
         return np.array(
