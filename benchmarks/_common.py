@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import platform
 import statistics
 import sys
@@ -16,6 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from twinloop.files import unwritable_reason
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -36,15 +39,13 @@ def output_path(suffixes: Sequence[str] = ()) -> Callable[[str], str]:
     """An argparse ``type=`` that refuses, before a long run, a path that cannot be written or has the wrong suffix."""
     import argparse
 
-    from twinloop.cli._paths import _writable
-
     def check(text: str) -> str:
         path = Path(text)
         if suffixes and path.suffix.lower().lstrip(".") not in suffixes:
             got = f"'{path.suffix}'" if path.suffix else "no suffix"
             raise argparse.ArgumentTypeError(f"{text} has {got}; expected one of "
                                              + ", ".join(f".{s}" for s in suffixes[:6]))
-        why = _writable(path)
+        why = unwritable_reason(path)
         if why is not None:
             raise argparse.ArgumentTypeError(f"cannot write {text}: {why}")
         return text
@@ -163,8 +164,6 @@ def median(xs: Sequence[float]) -> float:
 
 def machine() -> dict[str, Any]:
     """What ran the benchmark."""
-    import os
-
     import numba
     import numpy as np
 

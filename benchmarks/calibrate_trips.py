@@ -54,7 +54,7 @@ import pandas as pd
 from scipy import optimize
 from scipy.interpolate import PchipInterpolator
 
-from twinloop.calibrate import FORMS, _model, calibrate_from_trips
+from twinloop.calibrate import FORMS, calibrate_from_trips, model_battery_power
 from twinloop.cycles import Cycle, load_cycle
 from twinloop.parameters import VehicleSpec, load_bundled
 from twinloop.sim.model import Scenario, simulate
@@ -156,9 +156,7 @@ def telemetry(frame: pd.DataFrame, rate: float, rng: np.random.Generator) -> pd.
 
 def effective_truth(truth: VehicleSpec, prior: VehicleSpec, frames: list[pd.DataFrame]) -> np.ndarray:
     """True parameter vector, efficiencies and auxiliaries as the simulator's effective values."""
-    form = FORMS["physical"]
-    lim = _model.limits_from_spec(prior)
-    theta = form.prior_mean(truth)
+    theta = FORMS["physical"].prior_mean(truth)
     parts = []
     for f in frames:
         v = f["vehicle_speed"].to_numpy()
@@ -166,12 +164,11 @@ def effective_truth(truth: VehicleSpec, prior: VehicleSpec, frames: list[pd.Data
         # the simulator's step k runs at the mean speed of k-1 and k
         parts.append((0.5 * (v[1:] + v[:-1]), np.diff(v) / SIM_STEP, f["road_grade"].to_numpy()[1:], power[1:]))
     vm, a, g, p = (np.concatenate(x) for x in zip(*parts, strict=True))
-    x = _model.Inputs(vm, a, g, np.ones_like(vm))
 
     def res(z: np.ndarray) -> np.ndarray:
         th = theta.copy()
         th[-3:] = z
-        return _model.battery_power(th, form, x, lim) - p
+        return model_battery_power(prior, vm, a, g, theta=th, form="physical") - p
 
     theta[-3:] = optimize.least_squares(res, theta[-3:], bounds=([0.5, 0.02, 0.0], [1.0, 1.0, 5000.0])).x
     return theta

@@ -8,15 +8,20 @@ for motor speed): each test vehicle's ``epa2022:*`` spec from the library.
 Motor losses are normalised by a rating sized by mass (60 W/kg), not by the
 rated peak power, which says little about a machine's losses.
 
+Every test is simulated as ``twinloop simulate --condition dynamometer``
+does (``Scenario(cycle, condition="dynamometer")``): the chassis dynamometer
+turns only the driven axle, so all braking goes through it (the road car's
+axle split does not apply), climate control is off and the car is soaked at
+75 °F. The 20 °F cold FTP tests use the ``dynamometer_cold`` condition
+(heater on).
+
 The generic constants (motor-loss coefficients, auxiliary load, charger
-efficiency, regeneration share, and the constant drag of a two-speed
-transmission) are fitted honestly: by cross-validation that
+efficiency and the constant drag of a two-speed transmission) are fitted
+honestly: by cross-validation that
 leaves whole manufacturers out, so no prediction uses a constant fitted on its
 own manufacturer's tests. A constant-efficiency baseline (one drivetrain
 efficiency, one regeneration share, a fixed charger efficiency of 0.90),
-fitted the same way, is reported beside it. On the dynamometer only the driven
-axle turns, so the regeneration share is one fitted constant for every drive
-(the road car's axle split does not apply). The 20 °F cold FTP tests are
+fitted the same way, is reported beside it. The cold tests are
 predicted with the constants fitted on all 2-cycle tests (none of the cold
 tests is used in any fit); every cold-tested vehicle is a 2022 Tesla, which
 has a heat pump.
@@ -38,13 +43,12 @@ from scipy.optimize import least_squares
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _common import output_path
-from twinloop.cli._paths import PLOT_FORMATS
 from twinloop.cycles import Cycle, load_cycle
+from twinloop.files import PLOT_FORMATS
 from twinloop.parameters.epa import read_epa_tests, spec_from_epa_row
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.physics.road_load import coastdown_force
-from twinloop.sim import Scenario, VehicleModel, stack_vehicles
-from twinloop.sim._layout import P
+from twinloop.sim import PARAMETER_NAMES, Scenario, VehicleModel, stack_vehicles
 
 MILE = 1609.344
 CYCLES = {"udds": "udds", "hwfet": "hwfet"}
@@ -55,10 +59,10 @@ THETA = [
     ("constant_loss", 0.0012, 0.0, 0.02),
     ("auxiliary_power", 300.0, 0.0, 1500.0),
     ("charger_efficiency", 0.88, 0.7, 0.99),
-    ("regen_scale", 1.0, 0.3, 1.0),
     ("multi_speed_drag", 200.0, 0.0, 3000.0),
 ]
-MODEL = VehicleModel({"cabin_climate": "off", "battery_thermal": "isothermal"})
+MODEL = VehicleModel()  # the model `twinloop simulate` runs, so that it reproduces these predictions
+COLUMN = {name: i for i, name in enumerate(PARAMETER_NAMES)}  # parameter-matrix column of each name
 
 
 def ftp_cycle() -> Cycle:
@@ -103,9 +107,6 @@ class Predictor:
             specs = [s.with_changes(**heating.get(r.make, {"hvac_heating": "resistive"}))
                      for s, r in zip(specs, tests.itertuples(), strict=True)]
         self.params, self.tables = stack_vehicles(specs)
-        # On a dynamometer only the driven axle turns, so all braking passes through the
-        # motored wheels whatever the drive: the road axle split does not apply.
-        self.base_share = np.ones(len(tests))
         # Two-speed transmissions (Porsche Taycan, Audi e-tron GT) carry clutch and
         # actuation drag that one-speed reductions do not: a constant power [W].
         self.multi_speed = (tests.gears.to_numpy() > 1).astype(float)
@@ -114,12 +115,11 @@ class Predictor:
         """Parameter rows of the tests `rows` (default all) with the generic constants `theta` written in."""
         rows = np.arange(len(self.tests)) if rows is None else rows
         params = self.params[rows].copy()
-        copper, iron, constant, aux, _charger, regen, drag = theta
-        params[:, P.copper_loss] = copper
-        params[:, P.iron_loss] = iron
-        params[:, P.constant_loss] = constant
-        params[:, P.auxiliary_power] = aux + drag * self.multi_speed[rows]
-        params[:, P.regen_axle_share] = np.minimum(self.base_share[rows] * regen, 1.0)
+        copper, iron, constant, aux, _charger, drag = theta
+        params[:, COLUMN["copper_loss"]] = copper
+        params[:, COLUMN["iron_loss"]] = iron
+        params[:, COLUMN["constant_loss"]] = constant
+        params[:, COLUMN["auxiliary_power"]] = aux + drag * self.multi_speed[rows]
         return params
 
     def wh_per_mile(self, theta: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -132,8 +132,8 @@ class Predictor:
             sel = procedures == proc
             if not sel.any():
                 continue
-            r = MODEL.simulate_parameters(params[sel], self.tables[rows][sel], Scenario(cycle, hvac="off"),
-                                          charger_efficiency=charger)
+            r = MODEL.simulate_parameters(params[sel], self.tables[rows][sel],
+                                          Scenario(cycle, condition="dynamometer"), charger_efficiency=charger)
             out[sel] = r.wall_energy / 3600 / (r.distance / MILE)
         return out
 
@@ -237,13 +237,12 @@ def main(argv: list[str] | None = None) -> dict:
     # cold FTP at 20 °F with heater on, constants from all 2-cycle tests
     cold = tests[(tests.test_procedure == "ftp_cold") & tests.wh_per_mile.notna()].reset_index(drop=True)
     if len(cold) and not args.sample:
-        ftp = ftp_cycle()
-        cold_scenario = Scenario(ftp, ambient_temperature=(20 - 32) / 1.8 + 273.15, hvac="on")
+        cold_scenario = Scenario(ftp_cycle(), condition="dynamometer_cold")  # 20 °F, heater on
 
         def cold_wh_per_mile(heating: dict[str, dict[str, object]]) -> np.ndarray:
             m = Predictor(cold.assign(test_procedure="ftp_cold"), {}, heating=heating)
-            r = VehicleModel().simulate_parameters(m.with_constants(theta_all), m.tables, cold_scenario,
-                                                   charger_efficiency=theta_all[4])
+            r = MODEL.simulate_parameters(m.with_constants(theta_all), m.tables, cold_scenario,
+                                          charger_efficiency=theta_all[4])
             return r.wall_energy / 3600 / (r.distance / MILE)
 
         cold["predicted_wh_per_mile"] = cold_wh_per_mile(HEATING)

@@ -54,12 +54,15 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _common import dump_json, output_path, parity_lines
 from epa_accuracy import CYCLES, MILE, THETA, Baseline, Predictor, fit, stats
 from twinloop.calibrate import lab
-from twinloop.cli._paths import PLOT_FORMATS
 from twinloop.cycles import load_cycle
+from twinloop.files import PLOT_FORMATS
 from twinloop.parameters.epa import read_epa_tests
+from twinloop.sim import CONDITIONS
 
 #: Candidate measurement sds, one chosen per fold on the training vehicles.
 SD_GRID = (0.01, 0.02, 0.03, 0.04, 0.06)
+#: The generic model's lab condition (epa_accuracy.py): all braking through the driven axle.
+DYNAMOMETER = CONDITIONS["dynamometer"]
 
 
 def pairs_of(tests: pd.DataFrame) -> pd.DataFrame:
@@ -167,9 +170,10 @@ def main(argv: list[str] | None = None) -> dict:
             sd_all[sel[i]] = float(np.hypot(spread, transfer_sd[make] * mean))
             k_all[sel[i]] = lab.posterior_mean_sd(w, np.exp(lab.FINE_LOG_SCALE)[:, None])[0]
             s_all[sel[i]] = lab.posterior_mean_sd(w, lab.FINE_SHARE[None, :])[0]
-            # k alone, at the generic regeneration share, matched to the UDDS result (energy
-            # rises with k, so interpolating in ln(model/measured) finds it; clamped at the grid's ends)
-            j = int(np.argmin(np.abs(lab.FINE_SHARE - min(theta[5], 1.0))))
+            # k alone, at the generic model's regeneration share (the dynamometer's: all braking through
+            # the driven axle), matched to the UDDS result (energy rises with k, so interpolating in
+            # ln(model/measured) finds it; clamped at the grid's ends)
+            j = int(np.argmin(np.abs(lab.FINE_SHARE - DYNAMOMETER.regen_axle_share)))
             out["loss_scale_only"][sel[i]] = np.interp(0.0, np.log(gu[i][:, j] / measured[u[i]]), gh[i][:, j])
         # baseline: regeneration share fitted leaving the manufacturer out, efficiency per vehicle on UDDS
         eta_share = fit(baseline.wh_per_mile, train, measured, np.array([0.85, 0.6]), np.array([0.5, 0.0]),

@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twinloop.calibrate.lab import DYNAMOMETER
 from twinloop.cycles import load_cycle
 from twinloop.parameters.epa import read_epa_tests, spec_from_epa_row
-from twinloop.sim import Scenario
+from twinloop.sim import Scenario, simulate
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "epa_accuracy.py"
 MILE = 1609.344
@@ -35,9 +34,9 @@ def test_library_generic_model_on_every_epa_test(cycle, median, p90):
     # Measured when written: UDDS 4.1 % / 14.0 %, highway 2.5 % / 11.6 % (median / p90).
     tests = read_epa_tests()
     rows = tests[(tests.test_procedure == cycle) & tests.wh_per_mile.notna()]
-    # on a dynamometer all braking passes through the motored wheels
-    specs = [spec_from_epa_row(r).with_changes(regen_axle_share=1.0) for _, r in rows.iterrows()]
-    r = DYNAMOMETER.simulate(specs, Scenario(load_cycle(cycle), hvac="off"))
+    # the lab condition: all braking through the driven axle, climate off, 75 °F
+    specs = [spec_from_epa_row(r) for _, r in rows.iterrows()]
+    r = simulate(specs, Scenario(load_cycle(cycle), condition="dynamometer"))
     error = np.abs(r.wall_energy / 3600 / (r.distance / MILE) / rows.wh_per_mile.to_numpy() - 1)
     assert np.median(error) < median
     assert np.percentile(error, 90) < p90

@@ -220,3 +220,27 @@ def test_simex_removes_the_round_trip_bias_of_noisy_speed(prior, truth):
         errors[replicates] = np.mean(err)
     assert abs(errors[2]) < abs(errors[0])
     assert abs(errors[2]) < 2.0
+
+
+def test_the_forward_model_on_exact_inputs_takes_theta_by_name_or_as_a_vector():
+    """The public forward model (what benchmarks and data generators use) agrees with itself every way it is asked."""
+    from twinloop.calibrate import model_battery_power
+    from twinloop.parameters import resolve_vehicle
+
+    spec = resolve_vehicle("nissan_leaf_40kwh_2018")
+    v = np.array([0.0, 5.0, 15.0, 25.0, 30.0])
+    a = np.array([1.0, 0.5, 0.0, -0.5, -1.5])
+    g = np.array([0.0, 0.02, 0.0, -0.02, 0.0])
+    names = FORMS["physical"].names
+    prior = FORMS["physical"].prior_mean(spec)
+    base = model_battery_power(spec, v, a, g, form="physical")
+    assert np.array_equal(base, model_battery_power(spec, v, a, g, theta=prior, form="physical"))
+    heavier = model_battery_power(spec, v, a, g, theta={names[0]: prior[0] * 1.2}, form="physical")
+    assert heavier[1] > base[1]  # accelerating at 5 m/s: more mass, more power
+    # more air, more drag (the last sample brakes hard enough to regenerate whatever the drag)
+    denser = model_battery_power(spec, v, a, g, form="physical", air_density_ratio=1.2)
+    assert denser[2] > base[2]
+    with pytest.raises(ValidationError, match="theta"):
+        model_battery_power(spec, v, a, g, theta=prior[:-1], form="physical")
+    with pytest.raises(UnknownNameError):
+        model_battery_power(spec, v, a, g, theta={"mas": 1.0}, form="physical")

@@ -335,3 +335,50 @@ def test_a_trace_shorter_than_a_time_step_is_one_line(runner: CliRunner, tmp_pat
     trace.write_text("time_s,speed_mps\n0,0\n0.5,0.5\n")
     _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
                 "error: cycle 'blip': expected a cycle of at least one 1 s time step, received 'a 0.5 s trace'")
+
+
+# -- the lab condition (--condition dynamometer) -------------------------------------------
+
+EPA_LEAF = "epa2022:nissan_leaf_kwb115_c0"
+
+
+def test_the_dynamometer_condition_is_the_librarys(runner: CliRunner) -> None:
+    from twinloop.cycles import load_cycle
+    from twinloop.parameters.library import resolve_vehicle
+    from twinloop.sim import Scenario, simulate
+
+    out = runner.invoke(main, ["simulate", "-v", EPA_LEAF, "-c", "udds", "--condition", "dynamometer",
+                               "--format", "json"])
+    assert out.exit_code == 0, out.output
+    expected = simulate(resolve_vehicle(EPA_LEAF), Scenario(load_cycle("udds"), condition="dynamometer")).summary()
+    assert json.loads(out.stdout) == json.loads(json.dumps(expected))
+
+
+def test_the_table_says_which_condition_ran_and_the_road_table_is_unchanged(runner: CliRunner) -> None:
+    lab = runner.invoke(main, ["simulate", "-v", EPA_LEAF, "-c", "udds", "--condition", "dynamometer",
+                               "--ambient-c", "24.5"]).stdout
+    assert lab.splitlines()[1] == "  condition        dynamometer, 24.5 °C, climate off"
+    road = runner.invoke(main, ["simulate", "-v", EPA_LEAF, "-c", "udds"]).stdout
+    assert "condition" not in road and road.splitlines()[1].startswith("  wall energy")
+
+
+def test_help_says_why_the_dynamometer_differs_from_the_road(runner: CliRunner) -> None:
+    text = " ".join(runner.invoke(main, ["simulate", "--help"]).stdout.split())
+    assert "--condition road|dynamometer|dynamometer_cold" in text
+    assert "A chassis dynamometer turns only the driven axle, so all braking goes through it" in text
+    assert "[default: road]" in text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--condition", "dyno"], "error: unknown condition 'dyno'; did you mean 'dynamometer'?"),
+    (["--condition", "dynamometer", "--ambient-c", "20"],
+     "error: --ambient-c: expected a temperature in [23, 25] °C for --condition dynamometer, received 20.0"),
+    (["--condition", "dynamometer", "--ambient-c", "297"], "297 looks like kelvin"),
+    (["--condition", "dynamometer", "--hvac", "auto"],
+     "error: --hvac: expected 'off' for the dynamometer condition, received 'auto'"),
+    (["--condition", "dynamometer_cold", "--hvac", "off"],
+     "error: --hvac: expected 'on' for the dynamometer_cold condition, received 'off'"),
+])
+def test_a_condition_that_does_not_fit_is_one_line_naming_the_option(runner: CliRunner, args: list[str],
+                                                                     message: str) -> None:
+    _user_error(runner.invoke(main, ["simulate", "-v", EPA_LEAF, "-c", "udds", *args]), message)

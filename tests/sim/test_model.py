@@ -206,7 +206,7 @@ def test_per_vehicle_scenario_values_as_list_ndarray_series_or_length_one_give_t
 
 def test_scenario_text_booleans_none_or_2d_arrays_are_refused_on_construction():
     for field, value, received in (("payload", "100", "'100'"), ("payload", "abc", "'abc'"),
-                                   ("soc_start", True, "True"), ("ambient_temperature", None, "None"),
+                                   ("soc_start", True, "True"), ("payload", None, "None"),
                                    ("payload", np.zeros((2, 1)), "shape \\(2, 1\\)"),
                                    ("soc_start", ["0.5", "0.6"], "<U3")):
         with pytest.raises(ValidationError, match=rf"{field}: expected a number, or a 1-D array .*{received}"):

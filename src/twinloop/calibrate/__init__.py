@@ -17,6 +17,7 @@ from twinloop.calibrate.trips import (
     CalibrationOptions,
     CalibrationResult,
     calibrate_from_trips,
+    model_battery_power,
     predict_battery_power,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "TelemetryChecks",
     "calibrate_from_trips",
     "calibrate_on_lab_test",
+    "model_battery_power",
     "predict_battery_power",
 ]

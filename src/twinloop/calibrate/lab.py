@@ -33,6 +33,11 @@ FloatArray = npt.NDArray[np.float64]
 #: (``benchmarks/myev_epa.py``, ``transfer_sd_median_pct``).
 MODEL_TRANSFER_ERROR = 0.034
 
+#: Wall energy per distance a lab result may give [J m-1]: 90 to 2240 Wh/mi, every EV and then some.
+LAB_ENERGY_RANGE = (200.0, 5000.0)
+#: Measurement standard deviations the calibration accepts [1]: 0.1 % to 50 %.
+MEASUREMENT_SD_RANGE = (0.001, 0.5)
+
 #: The model of a dynamometer test: climate control off, battery held at the soak temperature.
 DYNAMOMETER = VehicleModel({"cabin_climate": "off", "battery_thermal": "isothermal"})
 
@@ -246,10 +251,13 @@ def calibrate_on_lab_test(
 
     with :math:`E` the simulated wall energy per distance.
     """
-    if not np.isfinite(wall_energy_per_distance) or not 200.0 <= wall_energy_per_distance <= 5000.0:
-        raise ValidationError("wall_energy_per_distance", "[200, 5000] J/m (90-2240 Wh/mi)", wall_energy_per_distance)
-    if not 0.001 <= measurement_sd <= 0.5:
-        raise ValidationError("measurement_sd", "[0.001, 0.5]", measurement_sd)
+    low, high = LAB_ENERGY_RANGE
+    if not np.isfinite(wall_energy_per_distance) or not low <= wall_energy_per_distance <= high:
+        raise ValidationError("wall_energy_per_distance", f"[{low:g}, {high:g}] J/m (90-2240 Wh/mi)",
+                              wall_energy_per_distance)
+    low, high = MEASUREMENT_SD_RANGE
+    if not low <= measurement_sd <= high:  # also refuses NaN
+        raise ValidationError("measurement_sd", f"[{low:g}, {high:g}]", measurement_sd)
     prior = prior or LabPrior()
     charger = spec.charger_efficiency if charger_efficiency is None else charger_efficiency
     params, tables = stack_vehicles([spec])

@@ -108,7 +108,7 @@ from twinloop.conventions import MAD_TO_SIGMA
 from twinloop.errors import CalibrationError, UnknownNameError, ValidationError
 from twinloop.parameters.spec import VehicleSpec
 
-__all__ = ["CalibrationOptions", "CalibrationResult", "calibrate_from_trips", "predict_battery_power"]
+__all__ = ["CalibrationOptions", "CalibrationResult", "calibrate_from_trips", "model_battery_power", "predict_battery_power"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -327,6 +327,60 @@ def _inputs(data: Prepared) -> _model.Inputs:
         data.vehicle_speed, data.acceleration, data.road_grade,
         _model.REFERENCE_TEMPERATURE / data.ambient_temperature,
     )
+
+
+def model_battery_power(
+    spec: VehicleSpec,
+    vehicle_speed: npt.ArrayLike,
+    acceleration: npt.ArrayLike,
+    road_grade: npt.ArrayLike,
+    theta: Mapping[str, float] | npt.ArrayLike | None = None,
+    form: str | None = None,
+    air_density_ratio: npt.ArrayLike = 1.0,
+) -> FloatArray:
+    """Battery power [W] of the calibration's forward model on exact inputs.
+
+    Where :func:`predict_battery_power` takes trips as they are logged (and
+    smooths speed to differentiate it, as the calibration does), this takes
+    the model's own inputs per sample, unsmoothed: for generating data with
+    exactly the model that is fitted, or for finding the parameters a
+    simulator's effective values correspond to.
+
+    Parameters
+    ----------
+    spec : VehicleSpec
+        Supplies the fixed parts (motor and battery limits) and the parameters not in `theta`.
+    vehicle_speed, acceleration, road_grade : array_like, shape (n,)
+        [m s-1], [m s-2], [1] per sample.
+    theta : mapping or array_like, optional
+        Parameter values by name (see ``FORMS[form].names``), or a full
+        vector in that order; default the values derived from `spec`.
+    form : str, optional
+        Road-load form (``FORMS``); default the spec's.
+    air_density_ratio : array_like
+        rho(T) / rho(293.15 K) per sample [1]; 1 at the reference temperature.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    _, f = _form(spec, form)
+    values = f.prior_mean(spec)
+    if isinstance(theta, Mapping):
+        for name, value in theta.items():
+            if name not in f.names:
+                raise UnknownNameError("calibrated parameter", name, f.names)
+            values[f.names.index(name)] = value
+    elif theta is not None:
+        vector = np.asarray(theta, dtype=float)
+        if vector.shape != values.shape:
+            raise ValidationError("theta", f"a vector of the {len(f.names)} parameters {list(f.names)}",
+                                  f"shape {vector.shape}")
+        values = vector
+    v = np.asarray(vehicle_speed, dtype=float)
+    x = _model.Inputs(v, np.asarray(acceleration, dtype=float), np.asarray(road_grade, dtype=float),
+                      np.broadcast_to(np.asarray(air_density_ratio, dtype=float), v.shape).astype(float))
+    return _model.battery_power(values, f, x, _model.limits_from_spec(spec))
 
 
 def predict_battery_power(

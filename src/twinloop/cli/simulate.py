@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 
+from twinloop.cli._errors import field_flags
 from twinloop.cli._paths import plot_file
 from twinloop.cycles import bundled_cycles, load_cycle
-from twinloop.errors import ValidationError
+from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.quantities import GLOSSARY, check
-from twinloop.sim import HVAC_MODES, Scenario, simulate
+from twinloop.sim import CONDITIONS, HVAC_MODES, DriveCondition, Scenario, simulate
 
 __all__ = ["register"]
 
@@ -45,6 +47,27 @@ def _celsius_to_kelvin(value: float, option: str = "--ambient-c") -> float:
     return min(max(value + 273.15, kelvin.minimum), kelvin.maximum)
 
 
+def _condition(name: str) -> DriveCondition:
+    """The drive condition named by --condition (close matches for a misspelt one)."""
+    if name not in CONDITIONS:
+        raise UnknownNameError("condition", name, CONDITIONS, hint="`twinloop simulate --help` describes them")
+    return CONDITIONS[name]
+
+
+def _ambient(ambient_c: float | None, condition: DriveCondition) -> float | None:
+    """--ambient-c in kelvin, checked in °C against the condition's range too; None: the condition's default."""
+    if ambient_c is None:
+        return None
+    kelvin = _celsius_to_kelvin(ambient_c)
+    low, high = condition.ambient_range
+    if not low <= kelvin <= high:  # the same sum (°C + 273.15) as the range: its ends are kept
+        default = condition.ambient_temperature - 273.15
+        raise ValidationError("--ambient-c", f"a temperature in [{low - 273.15:.4g}, {high - 273.15:.4g}] °C "
+                              f"for --condition {condition.name}", ambient_c,
+                              hint=f"Leave --ambient-c out for {default:.1f} °C, or use --condition road")
+    return kelvin
+
+
 def _check_options(soc_start: float, payload_kg: float) -> None:
     """Check scenario options here, so that errors name the option the user typed."""
     check("state_of_charge", soc_start, "--soc-start")
@@ -59,17 +82,27 @@ def _wh(value: float) -> str:
 @click.command("simulate")
 @click.option("-v", "--vehicle", required=True, help="Bundled vehicle name (see `twinloop vehicle list`) or a TOML file.")
 @click.option("-c", "--cycle", required=True, help="Bundled cycle name (see `twinloop cycle list`) or a CSV trace.")
-@click.option("--ambient-c", type=float, default=20.0, show_default=True, help="Ambient temperature [°C].")
+@click.option("--condition", default="road", show_default=True, metavar="|".join(CONDITIONS),
+              help="Where the vehicle drives; dynamometer to compare with an EPA (lab) result. A chassis "
+                   "dynamometer turns only the driven axle, so all braking goes through it and can be "
+                   "regenerated; on the road an undriven axle's friction brakes take a share and waste it (UDDS: "
+                   "about 11 % more energy for front-wheel drive, 21 % rear-wheel, 3 % all-wheel drive). "
+                   + " ".join(f"{c.name}: {c.description}." for c in CONDITIONS.values()))
+@click.option("--ambient-c", type=float, default=None,
+              help="Ambient temperature [°C]; default the condition's: 20 on the road, 23.9 (75 °F) on the "
+                   "dynamometer (23-25 allowed), -6.7 (20 °F) on dynamometer_cold.")
 @click.option("--soc-start", type=float, default=0.9, show_default=True, help="Initial state of charge [0-1].")
 @click.option("--payload-kg", type=float, default=0.0, show_default=True, help="Mass added to the test mass [kg].")
-@click.option("--hvac", type=click.Choice(HVAC_MODES), default="auto", show_default=True,
-              help="Cabin climate; auto runs it below 15 °C and above 25 °C.")
+@click.option("--hvac", type=click.Choice(HVAC_MODES), default=None,
+              help="Cabin climate; auto runs it below 15 °C and above 25 °C. Default the condition's: auto on "
+                   "the road; off on the dynamometer and on for dynamometer_cold, the only mode each of them allows.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="table: readable summary; json: totals and breakdown; csv: the time series.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), callback=plot_file,
               help="Write a figure of speed, SoC, power and breakdown (.png, .pdf, .svg ...).")
-def simulate_command(vehicle: str, cycle: str, ambient_c: float, soc_start: float, payload_kg: float,
-                     hvac: str, fmt: str, plot: Path | None) -> None:
+@field_flags(hvac="--hvac", condition="--condition", ambient_temperature="--ambient-c")
+def simulate_command(vehicle: str, cycle: str, condition: str, ambient_c: float | None, soc_start: float,
+                     payload_kg: float, hvac: str | None, fmt: str, plot: Path | None) -> None:
     """Simulate one vehicle over a drive cycle and report its energy use.
 
     \b
@@ -77,6 +110,7 @@ def simulate_command(vehicle: str, cycle: str, ambient_c: float, soc_start: floa
       twinloop simulate -v tesla_model_3_long_range_2022 -c udds
       twinloop simulate -v my_car.toml -c my_trip.csv --ambient-c -7 --format json
       twinloop simulate -v nissan_leaf_40kwh_2018 -c wltc_3b --plot leaf.png
+      twinloop simulate -v epa2022:nissan_leaf_kwb115_c0 -c udds --condition dynamometer
 
     Energies are in Wh; wh_per_km is on the wall (recharge) basis, like EPA
     figures, and n/a (JSON null) when the vehicle did not move. The breakdown
@@ -86,11 +120,12 @@ def simulate_command(vehicle: str, cycle: str, ambient_c: float, soc_start: floa
     is set too if the battery emptied later); with --format json or csv a
     warning on standard error says so as well.
     """
-    ambient = _celsius_to_kelvin(ambient_c)
+    ambient = _ambient(ambient_c, _condition(condition))
     _check_options(soc_start, payload_kg)
     spec = _resolve(vehicle)
     trace = load_cycle(cycle)
-    scenario = Scenario(trace, ambient_temperature=ambient, soc_start=soc_start, payload=payload_kg, hvac=hvac)
+    scenario = Scenario(trace, ambient_temperature=ambient, soc_start=soc_start, payload=payload_kg, hvac=hvac,
+                        condition=condition)
     result = simulate(spec, scenario, record=bool(plot) or fmt == "csv")
     summary = result.summary(0)
     if fmt == "json":
@@ -102,7 +137,7 @@ def simulate_command(vehicle: str, cycle: str, ambient_c: float, soc_start: floa
             frame[col.replace("_k", "_c")] = frame.pop(col) - 273.15
         frame.to_csv(sys.stdout, index=False, float_format="%.6g")
     else:
-        _print_summary(summary)
+        _print_summary(summary, scenario)
     if fmt != "table" and summary["trace_missed_s"]:  # the table says it; json and csv need a word too
         click.secho(f"warning: {summary['vehicle']} missed the {summary['cycle']} trace for "
                     f"{summary['trace_missed_s']:.0f} s, {summary['trace_missed_m']:.0f} m short "
@@ -124,9 +159,12 @@ def _csv_name(column: str) -> str:
     return f"{column}_{_UNITS[column]}" if column in _UNITS else column
 
 
-def _print_summary(s: dict) -> None:
+def _print_summary(s: dict, scenario: Scenario) -> None:
     per_km = "n/a Wh/km: the vehicle did not move" if s["wh_per_km"] is None else f"{s['wh_per_km']:.1f} Wh/km"
     click.echo(f"{s['vehicle']} on {s['cycle']}: {s['distance_m'] / 1000:.2f} km in {s['duration_s']:.0f} s")
+    if scenario.condition != "road":  # the road's output stays as it was
+        ambient = float(np.asarray(scenario.ambient_temperature)) - 273.15
+        click.echo(f"  condition        {scenario.condition}, {ambient:.1f} °C, climate {scenario.hvac}")
     click.echo(f"  wall energy      {_wh(s['wall_energy_wh'])} Wh   ({per_km})")
     click.echo(f"  battery energy   {_wh(s['battery_energy_wh'])} Wh")
     click.echo(f"  state of charge  {s['soc_start']:.3f} -> {s['soc_end']:.3f}")

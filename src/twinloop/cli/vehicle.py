@@ -27,8 +27,6 @@ _CALIBRATED_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False,
 # float noise such as 1927.7675725000001 kg; 10 digits stay far below any
 # measurement's precision.
 _DIGITS = 10
-# The lab calibration's accepted wall energy per distance [J m-1] (twinloop.calibrate.lab).
-_LAB_ENERGY_RANGE = (200.0, 5000.0)
 _METRES = {"--measured-wh-per-mile": 1609.344, "--measured-wh-per-km": 1000.0}
 _UNIT = {"--measured-wh-per-mile": "Wh/mi", "--measured-wh-per-km": "Wh/km"}
 
@@ -188,13 +186,11 @@ def import_fastsim_command(file: Path, name: str | None, output: Path | None) ->
 @click.option("--measured-wh-per-km", type=float, help="The test's wall energy [Wh/km], instead of per mile.")
 @click.option("-p", "--predict", "predict", multiple=True, default=("hwfet",), show_default=True,
               help="Cycle(s) to predict with the calibrated twin (repeat).")
-@click.option("--dynamometer/--road", default=True, show_default=True,
-              help="Dynamometer: all braking at the driven axle (regeneration share free up to 1).")
 @click.option("--measurement-sd", type=float, default=0.03, show_default=True,
               help="Test repeatability and model error, as a fraction.")
 @_CALIBRATED_OUT
 def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float | None,
-                          measured_wh_per_km: float | None, predict: tuple[str, ...], dynamometer: bool,
+                          measured_wh_per_km: float | None, predict: tuple[str, ...],
                           measurement_sd: float, output: Path | None) -> None:
     """Calibrate a twin on one lab test result and predict other cycles.
 
@@ -209,6 +205,7 @@ def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float 
       twinloop vehicle calibrate-lab -v my_car.toml -c wltc_3b --measured-wh-per-km 150 -p udds -p us06 -o my_car_cal.toml
     """
     from twinloop.calibrate import calibrate_on_lab_test
+    from twinloop.calibrate.lab import LAB_ENERGY_RANGE, MEASUREMENT_SD_RANGE
     from twinloop.cycles import load_cycle
 
     # the vehicle and the cycles are names or files; only files can be overwritten
@@ -220,15 +217,15 @@ def calibrate_lab_command(vehicle: str, cycle: str, measured_wh_per_mile: float 
     value = measured_wh_per_mile if measured_wh_per_mile is not None else measured_wh_per_km
     assert value is not None
     per, unit = _METRES[option], _UNIT[option]
-    low, high = (e * per / 3600.0 for e in _LAB_ENERGY_RANGE)
+    # the library's range, checked here in the user's unit so that the message speaks it
+    low, high = (e * per / 3600.0 for e in LAB_ENERGY_RANGE)
     if not low <= value <= high:  # also refuses NaN
         raise ValidationError(option, f"a wall energy in [{low:.4g}, {high:.4g}] {unit}", value)
-    if not 0.001 <= measurement_sd <= 0.5:
-        raise ValidationError("--measurement-sd", "a fraction in [0.001, 0.5]", measurement_sd)
+    low, high = MEASUREMENT_SD_RANGE
+    if not low <= measurement_sd <= high:
+        raise ValidationError("--measurement-sd", f"a fraction in [{low:g}, {high:g}]", measurement_sd)
     measured = value / per * 3600.0
-    spec = resolve_vehicle(vehicle)
-    if dynamometer:
-        spec = spec.with_changes(regen_axle_share=1.0)
+    spec = resolve_vehicle(vehicle)  # the regeneration share is calibrated, on a dynamometer model
     # Every cycle is read before the calibration, so that a misspelt -p fails
     # at once instead of after the calibration has been printed.
     measured_cycle = load_cycle(cycle)

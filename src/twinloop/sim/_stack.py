@@ -12,16 +12,37 @@ from twinloop.parameters.chemistry import pack_minimum_voltage, pack_ocv_table
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.sim._layout import P
 
-__all__ = ["stack_vehicles"]
+__all__ = ["PARAMETER_NAMES", "stack_vehicles"]
 
 FloatArray = npt.NDArray[np.float64]
+
+PARAMETER_NAMES: tuple[str, ...] = tuple(p.name for p in P)
+"""Names of the columns of the parameter matrix, in column order.
+
+The matrix :func:`stack_vehicles` returns and
+:meth:`~twinloop.sim.VehicleModel.simulate_parameters` runs has one row per
+vehicle and these columns, in SI units; most are :class:`VehicleSpec`
+fields, or their ``effective_`` values, of the same name (``mass`` is the
+test mass, the coast-down columns hold the effective A, B, C). When
+simulating, the scenario overwrites ``ambient_temperature``, ``soc_start``,
+``battery_temperature_start``, ``solar_load`` and ``hvac_on``, and adds its
+payload to ``mass`` (and ``coastdown_a``). A fit loop can vary a fleet by
+column name:
+
+>>> column = {name: i for i, name in enumerate(PARAMETER_NAMES)}
+>>> params, tables = stack_vehicles(VehicleSpec("demo", test_mass=1800, motor_peak_power=150e3,
+...                                             battery_energy=2.7e8))
+>>> params[:, column["copper_loss"]] *= 1.2
+>>> params.shape[1] == len(PARAMETER_NAMES), PARAMETER_NAMES[0]
+(True, 'mass')
+"""
 
 # Payload raises rolling resistance; coast-down A is mostly tyre loss, so it
 # scales with mass (SAE J2263 corrects A for test-mass changes the same way).
 
 
 def stack_vehicles(specs: VehicleSpec | Sequence[VehicleSpec]) -> tuple[FloatArray, FloatArray]:
-    """Parameter matrix (n, len(P)) and pack OCV tables (n, k) for `specs`.
+    """Parameter matrix (n, len(PARAMETER_NAMES)) and pack OCV tables (n, 11) for `specs`.
 
     Parameters
     ----------
@@ -30,9 +51,9 @@ def stack_vehicles(specs: VehicleSpec | Sequence[VehicleSpec]) -> tuple[FloatArr
 
     Returns
     -------
-    params : ndarray, shape (n, len(P))
-        One row per vehicle, SI units, columns :class:`twinloop.sim._layout.P`
-        (``params[:, P.mass]`` [kg] ...). The scenario columns (ambient,
+    params : ndarray, shape (n, len(PARAMETER_NAMES))
+        One row per vehicle, SI units, columns named by :data:`PARAMETER_NAMES`
+        (column 0, ``mass``, in kg ...). The scenario columns (ambient,
         payload, state of charge ...) are filled when simulating
         (:meth:`twinloop.sim.VehicleModel.simulate_parameters`).
     ocv_tables : ndarray, shape (n, 11)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from twinloop.conventions import TRACE_MISS_TOLERANCE, kelvin_to_celsius
 from twinloop.cycles import Cycle
-from twinloop.errors import ValidationError
+from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.physics.charging import wall_energy
 from twinloop.quantities import check
@@ -24,7 +24,8 @@ from twinloop.sim._layout import BREAKDOWN_KEYS, P, S, T
 from twinloop.sim._stack import _as_specs, _describe, stack_vehicles
 from twinloop.sim.submodels import DEFAULT_SUBMODELS, apply_submodels
 
-__all__ = ["EMPTY_SOC", "HVAC_MODES", "TRACE_MISSED_REASONS", "Scenario", "SimulationResult", "VehicleModel", "simulate"]
+__all__ = ["CONDITIONS", "EMPTY_SOC", "HVAC_MODES", "TRACE_MISSED_REASONS", "DriveCondition", "Scenario",
+           "SimulationResult", "VehicleModel", "simulate"]
 
 FloatArray = npt.NDArray[np.float64]
 HVAC_MODES = ("auto", "on", "off")
@@ -54,6 +55,92 @@ _PER_VEHICLE = {
 }
 
 
+def _fahrenheit(value: float) -> float:
+    """`value` [°F] in kelvin (the EPA states its test temperatures in °F)."""
+    return (value - 32.0) / 1.8 + 273.15
+
+
+@dataclass(frozen=True)
+class DriveCondition:
+    """Where the vehicles are driven: on the road, or on a chassis dynamometer as in a laboratory test.
+
+    A condition fixes what the place decides rather than the vehicle: how
+    braking is shared between the axles, and which ambient temperatures and
+    climate-control modes a test there allows. Conditions are chosen by name
+    from :data:`CONDITIONS` (``Scenario(cycle, condition="dynamometer")``).
+
+    Attributes
+    ----------
+    name : str
+        Key in :data:`CONDITIONS`.
+    description : str
+        What it models and why, one sentence (shown by ``twinloop simulate --help``).
+    regen_axle_share : float or None
+        Share of braking force on the regenerating axle(s) [1] that replaces
+        every vehicle's own (the ``regen_axle_share`` column of the parameter
+        matrix); None keeps each vehicle's, which by default follows its drive
+        (:attr:`VehicleSpec.effective_regen_axle_share`).
+    ambient_range : tuple of float
+        Ambient temperatures the condition allows [K], both ends included; an
+        explicit battery start temperature must lie in it too, since the
+        condition's vehicle is soaked.
+    ambient_temperature : float
+        Default ambient temperature [K].
+    hvac_modes : tuple of str
+        Climate-control modes the condition allows, the default first.
+
+    Examples
+    --------
+    >>> dyno = CONDITIONS["dynamometer"]
+    >>> dyno.regen_axle_share, round(dyno.ambient_temperature - 273.15, 1), dyno.hvac_modes
+    (1.0, 23.9, ('off',))
+    >>> CONDITIONS["road"].regen_axle_share is None
+    True
+    """
+
+    name: str
+    description: str
+    regen_axle_share: float | None = None
+    ambient_range: tuple[float, float] = (223.15, 333.15)
+    ambient_temperature: float = 293.15
+    hvac_modes: tuple[str, ...] = HVAC_MODES
+
+    def apply(self, params: FloatArray) -> None:
+        """Write the condition's columns into the parameter matrix `params` (in place)."""
+        if self.regen_axle_share is not None:
+            params[:, P.regen_axle_share] = self.regen_axle_share
+
+
+CONDITIONS: dict[str, DriveCondition] = {c.name: c for c in (
+    DriveCondition(
+        "road", "braking shared between the axles as each vehicle's regen_axle_share says (by default "
+                "from its drive)"),
+    DriveCondition(
+        "dynamometer", "an EPA UDDS or highway lab test: all braking through the driven axle "
+                       "(regen_axle_share = 1), climate off, a 23-25 °C soak (default 75 °F, 23.9 °C)",
+        # 23 + 273.15, as a command line converts 23 °C: the ends of the range are kept
+        regen_axle_share=1.0, ambient_range=(23.0 + 273.15, 25.0 + 273.15), ambient_temperature=_fahrenheit(75.0),
+        hvac_modes=("off",)),
+    DriveCondition(
+        "dynamometer_cold", "the EPA 20 °F cold FTP: all braking through the driven axle(s), heater on, "
+                            "a 15-25 °F soak (-9.4 to -3.9 °C)",
+        regen_axle_share=1.0, ambient_range=(_fahrenheit(15.0), _fahrenheit(25.0)),
+        ambient_temperature=_fahrenheit(20.0), hvac_modes=("on",)),
+)}
+"""Drive conditions by name: ``road`` (the default), ``dynamometer`` and ``dynamometer_cold``.
+
+Why the dynamometer is a condition of its own: a chassis dynamometer turns
+only the driven wheels (both axles of an all-wheel-drive car), so every
+braking force passes through the motored axle(s) and can be regenerated. On
+the road a car brakes partly with its undriven wheels, whose friction brakes
+waste that energy; the road default shares braking by drive (0.80 of it on
+the motored axle of a front-wheel drive, 0.65 rear-wheel drive, 0.95
+all-wheel drive). Over the UDDS the road condition therefore uses about
+11 % more energy than the lab for a front-wheel-drive car (9-13 % over the
+EPA 2022 vehicles), 21 % for a rear-wheel drive, 3 % for an all-wheel drive.
+"""
+
+
 @dataclass(frozen=True)
 class Scenario:
     """What the vehicles are asked to do, and in which conditions.
@@ -68,20 +155,36 @@ class Scenario:
     cycle : Cycle
         Speed trace to follow (resampled to `time_step` if not uniform or of
         another step), e.g. ``load_cycle("udds")``.
-    ambient_temperature : float or array_like, shape (n,)
-        [K] in [223.15, 333.15], default 293.15 (20 °C).
+    ambient_temperature : float or array_like, shape (n,), optional
+        [K] in [223.15, 333.15], and in the condition's range; default the
+        condition's: 293.15 (20 °C) on the road, 297.04 (75 °F) on the
+        dynamometer.
     soc_start : float or array_like, shape (n,)
         [1] in [0, 1], default 0.9.
     payload : float or array_like, shape (n,)
         Mass added to the test mass [kg] in [0, 20000], default 0.
-    hvac : {"auto", "on", "off"}
+    hvac : {"auto", "on", "off"}, optional
         Climate control; ``auto`` runs it when ambient is outside 15-25 °C.
+        Default the condition's: ``auto`` on the road, ``off`` on the
+        dynamometer (the only mode it allows).
     solar_load : float or array_like, shape (n,)
         Solar and occupant heat into the cabin [W] in [0, 20000], default 0.
     battery_temperature_start : float or array_like, shape (n,), optional
-        [K] in [223.15, 353.15]; default: ambient (a soaked vehicle).
+        [K] in [223.15, 353.15] (and in the condition's ambient range);
+        default: ambient (a soaked vehicle).
     time_step : float
         [s] in [0.01, 10], default 1.
+    condition : {"road", "dynamometer", "dynamometer_cold"}
+        Where the vehicles drive (:data:`CONDITIONS`), default ``road``.
+        Use ``dynamometer`` to reproduce a laboratory result such as an EPA
+        UDDS or highway test: a chassis dynamometer turns only the driven
+        axle, so all braking goes through it (``regen_axle_share`` = 1 for
+        every vehicle, whatever its spec says), where on the road an undriven
+        axle's friction brakes take a share and waste it (on the UDDS about
+        11 % more energy for a front-wheel-drive car). The test is run with
+        climate control off on a vehicle soaked at 23-25 °C (default 75 °F,
+        23.9 °C): another ambient or ``hvac`` is refused. ``dynamometer_cold``
+        is the 20 °F cold FTP (heater on, 15-25 °F).
 
     Examples
     --------
@@ -90,21 +193,42 @@ class Scenario:
     Traceback (most recent call last):
     ...
     twinloop.errors.ValidationError: ambient_temperature: expected a number in [223.15, 333.15] K, received -7.0
+
+    The EPA's lab condition, at its default 75 °F with climate control off:
+
+    >>> lab = Scenario(load_cycle("udds"), condition="dynamometer")
+    >>> round(lab.ambient_temperature, 2), lab.hvac
+    (297.04, 'off')
+    >>> Scenario(load_cycle("udds"), condition="dynamometer", ambient_temperature=293.15)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    twinloop.errors.ValidationError: ambient_temperature: expected a number in [296.15, 298.15] K (23 to 25 °C) ...
     """
 
     cycle: Cycle
-    ambient_temperature: float | FloatArray = 293.15
+    ambient_temperature: float | FloatArray | None = None
     soc_start: float | FloatArray = 0.9
     payload: float | FloatArray = 0.0
-    hvac: str = "auto"
+    hvac: str | None = None
     solar_load: float = 0.0
     battery_temperature_start: float | FloatArray | None = None
     time_step: float = 1.0
+    condition: str = "road"
 
     def __post_init__(self) -> None:
         if not isinstance(self.cycle, Cycle):
             raise ValidationError("cycle", "a twinloop.cycles.Cycle", _describe(self.cycle),
                                   hint="load_cycle('udds') gives a bundled cycle, read_trace(path) your own trace")
+        if not isinstance(self.condition, str):
+            raise ValidationError("condition", f"one of {', '.join(CONDITIONS)}", _describe(self.condition))
+        if self.condition not in CONDITIONS:
+            raise UnknownNameError("condition", self.condition, CONDITIONS,
+                                   hint=f"the conditions are {', '.join(CONDITIONS)}")
+        condition = CONDITIONS[self.condition]
+        if self.ambient_temperature is None:  # the condition's default; frozen, hence object.__setattr__
+            object.__setattr__(self, "ambient_temperature", condition.ambient_temperature)
+        if self.hvac is None:
+            object.__setattr__(self, "hvac", condition.hvac_modes[0])
         for name, quantity in _PER_VEHICLE.items():
             value = getattr(self, name)
             if value is None and name == "battery_temperature_start":
@@ -121,11 +245,38 @@ class Scenario:
             m = [self.hvac.lower()] if isinstance(self.hvac, str) and self.hvac.lower() in HVAC_MODES else []
             raise ValidationError("hvac", f"one of {', '.join(HVAC_MODES)}", self.hvac,
                                   hint=f"did you mean {m[0]!r}?" if m else None)
+        _check_condition(self, condition)
         step = self.time_step
         if (not isinstance(step, numbers.Real) or isinstance(step, bool)
                 or not _TIME_STEP_RANGE[0] <= float(step) <= _TIME_STEP_RANGE[1]):  # NaN fails too
             raise ValidationError("time_step", f"a number in [{_TIME_STEP_RANGE[0]:g}, {_TIME_STEP_RANGE[1]:g}] s",
                                   step)
+
+
+def _degc(kelvin: float) -> str:
+    """`kelvin` in °C for a message, to 0.1 °C, without a trailing ".0"."""
+    return f"{kelvin - 273.15:.1f}".removesuffix(".0")
+
+
+def _check_condition(scenario: Scenario, condition: DriveCondition) -> None:
+    """Refuse an ambient, battery start temperature or climate mode the scenario's condition does not allow."""
+    low, high = condition.ambient_range
+    default = condition.ambient_temperature
+    for name, leave_out in (("ambient_temperature", f"{(default - 273.15) * 1.8 + 32:.0f} °F ({_degc(default)} °C)"),
+                            ("battery_temperature_start", "the ambient")):
+        value = getattr(scenario, name)
+        arr = np.atleast_1d(np.asarray(value if value is not None else low, dtype=float))
+        bad = np.flatnonzero(~((arr >= low) & (arr <= high)))
+        if bad.size:
+            raise ValidationError(
+                name, f"a number in [{low:.2f}, {high:.2f}] K ({_degc(low)} to {_degc(high)} °C) for the "
+                      f"{condition.name} condition", float(arr[bad[0]]),
+                hint=f"The {condition.name} condition models a vehicle soaked at {_degc(low)} to {_degc(high)} °C: "
+                     f"leave {name} out for {leave_out}, or use condition='road'")
+    if scenario.hvac not in condition.hvac_modes:
+        raise ValidationError("hvac", f"{' or '.join(map(repr, condition.hvac_modes))} for the {condition.name} "
+                              "condition", scenario.hvac, hint=f"The {condition.name} condition is "
+                                                               f"{condition.description}")
 
 
 def _check_call(scenario: object, record: object, n: int) -> None:
@@ -601,6 +752,7 @@ def _apply_scenario(params: FloatArray, scenario: Scenario) -> FloatArray:
         params[:, P.hvac_on] = ((ambient < _COMFORT_BAND[0]) | (ambient > _COMFORT_BAND[1])).astype(float)
     else:
         params[:, P.hvac_on] = 1.0 if scenario.hvac == "on" else 0.0
+    CONDITIONS[scenario.condition].apply(params)
     return params
 
 
