@@ -158,7 +158,7 @@ def test_calibrate_lab_refuses_a_measurement_out_of_the_twins_reach(runner: CliR
     result = runner.invoke(main, ["vehicle", "calibrate-lab", "-v", "epa2022:nissan_leaf_kwb115_c0",
                                   "--measured-wh-per-mile", "1920", "-p", "hwfet"])
     _one_line_error(result, "measured 1920 Wh/mi on udds is out of reach of epa2022:nissan_leaf_kwb115_c0: with any"
-                            " loss scale in [0.25, 6] and regeneration share in [0.1, 1] it uses 156-571 Wh/mi;"
+                            " loss scale in [0.25, 6] and regeneration share in [0.1, 1] it uses 156-574 Wh/mi;"
                             " check the unit (Wh per mile at the wall, not kWh/100 mi or MPGe), the cycle and the"
                             " vehicle")
 
