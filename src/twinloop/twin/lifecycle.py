@@ -264,6 +264,19 @@ class DriftOutcome:
         return self.cusum.alarm is not None
 
 
+def _calibrated_champion(twin: Twin) -> ModelVersion:
+    """The champion, which drift needs to have been calibrated on data (it carries the residual band)."""
+    champ = twin.registry.champion()
+    if champ is None:
+        raise CalibrationError(f"twin {twin.vin} has no champion model")
+    if champ.residual_band is None:
+        raise CalibrationError(
+            f"champion v{champ.version} of {twin.vin} has no residual band: it was never calibrated on data;"
+            f" calibrate it first (`twinloop twin calibrate {twin.vin}`)"
+        )
+    return champ
+
+
 def check_drift_and_recalibrate(
     twin: Twin,
     X: pd.DataFrame,
@@ -317,14 +330,8 @@ def check_drift_and_recalibrate(
     """
     F = feature_matrix(X)
     target = target_vector(y, len(F))
-    champ = twin.registry.champion()
-    if champ is None:
-        raise CalibrationError(f"twin {twin.vin} has no champion model")
-    if champ.residual_band is None:
-        raise CalibrationError(
-            f"champion v{champ.version} of {twin.vin} has no residual band (it was never calibrated"
-            " on data); calibrate it first"
-        )
+    champ = _calibrated_champion(twin)
+    assert champ.residual_band is not None
     if len(F) == 0:
         raise ValidationError("X", "at least one trip", 0)
     residuals = target - np.asarray(champ.model().predict(X), dtype=float)
@@ -490,14 +497,7 @@ def update_from_store(
         If the champion was never calibrated on data (run
         :func:`calibrate_from_store` first).
     """
-    champ = twin.registry.champion()
-    if champ is None:
-        raise CalibrationError(f"twin {twin.vin} has no champion model")
-    if champ.residual_band is None:
-        raise CalibrationError(
-            f"champion v{champ.version} of {twin.vin} was never calibrated on data;"
-            f" calibrate it first (`twinloop twin calibrate {twin.vin}`)"
-        )
+    champ = _calibrated_champion(twin)
     if since is None and champ.training_end is not None:
         since = champ.training_end + US
     since = None if since is None else utc(since)

@@ -347,13 +347,3 @@ _KIND_TEXT = {
     "clipped": "with the current clipped",
     **{f"no {p}": f"without {p}" for p in REQUIRED_SIGNALS},
 }
-
-
-_KIND_TEXT = {
-    "gap": "with gaps",
-    "short": "too short",
-    "invalid": "with unusable speed, grade or temperature samples",
-    "stuck": "with a stuck speed, current or voltage",
-    "clipped": "with the current clipped",
-    **{f"no {p}": f"without {p}" for p in REQUIRED_SIGNALS},
-}
