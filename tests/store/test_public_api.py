@@ -36,7 +36,7 @@ from twinloop.store import (
     open_store,
 )
 from twinloop.store.base import MAX_INSERT_ROWS, MAX_SELECT_ROWS
-from twinloop.store.schema import CORE_TABLES, AddColumn, Column, SchemaExtension, Table
+from twinloop.store.schema import CORE_TABLES, AddColumn, AddTable, Column, SchemaExtension, Table
 
 T0 = 1_714_557_600_000_000  # 2024-05-01T10:00:00Z in µs
 SPEED = "Vehicle.Speed"
@@ -313,10 +313,48 @@ def test_a_read_only_duckdb_store_is_not_migrated(tmp_path):
 
 def test_two_extensions_cannot_declare_one_table_differently(store):
     store.extend(REVIEWS_V1)
-    rival = SchemaExtension("rival", (Table("reviews", (Column("vin", "text"), Column("rating", "double"))),))
-    with pytest.raises(StoreError, match=r"table 'reviews' of extension 'rival' is already declared otherwise"):
+    with pytest.raises(ValidationError, match="starts with the extension's name 'rival'"):  # refused when declared
+        SchemaExtension("rival", (Table("reviews", (Column("vin", "text"), Column("rating", "double"))),))
+    # a rival whose name the table happens to start with is refused by the store
+    rival = SchemaExtension("rev", (Table("reviews", (Column("vin", "text"), Column("rating", "double"))),))
+    with pytest.raises(StoreError, match=r"table 'reviews' of extension 'rev' is already declared otherwise"):
         store.extend(rival)
     assert ledger(store) == {"reviews": 1}
+
+
+def test_a_plugin_cannot_take_the_name_of_a_table_the_twin_layer_needs(store):
+    """A plug-in that created `twins` first broke every twin command on that store."""
+    with pytest.raises(ValidationError, match="starts with the extension's name 'myplugin'"):
+        SchemaExtension("myplugin", (Table("twins", (Column("a", "text"),)),))
+
+
+def test_a_migration_declaring_another_column_type_than_the_table_is_refused():
+    """A store migrated in place got a VARCHAR column where a new store got an INTEGER one."""
+    base = (Column("vin", "text", nullable=False), Column("n", "integer"))
+    with pytest.raises(ValidationError, match=r"the column as table notes declares it \(integer"):
+        SchemaExtension("notes", (Table("notes", (*base, Column("note2", "integer"))),),
+                        migrations=(AddColumn("notes", Column("note2", "text")),))
+    with pytest.raises(ValidationError, match="each column added once"):
+        SchemaExtension("notes", (Table("notes", (*base, Column("note2", "integer"))),),
+                        migrations=(AddColumn("notes", Column("note2", "integer")),) * 2)
+
+
+def test_a_later_version_may_add_a_table_and_an_older_store_gets_it(store):
+    """Version 2 adds a table: a version-1 store gets it created, rows of the old table kept."""
+    v1 = SchemaExtension("notes", (Table("notes", (Column("vin", "text", nullable=False),)),))
+    store.extend(v1)
+    store.insert("notes", [{"vin": "CAR1"}])
+    v2 = SchemaExtension(
+        "notes",
+        (Table("notes", (Column("vin", "text", nullable=False), Column("n", "integer"))),
+         Table("notes_extra", (Column("vin", "text", nullable=False), Column("at", "timestamp")))),
+        migrations=(AddColumn("notes", Column("n", "integer")), AddTable("notes_extra")),
+    )
+    store.extend(v2)
+    assert store.select("notes") == [{"vin": "CAR1", "n": None}]
+    store.insert("notes_extra", [{"vin": "CAR1", "at": datetime(2024, 5, 1, tzinfo=UTC)}])
+    assert store.select("notes_extra")[0]["at"] == datetime(2024, 5, 1, tzinfo=UTC)
+    assert ledger(store)["notes"] == 3
 
 
 # ---- typed reads and writes: only extension tables, only declared columns --------------------------
@@ -580,3 +618,30 @@ def test_every_refusal_of_the_api_is_a_twinloop_error(notes):
     for attempt in attempts:
         with pytest.raises(TwinloopError):
             attempt()
+
+
+def test_one_string_where_a_list_is_meant_is_refused_not_read_a_character_at_a_time(notes):
+    """`latest(vin, "Vehicle.Speed")` said "unknown signal 'V'"."""
+    with pytest.raises(ValidationError, match="signals: expected a list of signal paths"):
+        notes.latest("CAR1", "Vehicle.Speed")
+    with pytest.raises(ValidationError, match="columns: expected a list of column names"):
+        notes.select("notes", columns="vin")
+    with pytest.raises(ValidationError, match="order_by: expected a list of column names"):
+        notes.select("notes", order_by="vin")
+    with pytest.raises(ValidationError, match="rows: expected a list of rows"):
+        notes.insert("notes", {"vin": "C"})
+    with pytest.raises(ValidationError, match="columns: expected at least one column name"):
+        notes.select("notes", columns=[])
+
+
+def test_values_one_backend_would_store_and_the_other_refuse_are_refused_on_both(notes):
+    """NUL in text (DuckDB stored it, PostgreSQL refused), a 10 MB key (the same), pandas' NaT (stored as NULL)."""
+    import pandas as pd
+
+    with pytest.raises(ValidationError, match="without NUL"):
+        notes.insert("notes", [{"vin": "N\x00UL", "seq": 1}])
+    with pytest.raises(ValidationError, match="key text of at most 512 characters"):
+        notes.insert("notes", [{"vin": "V" * 10_000_000, "seq": 1}])
+    with pytest.raises(ValidationError, match="a datetime"):
+        notes.insert("notes", [{"vin": "CAR1", "seq": 1, "at": pd.NaT}])
+    assert notes.select("notes") == []

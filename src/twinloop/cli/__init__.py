@@ -8,6 +8,7 @@ with status 2, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ import click
 
 from twinloop import __version__
 from twinloop.cli._errors import cli_message, current_field_flags
-from twinloop.errors import TwinloopError
+from twinloop.errors import TwinloopError, shorten
 
 __all__ = ["main"]
 
@@ -29,6 +30,19 @@ _COMMAND_MODULES = [
     "twinloop.cli.twin",
     "twinloop.cli.battery",
 ]
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for a file the system refused: which file, and why, with the name cut when absurdly long."""
+    shown = "the output" if exc.filename is None else str(shorten(str(exc.filename), 80))
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"cannot use {shown}: the file name is too long (the system allows 255 characters a name)"
+    if exc.errno == errno.ENOTDIR:
+        return f"cannot use {shown}: a part of the path is a file, not a folder"
+    if exc.errno == errno.ENOSPC:
+        return f"cannot write {shown}: no space left on the device"
+    return f"cannot use {shown}: {reason}"
 
 
 #: click >= 8.2 raises this (a UsageError) for a group run without a command; older click shows help itself.
@@ -63,6 +77,9 @@ class _Group(click.Group):
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
+        except OSError as exc:  # raised while options are checked (a --plot path too long to exist ...)
+            click.secho(f"error: {_os_error(exc)}", fg="red", err=True)
+            sys.exit(2)
         # an int here is a ctx.exit(code); commands themselves return nothing
         sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
 
@@ -81,6 +98,11 @@ class _Group(click.Group):
             sys.exit(2)
         except PermissionError as exc:
             click.secho(f"error: no permission to use {exc.filename}: {exc.strerror}", fg="red", err=True)
+            sys.exit(2)
+        except BrokenPipeError:  # `twinloop ... | head`: click ends quietly, as before
+            raise
+        except OSError as exc:  # a name too long, a file where a folder should be, a full disk ...
+            click.secho(f"error: {_os_error(exc)}", fg="red", err=True)
             sys.exit(2)
 
 

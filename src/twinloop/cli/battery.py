@@ -22,7 +22,7 @@ import numpy as np
 
 from twinloop.cli._errors import field_flags
 from twinloop.cli._outputs import check_output
-from twinloop.cli._paths import plot_file
+from twinloop.cli._paths import output_file, plot_file
 from twinloop.cli._types import FiniteFloatRange
 from twinloop.conventions import celsius_to_kelvin, kelvin_to_celsius
 from twinloop.errors import ValidationError
@@ -102,7 +102,7 @@ def battery() -> None:
 @click.option("--ambient-c", type=CELL_TEMPERATURE_C, default=None, help="Ambient temperature of the --thermal test [degC]; default: its first temperature.")
 @click.option("--flip-current", is_flag=True, help="Data recorded with discharge negative.")
 @click.option("--name", default="cell", show_default=True, help="Model name written to the file.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the TOML here instead of standard output.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, callback=output_file, help="Write the TOML here instead of standard output.")
 @field_flags(capacity="--capacity-ah", flip_current="--flip-current")
 def identify_command(
     files: tuple[str, ...],
@@ -113,7 +113,7 @@ def identify_command(
     ambient_c: float | None,
     flip_current: bool,
     name: str,
-    output: str | None,
+    output: Path | None,
 ) -> None:
     """Identify an equivalent-circuit cell model (TOML, with fit quality) from pulse tests.
 

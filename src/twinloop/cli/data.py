@@ -258,7 +258,9 @@ def query_cmd(
     """Read signals of one vehicle, in SI units, as CSV, JSON lines or Parquet.
 
     Each column is named with its SI unit, Vehicle.Speed[m s-1] (with
-    --how count: [count]); `twinloop ingest` reads such a file back as SI.
+    --how count: [count]); `twinloop ingest` reads such a CSV or Parquet
+    file back as SI (JSON lines are for other programs: ingest takes CSV,
+    Parquet and CAN logs).
     The output may not be the store itself.
 
     \b

@@ -39,7 +39,7 @@ TRACE_MISSED_REASONS = ("battery_empty", "power_limit")
 _MIN_DISTANCE = 1.0  # [m]; per-km figures of a vehicle that hardly moved are undefined
 _RERUN_CHUNK = 256  # vehicles per recorded re-run (bounds the time-series memory)
 # keys of SimulationResult.summary, in order (to_frame's columns, also of an empty fleet)
-_SUMMARY_KEYS = ("vehicle", "cycle", "distance_m", "duration_s", "battery_energy_wh", "battery_terminal_energy_wh",
+_SUMMARY_KEYS = ("vehicle", "cycle", "condition", "distance_m", "duration_s", "battery_energy_wh", "battery_terminal_energy_wh",
                  "wall_energy_wh", "wh_per_km", "breakdown", "regeneration_recovered_wh", "soc_start", "soc_end",
                  "battery_temperature_end_c", "trace_missed_s", "trace_missed_m", "trace_missed_reason",
                  "battery_empty_s")
@@ -220,7 +220,8 @@ class Scenario:
             raise ValidationError("cycle", "a twinloop.cycles.Cycle", _describe(self.cycle),
                                   hint="load_cycle('udds') gives a bundled cycle, read_trace(path) your own trace")
         if not isinstance(self.condition, str):
-            raise ValidationError("condition", f"one of {', '.join(CONDITIONS)}", _describe(self.condition))
+            raise ValidationError("condition", f"one of {', '.join(CONDITIONS)}",
+                                  None if self.condition is None else _describe(self.condition))
         if self.condition not in CONDITIONS:
             raise UnknownNameError("condition", self.condition, CONDITIONS,
                                    hint=f"the conditions are {', '.join(CONDITIONS)}")
@@ -364,6 +365,9 @@ class SimulationResult:
         When the battery became empty [s]; NaN if it did not.
     trace_missed_reason : tuple of (str or None)
         Why each vehicle missed its trace (:data:`TRACE_MISSED_REASONS`), or None.
+    condition : str
+        The drive condition of the scenario (:data:`CONDITIONS`), so that a
+        saved result of a lab test is not mistaken for a road run.
     """
 
     vehicle_names: list[str]
@@ -385,6 +389,7 @@ class SimulationResult:
     series: dict[str, FloatArray] | None = field(default=None, repr=False)
     battery_empty_time: FloatArray | None = None
     trace_missed_reason: tuple[str | None, ...] | None = None
+    condition: str = "road"
 
     def __post_init__(self) -> None:
         n = len(self.vehicle_names)
@@ -448,6 +453,7 @@ class SimulationResult:
         return {
             "vehicle": self.vehicle_names[i],
             "cycle": self.cycle_name,
+            "condition": self.condition,
             "distance_m": round(float(self.distance[i]), 2),
             "duration_s": self.duration,
             "battery_energy_wh": round(float(self.battery_energy[i]) * wh, 3),
@@ -659,6 +665,7 @@ class VehicleModel:
             series={s.name: series[:, s.value, :] for s in S} if record else None,
             battery_empty_time=empty_time,
             trace_missed_reason=reasons,
+            condition=scenario.condition,
         )
 
 

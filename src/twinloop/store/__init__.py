@@ -18,7 +18,15 @@ from twinloop.store.base import (
 )
 from twinloop.store.duckdb import DuckDBStore
 from twinloop.store.postgres import PostgresStore
-from twinloop.store.schema import COLUMN_TYPES, AddColumn, Column, Migration, SchemaExtension, Table
+from twinloop.store.schema import (
+    COLUMN_TYPES,
+    AddColumn,
+    AddTable,
+    Column,
+    Migration,
+    SchemaExtension,
+    Table,
+)
 from twinloop.store.trips import Trip, detect_trips
 from twinloop.store.url import BACKENDS, default_store_url, open_store
 
@@ -27,6 +35,7 @@ __all__ = [
     "BACKENDS",
     "COLUMN_TYPES",
     "AddColumn",
+    "AddTable",
     "BatchOutcome",
     "Column",
     "DuckDBStore",

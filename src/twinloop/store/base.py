@@ -42,7 +42,7 @@ from twinloop.errors import (
     shorten,
 )
 from twinloop.signals.catalog import SignalCatalog, default_catalog
-from twinloop.store.schema import AddColumn, SchemaExtension, Table
+from twinloop.store.schema import AddTable, Migration, SchemaExtension, Table
 
 __all__ = [
     "AGGREGATES",
@@ -64,6 +64,9 @@ MAX_EVERY = 10 * 365 * 86400.0
 #: Most rows a single read may return (use --every to downsample).
 MAX_READ_ROWS = 50_000_000
 
+#: Longest text in a primary-key column of an extension table [characters]: PostgreSQL indexes at most
+#: about 2,700 bytes a row, and a character may take 4 bytes.
+MAX_KEY_TEXT = 512
 #: Most rows one insert of an extension table may carry.
 MAX_INSERT_ROWS = 100_000
 #: Most rows one select of an extension table may return.
@@ -242,6 +245,12 @@ def _q(name: str) -> str:
     """An extension's table or column name, quoted: names are checked lower-case identifiers, but some are
     reserved words (``order``, ``user``, ``at`` ...) that SQL refuses unquoted."""
     return f'"{name}"'
+
+
+def _sequence(field: str, value: object, what: str) -> None:
+    """Refuse one string where a sequence of strings is meant: it would be read a character at a time."""
+    if isinstance(value, str | bytes):
+        raise ValidationError(field, f"a list of {what}", shorten(value, 60), hint=f"One is [{value!r}]"[:80])
 
 
 def _ts(value: datetime | None, default: datetime) -> datetime:
@@ -726,6 +735,7 @@ class SqlTelemetryStore(abc.ABC):
         UnknownNameError
             For a vehicle the store does not know, or a path the catalog does not.
         """
+        _sequence("signals", signals, "signal paths")
         vid = self.vehicle_id(vin)
         ids = self._stored_signal_ids(list(signals))
         out: dict[str, tuple[datetime, float]] = {}
@@ -796,9 +806,11 @@ class SqlTelemetryStore(abc.ABC):
         """
         if self._extensions.get(extension.name) == extension:
             return
+        own = self._extensions.get(extension.name)
         for table in extension.tables:
-            owner = self._extension_tables.get(table.name)
-            if owner is not None and owner != table:
+            declared = self._extension_tables.get(table.name)
+            theirs = own is None or table.name not in {t.name for t in own.tables}
+            if declared is not None and declared != table and theirs:
                 raise StoreError(f"table {table.name!r} of extension {extension.name!r} is already declared"
                                  " otherwise by another extension of this store")
         with self.transaction():
@@ -874,8 +886,8 @@ class SqlTelemetryStore(abc.ABC):
             for table in extension.tables:
                 self._execute(self._create_table_sql(table))
         else:
-            for step in extension.migrations[stored - 1:]:
-                self._apply(step)
+            for k, step in enumerate(extension.migrations[stored - 1:], start=stored):
+                self._apply(extension, step, k + 1)
         self._record_version(extension)
 
     def _record_version(self, extension: SchemaExtension) -> None:
@@ -884,7 +896,11 @@ class SqlTelemetryStore(abc.ABC):
         self._execute("INSERT INTO schema_extensions (name, version, applied_at) VALUES (?, ?, ?)",
                       [extension.name, extension.version, now])
 
-    def _apply(self, step: AddColumn) -> None:
+    def _apply(self, extension: SchemaExtension, step: Migration, version: int) -> None:
+        """Apply `step`, which takes the store to `version`."""
+        if isinstance(step, AddTable):
+            self._execute(self._create_table_sql(extension.table_at(step.table, version)))
+            return
         self._execute(
             f"ALTER TABLE {_q(step.table)} ADD COLUMN {_q(step.column.name)} {self._column_type(step.column.type)}"
         )
@@ -919,14 +935,19 @@ class SqlTelemetryStore(abc.ABC):
                 raise ValidationError(f"{table.name}.{column}", "a value (the column is NOT NULL)", None)
             return None
         if c.type == "timestamp":
-            if not isinstance(value, datetime):
-                raise ValidationError(f"{table.name}.{column}", "a datetime", shorten(repr(value), 60))
+            if not isinstance(value, datetime) or value != value:  # pandas' NaT is a datetime unequal to itself
+                raise ValidationError(f"{table.name}.{column}", "a datetime (None for no time)", shorten(repr(value), 60))
             return naive_utc(value)
         # Checked here, not left to the database: DuckDB and PostgreSQL coerce differently (1.5 into an
         # integer column was rounded to 2 by both; True into one was 1 on DuckDB and an error on PostgreSQL).
         if c.type == "text":
             if not isinstance(value, str):
                 raise ValidationError(f"{table.name}.{column}", "text (a str)", _shown(value))
+            if "\x00" in value:  # DuckDB stores it, PostgreSQL refuses it: refused on both
+                raise ValidationError(f"{table.name}.{column}", "text without NUL characters", _shown(value))
+            if column in table.primary_key and len(value) > MAX_KEY_TEXT:  # PostgreSQL's index rows are bounded
+                raise ValidationError(f"{table.name}.{column}", f"key text of at most {MAX_KEY_TEXT} characters",
+                                      f"{len(value)} characters")
             return value
         if c.type in _INTEGER_BOUNDS:
             lo, hi = _INTEGER_BOUNDS[c.type]
@@ -1001,6 +1022,11 @@ class SqlTelemetryStore(abc.ABC):
             Timestamps as aware UTC datetimes, JSON columns as Python values.
         """
         t = self._extension_table(table)
+        if columns is not None:
+            _sequence("columns", columns, "column names")
+            if not columns:
+                raise ValidationError("columns", "at least one column name (None for all)", [])
+        _sequence("order_by", order_by, "column names")
         names = list(columns) if columns is not None else list(t.column_names)
         kinds = [t.column(c).type for c in names]
         cond, params = self._conditions(t, where)
@@ -1027,6 +1053,9 @@ class SqlTelemetryStore(abc.ABC):
         Columns left out are NULL. Runs in one transaction (or the caller's).
         """
         t = self._extension_table(table)
+        if isinstance(rows, Mapping) or isinstance(rows, str | bytes):
+            raise ValidationError("rows", "a list of rows (dicts of column -> value)", type(rows).__name__,
+                                  hint="One row is [row]")
         rows = list(rows)
         if len(rows) > MAX_INSERT_ROWS:
             raise ValidationError("rows", f"at most {MAX_INSERT_ROWS} per insert", len(rows))

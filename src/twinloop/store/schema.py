@@ -31,6 +31,7 @@ from twinloop.errors import UnknownNameError, ValidationError
 __all__ = [
     "COLUMN_TYPES",
     "AddColumn",
+    "AddTable",
     "Column",
     "ColumnType",
     "Migration",
@@ -126,14 +127,29 @@ class Table:
 
 @dataclass(frozen=True)
 class AddColumn:
-    """A migration step: add `column` (nullable) to `table`."""
+    """A migration step: add `column` (nullable, not part of the key) to `table`.
+
+    The column must be declared the same way (name, type) in the table's
+    current shape: a store migrated in place and a new one get one schema.
+    """
 
     table: str
     column: Column
 
 
+@dataclass(frozen=True)
+class AddTable:
+    """A migration step: create `table` (declared in the extension's tables) in a store of an older version.
+
+    It gets the columns the table has at that version: its current shape less
+    the columns later :class:`AddColumn` steps add.
+    """
+
+    table: str
+
+
 #: A step from one version of an extension to the next.
-Migration = AddColumn
+Migration = AddColumn | AddTable
 
 
 @dataclass(frozen=True)
@@ -144,12 +160,15 @@ class SchemaExtension:
     ----------
     name : str
         The owner, e.g. ``"twin"``; recorded in the store with the version.
+        Every table's name starts with it (``twins``, ``twin_models``), so
+        two extensions cannot claim one table, and a plug-in cannot take the
+        name of a table another layer will need.
     tables : tuple of Table
         The tables in their current shape.
     migrations : tuple of Migration
-        ``migrations[k]`` takes a store from version ``k + 1`` to ``k + 2``;
-        the current version is ``1 + len(migrations)``. A new store gets the
-        current tables at once.
+        ``migrations[k]`` takes a store from version ``k + 1`` to ``k + 2``
+        (:class:`AddColumn`, :class:`AddTable`); the current version is
+        ``1 + len(migrations)``. A new store gets the current tables at once.
     """
 
     name: str
@@ -158,20 +177,56 @@ class SchemaExtension:
 
     def __post_init__(self) -> None:
         _check_name("extension name", self.name)
+        if not self.tables:
+            raise ValidationError("tables", "at least one table", 0, f"extension {self.name}")
         names = [t.name for t in self.tables]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValidationError("tables", "each name once", twice, f"extension {self.name}")
-        for step in self.migrations:
+        foreign = [n for n in names if not n.startswith(self.name)]
+        if foreign:
+            raise ValidationError(
+                "table name", f"a name that starts with the extension's name {self.name!r}", foreign[0],
+                f"extension {self.name}", hint="Each extension keeps to names of its own (e.g. twin: twins, twin_models)",
+            )
+        self._check_migrations()
+
+    def _check_migrations(self) -> None:
+        where = f"extension {self.name}"
+        created: dict[str, int] = {}
+        added: set[tuple[str, str]] = set()
+        for k, step in enumerate(self.migrations):
             table = self.table(step.table)
-            if step.column.name not in table.column_names:
+            if isinstance(step, AddTable):
+                if step.table in created:
+                    raise ValidationError("migrations", "each table added once", step.table, where)
+                created[step.table] = k
+                continue
+            if not isinstance(step, AddColumn):
+                raise ValidationError("migrations", "AddColumn or AddTable steps", type(step).__name__, where)
+            name = step.column.name
+            if name not in table.column_names:
+                raise ValidationError("migrations", f"columns that the current {table.name} table has", name, where)
+            declared = table.column(name)
+            if step.column != declared:
                 raise ValidationError(
-                    "migrations", f"columns that the current {table.name} table has", step.column.name,
-                    f"extension {self.name}",
+                    "migrations", f"the column as table {table.name} declares it ({declared.type},"
+                    f" {'NULL allowed' if declared.nullable else 'NOT NULL'})",
+                    f"{step.column.type}, {'NULL allowed' if step.column.nullable else 'NOT NULL'}", where,
+                    hint=f"A store migrated in place must get the same column {name} as a new store",
                 )
             if not step.column.nullable:
                 raise ValidationError("migrations", "an added column that may be NULL (old rows have none)",
-                                      step.column.name, f"extension {self.name}")
+                                      name, where)
+            if name in table.primary_key:
+                raise ValidationError("migrations", "a column outside the primary key (the key is made with the"
+                                      " table)", name, where)
+            if (step.table, name) in added:
+                raise ValidationError("migrations", "each column added once", f"{step.table}.{name}", where)
+            if step.table in created and created[step.table] > k:
+                raise ValidationError("migrations", f"columns added to {step.table} after its AddTable step",
+                                      name, where)
+            added.add((step.table, name))
 
     @property
     def version(self) -> int:
@@ -186,6 +241,15 @@ class SchemaExtension:
         raise UnknownNameError(f"table of extension {self.name}", name, [t.name for t in self.tables])
 
     def columns_at(self, version: int) -> dict[str, tuple[str, ...]]:
-        """Each table's column names at `version` (for checking an older store)."""
-        later = {(m.table, m.column.name) for m in self.migrations[version - 1:]}
-        return {t.name: tuple(c for c in t.column_names if (t.name, c) not in later) for t in self.tables}
+        """Each table's column names at `version` (for checking an older store); tables added later are absent."""
+        later = self.migrations[version - 1:]
+        absent = {m.table for m in later if isinstance(m, AddTable)}
+        added = {(m.table, m.column.name) for m in later if isinstance(m, AddColumn)}
+        return {t.name: tuple(c for c in t.column_names if (t.name, c) not in added)
+                for t in self.tables if t.name not in absent}
+
+    def table_at(self, name: str, version: int) -> Table:
+        """Table `name` as it is at `version`: its columns then, its key."""
+        table = self.table(name)
+        columns = self.columns_at(version)[name]
+        return Table(table.name, tuple(c for c in table.columns if c.name in columns), table.primary_key)
