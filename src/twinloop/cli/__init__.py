@@ -29,6 +29,7 @@ _COMMAND_MODULES = [
     "twinloop.cli.data",
     "twinloop.cli.twin",
     "twinloop.cli.battery",
+    "twinloop.cli.profile",
 ]
 
 
