@@ -798,3 +798,51 @@ def test_cli_log_decoded_to_nothing_names_the_flags_in_the_warning(twinloop, tmp
     out = twinloop("ingest", ev_log, "-v", "car1", "--dbc", tesla_dbc, "--manifest", tesla_manifest, "--json", code=1)
     r = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
     assert "`dbc` describes" in r["problem"]  # JSON keeps the library's words
+
+
+# ---- column maps (--columns, --start) ------------------------------------------------------
+MAPPINGS = Path(__file__).parents[2] / "examples" / "mappings"
+
+
+def _bmw_like(path):
+    """Two rows in the layout of TU Munich's BMW i3 trips: ';', latin-1, spaces, -100 A discharging."""
+    header = ("Time [s];Velocity [km/h];Battery Voltage [V];Battery Current [A];Battery Temperature [°C];"
+              "SoC [%];Ambient Temperature [°C];Cabin Temperature Sensor [°C];Elevation [m];Throttle [%];"
+              "Motor Torque [Nm];Longitudinal Acceleration [m/s^2];Regenerative Braking Signal ")
+    rows = ["0;36;391.4;-100;21;86.9;25.5;24.5;574;10;50;0.1;0", "0.1;36;391.4;-100;21;86.9;25.5;24.5;574;10;50;0.1;0"]
+    path.write_bytes("\n".join([header, *rows, ""]).encode("latin-1"))
+    return path
+
+
+def test_ingest_with_a_column_map_and_a_start(twinloop, tmp_path):
+    f = _bmw_like(tmp_path / "TripA01.csv")
+    args = ("ingest", f, "-v", "i3", "--columns", MAPPINGS / "bmw_i3_tum.toml", "--start", "2019-06-25T13:21:14")
+    out = twinloop(*args)
+    assert "stored 22 new" in out and "2019-06-25T11:21:14Z" in out
+    assert "ignored 1 columns the column map does not name: 'Regenerative Braking Signal'" in out
+    g = tmp_path / "copy.csv"
+    g.write_bytes(f.read_bytes() + b"\n")
+    assert "stored 0 new, 22 already stored" in twinloop(*args[:1], g, *args[2:])
+    csv = twinloop("query", "-v", "i3", "-s", "Vehicle.Powertrain.TractionBattery.CurrentCurrent",
+                   "-s", "Vehicle.Speed").splitlines()
+    assert csv[1].endswith(",100.0,10.0") or csv[1].endswith(",100,10")
+
+
+def test_column_map_errors_name_the_flags(twinloop, tmp_path):
+    f = _bmw_like(tmp_path / "TripA01.csv")
+    out = twinloop("ingest", f, "-v", "i3", "--start", "2019-06-25", code=2)
+    assert "--start needs --columns" in out
+    m = tmp_path / "dt.toml"
+    m.write_text('[time]\ncolumn = "Time [s]"\nunit = "datetime"\n[columns."Velocity [km/h]"]\n'
+                 'vss = "Vehicle.Speed"\nunit = "km/h"\n')
+    out = twinloop("ingest", f, "-v", "i3", "--columns", m, "--start", "2019-06-25", code=2)
+    assert out.startswith("error: --start in ") and "expected a map whose time unit is s or ms" in out
+    log = tmp_path / "drive.log"
+    log.write_text("(1.0) can0 123#00\n")
+    out = twinloop("ingest", log, "-v", "i3", "--columns", MAPPINGS / "bmw_i3_tum.toml", code=2)
+    assert out.startswith("error: --columns in ") and len(out.strip().splitlines()) == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text((MAPPINGS / "bmw_i3_tum.toml").read_text(encoding="utf-8").replace('unit = "km/h"', 'unit = "degC"'))
+    out = twinloop("ingest", f, "-v", "i3", "--columns", bad, code=2)
+    assert 'error: columns."Velocity [km/h]".unit in' in out and "received 'degC'" in out
+    assert twinloop("vehicles").strip() == "(none)"  # nothing stored by a refused ingest

@@ -110,6 +110,16 @@ def _seconds(text: str | None) -> float | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="TOML file of custom signals to accept besides the VSS catalog.",
 )
+@click.option(
+    "--columns",
+    "column_map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Column map TOML: read a logger's own CSV/Parquet columns as VSS signals (docs/data.md).",
+)
+@click.option(
+    "--start",
+    help="With --columns: the time relative times count from, ISO 8601 (naive: in the map's zone).",
+)
 @STORE_OPTION
 @click.option(
     "--batch-samples",
@@ -123,13 +133,18 @@ def _seconds(text: str | None) -> float | None:
     help="Show a progress bar (default: when stderr is a terminal).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@field_flags(dbc="--dbc", manifest="--manifest", **{"dbc/manifest": "--dbc/--manifest"})
+@field_flags(
+    dbc="--dbc", manifest="--manifest", column_map="--columns", start="--start",
+    **{"dbc/manifest": "--dbc/--manifest"},
+)
 def ingest_cmd(
     path: Path,
     vehicle: str,
     dbc: Path | None,
     manifest: Path | None,
     signal_file: Path | None,
+    column_map: Path | None,
+    start: str | None,
     store_url: str | None,
     batch_samples: int | None,
     progress: bool | None,
@@ -157,6 +172,13 @@ def ingest_cmd(
     with a warning when the file gave no usable sample (none read, or all
     quarantined), 2 for an error.
 
+    A logger's own CSV or Parquet file (its column names, units,
+    separator and encoding) is read through a column map, --columns MAP.toml:
+    the time column and its unit, and per column the VSS path, the unit and
+    an optional scale; columns the map does not name are ignored (the report
+    lists them). --start sets the start of times that count from the log's
+    start. Examples of maps: examples/mappings/.
+
     A drive-cycle trace (time_s, speed_mps ...) is not telemetry: simulate
     over it with `twinloop simulate -c FILE`.
 
@@ -165,21 +187,30 @@ def ingest_cmd(
       twinloop ingest trip.parquet --vehicle 5YJ3E1EA7KF000001
       twinloop ingest drive.log --vehicle car1 --dbc tesla_model3_party.dbc --manifest car1.toml
       twinloop ingest data.csv -v car1 --store postgresql://postgres@127.0.0.1/test
+      twinloop ingest TripA01.csv -v i3 --columns examples/mappings/bmw_i3_tum.toml \\
+          --start 2019-06-25T13:21:14
     """
     from tqdm import tqdm
 
-    from twinloop.ingest import IngestConfig, Ingester
+    from twinloop.ingest import IngestConfig, Ingester, load_column_map
     from twinloop.signals import default_catalog
 
+    if start is not None and column_map is None:
+        raise click.UsageError("--start needs --columns (a column map whose times are relative)")
     catalog = default_catalog()
     if signal_file is not None:
         catalog = catalog.with_file(signal_file)
+    columns = None if column_map is None else load_column_map(column_map, catalog)
+    if columns is not None and start is not None:
+        when = _when(start, "--start")
+        assert when is not None
+        columns = columns.with_start(when)
     config = IngestConfig() if batch_samples is None else IngestConfig(batch_samples=batch_samples)
     with _store(store_url) as store:
         store.catalog = catalog
         namesakes = _case_twins(store, vehicle)
         ingester = Ingester(store, catalog, config)
-        src = ingester.source(path, dbc, manifest)
+        src = ingester.source(path, dbc, manifest, columns)
         total = src.estimated_samples()
         disable = None if progress is None else not progress
         with tqdm(
@@ -197,7 +228,7 @@ def ingest_cmd(
                 bar.set_postfix(batches=report.batches)
 
             ingester.on_batch = advance
-            report = ingester.ingest(path, vehicle, dbc, manifest)
+            report = ingester.ingest(path, vehicle, dbc, manifest, columns)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:

@@ -6,6 +6,7 @@ See ``docs/data.md`` for the accepted layouts and what happens to bad rows.
 from twinloop.ingest.canlog import write_can_log
 from twinloop.ingest.columns import COUNT_UNIT, split_unit, unit_column
 from twinloop.ingest.config import IngestConfig
+from twinloop.ingest.mapping import ColumnMap, MappedColumn, MappedSource, load_column_map
 from twinloop.ingest.pipeline import (
     CAN_SUFFIXES,
     FILE_SOURCES,
@@ -31,16 +32,20 @@ __all__ = [
     "FILE_SOURCES",
     "CanLogSource",
     "Column",
+    "ColumnMap",
     "CsvSource",
     "IngestConfig",
     "IngestReport",
     "Ingester",
+    "MappedColumn",
+    "MappedSource",
     "ParquetSource",
     "Source",
     "SourceBatch",
     "ValidatedBatch",
     "file_sha256",
     "ingest_identity",
+    "load_column_map",
     "split_unit",
     "time_to_us",
     "unit_column",

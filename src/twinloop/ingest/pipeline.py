@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from twinloop.errors import ValidationError, shorten
 from twinloop.ingest.config import IngestConfig
+from twinloop.ingest.mapping import ColumnMap, MappedSource
 from twinloop.ingest.report import IngestReport
 from twinloop.ingest.sources import CanLogSource, CsvSource, ParquetSource, Source
 from twinloop.ingest.validate import validate_batch
@@ -46,14 +47,16 @@ def ingest_identity(
     dbc: str | Path | None = None,
     manifest: str | Path | None = None,
     catalog: SignalCatalog | None = None,
+    column_map: ColumnMap | None = None,
 ) -> str:
     """The key under which a finished ingest is remembered (and a rerun skipped).
 
     The SHA-256 of the file alone when the file is read with the bundled
-    catalog and no DBC; otherwise the SHA-256 of the file's, the DBC's and
-    the manifest's digests and of the custom signal definitions, so that the
-    same log decoded another way is a new ingest (samples already stored
-    are still skipped by their key).
+    catalog, no DBC and no column map; otherwise the SHA-256 of the file's,
+    the DBC's and the manifest's digests, of the custom signal definitions
+    and of the column map's content (its start included), so that the same
+    file read another way is a new ingest (samples already stored are still
+    skipped by their key).
     """
     digest = file_sha256(path)
     parts = []
@@ -61,6 +64,8 @@ def ingest_identity(
         parts.append("dbc " + file_sha256(dbc))
     if manifest is not None:
         parts.append("manifest " + file_sha256(manifest))
+    if column_map is not None:
+        parts.append("columns " + hashlib.sha256(repr(column_map).encode()).hexdigest())
     if catalog is not None:
         bundled = default_catalog().signals
         custom = sorted(
@@ -109,17 +114,32 @@ class Ingester:
         self.on_batch = on_batch
 
     def source(
-        self, path: Path, dbc: str | Path | None = None, manifest: str | Path | None = None
+        self,
+        path: Path,
+        dbc: str | Path | None = None,
+        manifest: str | Path | None = None,
+        columns: ColumnMap | None = None,
     ) -> Source:
-        """The reader for `path`, chosen by its suffix.
+        """The reader for `path`, chosen by its suffix (a :class:`MappedSource` with `columns`).
 
         Raises
         ------
         ValidationError
-            For an unknown suffix, and for a CAN log without `dbc` and
-            `manifest` (field ``"dbc/manifest"``).
+            For an unknown suffix, for a CAN log without `dbc` and
+            `manifest` (field ``"dbc/manifest"``), and for a column map with a
+            file that is not CSV or Parquet (field ``"column_map"``).
         """
         suffix = path.suffix.lower()
+        if columns is not None:
+            if FILE_SOURCES.get(suffix) is None:
+                raise ValidationError(
+                    "column_map",
+                    f"a wide CSV or Parquet file to map ({', '.join(FILE_SOURCES)})",
+                    shorten(suffix or path.name),
+                    str(path),
+                    "A CAN log is mapped by its DBC and decoder manifest." if suffix in CAN_SUFFIXES else None,
+                )
+            return MappedSource(path, self.catalog, self.config, columns)
         if suffix in CAN_SUFFIXES:
             if dbc is None or manifest is None:
                 raise ValidationError(
@@ -152,8 +172,13 @@ class Ingester:
         vehicle: str,
         dbc: str | Path | None = None,
         manifest: str | Path | None = None,
+        columns: ColumnMap | None = None,
     ) -> IngestReport:
         """Ingest one file for `vehicle`; return the report.
+
+        With `columns` (a :class:`~twinloop.ingest.mapping.ColumnMap`) a
+        logger's own wide CSV or Parquet file is read through the map; its
+        values then take the same path as any file's.
 
         Raises
         ------
@@ -163,12 +188,16 @@ class Ingester:
             completes without duplicates).
         """
         p = Path(path)
-        src = self.source(p, dbc, manifest)
+        src = self.source(p, dbc, manifest, columns)
         src.check_file()
         is_can = isinstance(src, CanLogSource)
         report = IngestReport(source=str(p), vehicle=vehicle, can_log=is_can)
+        if isinstance(src, MappedSource):
+            report.ignored_columns = list(src.ignored)
+            report.absent_columns = list(src.absent)
         digest = ingest_identity(
-            p, dbc if is_can else None, manifest if is_can else None, self.catalog
+            p, dbc if is_can else None, manifest if is_can else None, self.catalog,
+            columns,
         )
         previous = self.store.completed_ingest(vehicle, digest)
         if previous is not None:

@@ -65,6 +65,11 @@ class IngestReport:
         Earliest and latest time of the samples that passed the checks
         [µs since epoch]; shown in the summary so that times read in the
         wrong unit or relative to the log's start stand out.
+    ignored_columns : list of str
+        Columns of a file read through a column map that the map does not
+        name (not read).
+    absent_columns : list of str
+        Optional columns of the column map that the file lacks.
     """
 
     source: str
@@ -85,6 +90,8 @@ class IngestReport:
     can_log: bool = False
     first_time: int | None = None
     last_time: int | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    absent_columns: list[str] = field(default_factory=list)
 
     @property
     def quarantined(self) -> int:
@@ -151,6 +158,8 @@ class IngestReport:
             "first_time": _iso(self.first_time),
             "last_time": _iso(self.last_time),
             "problem": self.problem,
+            "ignored_columns": list(self.ignored_columns),
+            "absent_columns": list(self.absent_columns),
         }
 
     def summary(self) -> str:
@@ -174,6 +183,15 @@ class IngestReport:
                     "  note: times in the 1970s: are they seconds since the start of the log"
                     " rather than since 1970?"
                 )
+        if self.ignored_columns:
+            names = ", ".join(repr(n) for n in self.ignored_columns[:8])
+            more = f" and {len(self.ignored_columns) - 8} more" if len(self.ignored_columns) > 8 else ""
+            lines.append(
+                f"  ignored {len(self.ignored_columns)} columns the column map does not name: {names}{more}"
+            )
+        if self.absent_columns:
+            names = ", ".join(repr(n) for n in self.absent_columns)
+            lines.append(f"  optional columns of the map not in the file: {names}")
         if self.out_of_order:
             lines.append(f"  {self.out_of_order} samples were out of time order (sorted)")
         for reason, n in self.reasons.most_common(10):
