@@ -53,6 +53,13 @@ CORE_TABLES = frozenset(
 )
 
 
+def _once(field: str, names: list[str], where: str) -> None:
+    """Refuse names given more than once."""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValidationError(field, "each name once", twice, where)
+
+
 def _check_name(kind: str, name: object) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValidationError(kind, f"a lower-case SQL name matching {_NAME.pattern}", name)
@@ -105,9 +112,7 @@ class Table:
         if not self.columns:
             raise ValidationError("columns", "at least one column", 0, f"table {self.name}")
         names = [c.name for c in self.columns]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValidationError("columns", "each name once", twice, f"table {self.name}")
+        _once("columns", names, f"table {self.name}")
         for key in self.primary_key:
             if key not in names:
                 raise UnknownNameError(f"primary-key column of {self.name}", key, names)
@@ -180,9 +185,7 @@ class SchemaExtension:
         if not self.tables:
             raise ValidationError("tables", "at least one table", 0, f"extension {self.name}")
         names = [t.name for t in self.tables]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValidationError("tables", "each name once", twice, f"extension {self.name}")
+        _once("tables", names, f"extension {self.name}")
         foreign = [n for n in names if not n.startswith(self.name)]
         if foreign:
             raise ValidationError(
