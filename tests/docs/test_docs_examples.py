@@ -270,6 +270,9 @@ GIVEN: dict[tuple[str, str], tuple[str, Callable[[Workspace], None]]] = {
         "from 2024-05-01, of the Leaf, as the simulator's own Model 3 trips on the bundled cycles do "
         "not calibrate (the fit ends on regen_efficiency 1)",
         _ingested(LEAF, VIN, 12, "2024-05-01T06:00Z", "trips.parquet")),
+    ("docs/profiles.md", f"twinloop ingest drives.parquet --vehicle {VIN}"): (
+        "the user's telemetry: 2 simulated Leaf trips (UDDS, HWFET) from 2024-05-01 06:00 UTC",
+        lambda ws: telemetry_parquet(ws.path / "drives.parquet", LEAF, 2, 0, "2024-05-01T06:00Z")),
     ("docs/twins.md", f"twinloop twin restore {VIN} 2"): (
         "the comment's premise, a calibration that made v3 the champion: a calibration on 10 of the "
         "trips (v2), then on all 12 (v3)",
@@ -602,6 +605,17 @@ def _trip_features() -> dict[str, Any]:
     return {"X": X, "y": y, "X_new": X_new, "y_new": y_new, "model": model}
 
 
+def _fleet_store() -> dict[str, Any]:
+    from twinloop.ingest import Ingester
+    from twinloop.store import DuckDBStore
+
+    telemetry_parquet(Path("drives.parquet"), LEAF, 2, 0, "2024-05-01T06:00Z")
+    with DuckDBStore("fleet.duckdb") as store:
+        report = Ingester(store).ingest(Path("drives.parquet"), VIN)
+    assert report.problem is None, report.problem
+    return {}
+
+
 def _my_car() -> dict[str, Any]:
     write_vehicle(Path("my_car.toml"))
     return {}
@@ -613,6 +627,7 @@ PY_GIVEN: dict[tuple[str, str], tuple[tuple[str, ...], Callable[[], dict[str, An
     ("docs/calibration.md", "calibrate_from_trips(trips, prior)"): (("trips",), lambda: {"trips": _calibration_trips()}),
     ("docs/twins.md", "calibrate(twin, X, y)"): (("X", "y", "model", "X_new", "y_new"), _trip_features),
     ("docs/vehicle-spec.md", 'load_vehicle("my_car.toml")'): (("my_car.toml",), _my_car),
+    ("docs/profiles.md", 'open_store("fleet.duckdb")'): (("fleet.duckdb",), _fleet_store),
 }
 
 

@@ -5,15 +5,31 @@ Each app composes a twin, the simulator and the store into one typed result
 no printing and no file I/O inside. The command line and the service are
 thin adapters over them.
 
-Modules: :mod:`~twinloop.apps.profiles` (driving metrics of a trip or cycle).
+Modules: :mod:`~twinloop.apps.profiles` (driving metrics of a trip or cycle),
+:mod:`~twinloop.apps.profile_store` (those of every stored trip, kept in the store).
+
+The database functions load on first use: `twinloop profile metrics` must
+not pay for pandas and the store drivers.
 """
 
-from twinloop.apps.profiles import (
-    METRIC_NAMES,
-    TripMetrics,
-    cycle_metrics,
-    metrics_frame,
-    trip_metrics,
-)
+from __future__ import annotations
 
-__all__ = ["METRIC_NAMES", "TripMetrics", "cycle_metrics", "metrics_frame", "trip_metrics"]
+from twinloop._internal.lazy import lazy_exports
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "METRIC_NAMES": "twinloop.apps.profiles",
+    "TripMetrics": "twinloop.apps.profiles",
+    "cycle_metrics": "twinloop.apps.profiles",
+    "metrics_frame": "twinloop.apps.profiles",
+    "trip_metrics": "twinloop.apps.profiles",
+    "PROFILE_SCHEMA": "twinloop.apps.profile_store",
+    "ProfileBuild": "twinloop.apps.profile_store",
+    "build_trip_profiles": "twinloop.apps.profile_store",
+    "trip_profiles": "twinloop.apps.profile_store",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from twinloop.apps.profiles import TripMetrics, cycle_metrics
+from twinloop.cli._types import STORE_OPTION as _STORE
 from twinloop.cycles import load_cycle
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["register"]
 
@@ -20,6 +26,8 @@ def profile_group() -> None:
     Examples:
       twinloop profile metrics --cycle udds
       twinloop profile metrics --cycle my_trip.csv --format json
+      twinloop profile build 5YJ3E1EA7KF000001
+      twinloop profile trips 5YJ3E1EA7KF000001 --format csv
 
     The metrics and their equations are in docs/profiles.md (O'Keefe et al.,
     SAE 2007-01-0302).
@@ -81,6 +89,104 @@ def _print_table(name: str, m: TripMetrics) -> None:
         click.echo(f"  time share by {title} [%]:")
         for key, share in shares.items():
             click.echo(f"    {key.replace('_', ' '):22s}{_number(share, 100, 1):>8s}")
+
+
+@profile_group.command("build")
+@click.argument("vin")
+@click.option("--replace", is_flag=True, help="Profile every trip again, not only the new or changed ones.")
+@_STORE
+def build_command(vin: str, replace: bool, store_url: str | None) -> None:
+    """Profile every stored trip of VIN and keep the metrics in the store.
+
+    \b
+    Examples:
+      twinloop profile build 5YJ3E1EA7KF000001
+      twinloop profile build 5YJ3E1EA7KF000001 --replace --store fleet.duckdb
+
+    Each trip (key-on to key-off, as ingestion found it) is profiled from
+    its Vehicle.Speed samples, with Vehicle.CurrentLocation.Altitude when
+    stored. A trip already profiled is left as it is, so running this again
+    writes nothing new; --replace profiles every trip again. Trips with
+    fewer than 2 speed samples are skipped, with the reason.
+    """
+    from twinloop.apps.profile_store import build_trip_profiles
+    from twinloop.store import open_store
+
+    with open_store(store_url, create=False) as store:
+        result = build_trip_profiles(store, vin, replace=replace)
+    kept = f"; {len(result.unchanged)} already profiled, unchanged" if result.unchanged else ""
+    click.echo(f"profiled {len(result.profiled)} trips of {vin}, skipped {len(result.skipped)}{kept}")
+    for no, reason in result.skipped.items():
+        click.echo(f"  skipped trip {no}: {reason}")
+    if result.removed:
+        click.echo(f"  removed the profiles of trips {', '.join(map(str, result.removed))}, no longer in the store")
+
+
+@profile_group.command("trips")
+@click.argument("vin", required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="table: a readable summary; json: every metric by name (SI, null where undefined);"
+                   " csv: every column, the distributions spread over columns.")
+@_STORE
+def trips_command(vin: str | None, fmt: str, store_url: str | None) -> None:
+    """Print the stored trip profiles of VIN (of every vehicle without it).
+
+    \b
+    Examples:
+      twinloop profile trips 5YJ3E1EA7KF000001
+      twinloop profile trips --format csv > profiles.csv
+
+    Build them first with `twinloop profile build VIN`. The metrics are those
+    of `twinloop profile metrics`, in SI (m, s, m/s) in json and csv.
+    """
+    from twinloop.apps.profile_store import trip_profiles
+    from twinloop.store import open_store
+
+    with open_store(store_url, create=False) as store:
+        frame = trip_profiles(store, vin)
+    if fmt == "json":
+        click.echo(json.dumps([_nested(r) for r in frame.to_dict("records")], indent=2))
+    elif fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif frame.empty:
+        click.echo(f"no trip profiles{'' if vin is None else ' of ' + vin}; run `twinloop profile build VIN` first")
+    else:
+        click.echo(_summary(frame).to_string(index=False))
+
+
+def _nested(record: dict[Any, Any]) -> dict[str, Any]:
+    """A row of trip_profiles as JSON: times in ISO 8601, NaN as null, the distributions nested."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif isinstance(value, float) and math.isnan(value):
+            value = None
+        elif hasattr(value, "item"):  # numpy scalars
+            value = value.item()
+        name, _, part = str(key).partition(".")
+        if part:
+            out.setdefault(name, {})[part] = value
+        else:
+            out[name] = value
+    return out
+
+
+def _summary(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({
+        "vin": frame["vin"],
+        "trip": frame["trip_no"],
+        "start": frame["start_time"].dt.strftime("%Y-%m-%d %H:%M"),
+        "km": frame["distance_m"].map(lambda x: _number(x, 1e-3, 2)),
+        "min": frame["duration_s"].map(lambda x: _number(x, 1 / 60, 1)),
+        "avg_kmh": frame["average_speed_mps"].map(lambda x: _number(x, 3.6, 1)),
+        "ki_per_km": frame["kinetic_intensity_per_km"].map(lambda x: _number(x, 1, 3)),
+        "stops_per_km": frame["stops_per_km"].map(lambda x: _number(x, 1, 2)),
+        "idle_pct": frame["idle_fraction"].map(lambda x: _number(x, 100, 1)),
+        "altitude": frame["with_altitude"].map({True: "yes", False: "no"}),
+    })
 
 
 def register(group: click.Group) -> None:

@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 __all__ = [
+    "ALTITUDE",
     "AMBIENT",
     "BATTERY_TEMPERATURE",
     "CABIN_TEMPERATURE",
@@ -38,6 +39,8 @@ CURRENT = "Vehicle.Powertrain.TractionBattery.CurrentCurrent"
 VOLTAGE = "Vehicle.Powertrain.TractionBattery.CurrentVoltage"
 #: Ambient air temperature [K].
 AMBIENT = "Vehicle.Exterior.AirTemperature"
+#: Altitude [m] of the GNSS antenna above the WGS 84 ellipsoid.
+ALTITUDE = "Vehicle.CurrentLocation.Altitude"
 #: Road grade [1], rise over run.
 GRADE = "Vehicle.Private.Twinloop.RoadGrade"
 #: Odometer [m].
