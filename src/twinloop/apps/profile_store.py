@@ -35,7 +35,7 @@ from twinloop.apps.profiles import ACCELERATION_BINS, METRIC_NAMES, SPEED_BINS, 
 from twinloop.errors import DataError, ValidationError
 from twinloop.signals.vss import ALTITUDE, SPEED
 from twinloop.store.schema import Column, SchemaExtension, Table
-from twinloop.twin._telemetry import US, Skip, signal_samples, stored_trips
+from twinloop.twin.samples import US, Skip, signal_samples, stored_trips
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -11,6 +11,7 @@ import numpy as np
 
 from twinloop.cli._errors import field_flags
 from twinloop.cli._paths import plot_file
+from twinloop.conventions import KELVIN_OFFSET, celsius_to_kelvin, kelvin_to_celsius
 from twinloop.cycles import bundled_cycles, load_cycle
 from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.quantities import GLOSSARY, check
@@ -39,12 +40,12 @@ def _celsius_to_kelvin(value: float, option: str = "--ambient-c") -> float:
     """
     low, high = _AMBIENT_C
     if not low <= value <= high:
-        in_celsius = value - 273.15
+        in_celsius = kelvin_to_celsius(value)
         hint = (f"{value:g} looks like kelvin: give {in_celsius:.4g} (°C)"
                 if low <= in_celsius <= high else None)
         raise ValidationError(option, f"a temperature in [{low:g}, {high:g}] °C", value, hint=hint)
     kelvin = GLOSSARY["ambient_temperature"]
-    return min(max(value + 273.15, kelvin.minimum), kelvin.maximum)
+    return min(max(celsius_to_kelvin(value), kelvin.minimum), kelvin.maximum)
 
 
 def _condition(name: str) -> DriveCondition:
@@ -61,8 +62,8 @@ def _ambient(ambient_c: float | None, condition: DriveCondition) -> float | None
     kelvin = _celsius_to_kelvin(ambient_c)
     low, high = condition.ambient_range
     if not low <= kelvin <= high:  # the same sum (°C + 273.15) as the range: its ends are kept
-        default = condition.ambient_temperature - 273.15
-        raise ValidationError("--ambient-c", f"a temperature in [{low - 273.15:.4g}, {high - 273.15:.4g}] °C "
+        default = kelvin_to_celsius(condition.ambient_temperature)
+        raise ValidationError("--ambient-c", f"a temperature in [{kelvin_to_celsius(low):.4g}, {kelvin_to_celsius(high):.4g}] °C "
                               f"for --condition {condition.name}", ambient_c,
                               hint=f"Leave --ambient-c out for {default:.1f} °C, or use --condition road")
     return kelvin
@@ -134,7 +135,7 @@ def simulate_command(vehicle: str, cycle: str, condition: str, ambient_c: float 
         frame = result.series_frame(0)
         frame.columns = [_csv_name(c) for c in frame.columns]
         for col in ("battery_temperature_k", "cabin_temperature_k"):
-            frame[col.replace("_k", "_c")] = frame.pop(col) - 273.15
+            frame[col.replace("_k", "_c")] = frame.pop(col) - KELVIN_OFFSET
         frame.to_csv(sys.stdout, index=False, float_format="%.6g")
     else:
         _print_summary(summary, scenario)
@@ -163,7 +164,7 @@ def _print_summary(s: dict, scenario: Scenario) -> None:
     per_km = "n/a Wh/km: the vehicle did not move" if s["wh_per_km"] is None else f"{s['wh_per_km']:.1f} Wh/km"
     click.echo(f"{s['vehicle']} on {s['cycle']}: {s['distance_m'] / 1000:.2f} km in {s['duration_s']:.0f} s")
     if scenario.condition != "road":  # the road's output stays as it was
-        ambient = float(np.asarray(scenario.ambient_temperature)) - 273.15
+        ambient = kelvin_to_celsius(float(np.asarray(scenario.ambient_temperature)))
         click.echo(f"  condition        {scenario.condition}, {ambient:.1f} °C, climate {scenario.hvac}")
     click.echo(f"  wall energy      {_wh(s['wall_energy_wh'])} Wh   ({per_km})")
     click.echo(f"  battery energy   {_wh(s['battery_energy_wh'])} Wh")

@@ -37,7 +37,15 @@ import cantools.database
 import numpy as np
 import numpy.typing as npt
 
-from twinloop.errors import DataError, SpecificationError, UnknownNameError, close_matches, shorten
+from twinloop.errors import (
+    DataError,
+    SpecificationError,
+    UnknownNameError,
+    clip,
+    close_matches,
+    shorten,
+    shown,
+)
 from twinloop.signals.catalog import SignalCatalog
 from twinloop.signals.units import UNITS
 
@@ -52,35 +60,6 @@ ENTRY_KEYS = ("message", "signal", "vss", "scale", "offset", "values")
 _NAME_LIMIT = 200
 
 
-class _Shown(str):
-    """A cut value in a message: its repr is the text itself, no quotes around a number."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-def _shown(value: object, limit: int = 40) -> object:
-    """`value` as a message shows it: long text, huge numbers and big tables cut, with their size.
-
-    A manifest can hold a 400-digit integer or a million-item list where a
-    name belongs; the message says so in one short line.
-    """
-    if isinstance(value, str):
-        return shorten(value, limit)
-    text = repr(value)  # tomllib refuses integers of over 4300 digits, so this works
-    if len(text) <= limit:
-        return value
-    size = f"{len(text.lstrip('-'))} digits" if isinstance(value, int) else f"{len(text)} characters"
-    return _Shown(f"{text[:20]}... ({size})")
-
-
-def _clip(message: str, limit: int = _NAME_LIMIT) -> str:
-    """A library's error `message` (which may quote a huge value) cut to `limit` characters."""
-    return message if len(message) <= limit else f"{message[:limit]}... ({len(message)} characters)"
-
-
 def _refuse_unknown_keys(
     table: dict[str, Any], known: tuple[str, ...], where: str, note: str = ""
 ) -> None:
@@ -90,7 +69,7 @@ def _refuse_unknown_keys(
             matches = close_matches(key, known)
             hint = f"Did you mean {', '.join(repr(m) for m in matches)}? " if matches else ""
             raise SpecificationError(
-                "key", f"one of {', '.join(known)}", _shown(key, _NAME_LIMIT), where,
+                "key", f"one of {', '.join(known)}", shown(key, _NAME_LIMIT), where,
                 (hint + note).strip() or None,
             )
 
@@ -149,7 +128,7 @@ class DecoderManifest:
             doc = tomllib.loads(p.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:  # TOMLDecodeError, or an integer of > 4300 digits
             raise SpecificationError(
-                "file", "a TOML decoder manifest", _clip(str(exc)), str(p)
+                "file", "a TOML decoder manifest", clip(str(exc)), str(p)
             ) from None
         return cls.from_dict(doc, where=str(p))
 
@@ -191,14 +170,14 @@ class DecoderManifest:
             _refuse_unknown_keys(e, ENTRY_KEYS, loc)
             for key in ("message", "signal", "vss"):
                 if not isinstance(e.get(key), str) or not e[key]:
-                    raise SpecificationError(key, "a non-empty string", _shown(e.get(key)), loc)
+                    raise SpecificationError(key, "a non-empty string", shown(e.get(key)), loc)
             try:
                 values = {int(k): str(v) for k, v in (e.get("values") or {}).items()}
                 scale, offset = float(e.get("scale", 1.0)), float(e.get("offset", 0.0))
             except (TypeError, ValueError, AttributeError, OverflowError) as exc:
                 raise SpecificationError(
                     "scale/offset/values", "numbers (values: integer keys)",
-                    _clip(str(exc)), loc,
+                    clip(str(exc)), loc,
                 ) from None
             if not (math.isfinite(scale) and math.isfinite(offset)) or scale == 0:
                 raise SpecificationError("scale", "a finite, non-zero number", scale, loc)
@@ -235,7 +214,7 @@ class DecoderManifest:
             bad = [v for v in e.values.values() if sig.allowed and v not in sig.allowed]
             if bad:
                 raise SpecificationError(
-                    f"values of {e.vss}", f"labels in {list(sig.allowed)}", _shown(bad[0], _NAME_LIMIT)
+                    f"values of {e.vss}", f"labels in {list(sig.allowed)}", shown(bad[0], _NAME_LIMIT)
                 )
 
     @property

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from twinloop.conventions import TRACE_MISS_TOLERANCE, kelvin_to_celsius
+from twinloop.conventions import TRACE_MISS_TOLERANCE, celsius_to_kelvin, kelvin_to_celsius
 from twinloop.cycles import Cycle
 from twinloop.errors import UnknownNameError, ValidationError
 from twinloop.parameters.spec import VehicleSpec
@@ -57,7 +57,7 @@ _PER_VEHICLE = {
 
 def _fahrenheit(value: float) -> float:
     """`value` [°F] in kelvin (the EPA states its test temperatures in °F)."""
-    return (value - 32.0) / 1.8 + 273.15
+    return celsius_to_kelvin((value - 32.0) / 1.8)
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ CONDITIONS: dict[str, DriveCondition] = {c.name: c for c in (
     DriveCondition(
         "dynamometer", "an EPA UDDS or highway lab test: all braking through the driven axle "
                        "(regen_axle_share = 1), climate off, a 23-25 °C soak (default 75 °F, 23.9 °C)",
-        # 23 + 273.15, as a command line converts 23 °C: the ends of the range are kept
-        regen_axle_share=1.0, ambient_range=(23.0 + 273.15, 25.0 + 273.15), ambient_temperature=_fahrenheit(75.0),
+        # as a command line converts 23 °C, so that the ends of the range are kept
+        regen_axle_share=1.0, ambient_range=(celsius_to_kelvin(23.0), celsius_to_kelvin(25.0)), ambient_temperature=_fahrenheit(75.0),
         hvac_modes=("off",)),
     DriveCondition(
         "dynamometer_cold", "the EPA 20 °F cold FTP: all braking through the driven axle(s), heater on, "
@@ -256,14 +256,14 @@ class Scenario:
 
 def _degc(kelvin: float) -> str:
     """`kelvin` in °C for a message, to 0.1 °C, without a trailing ".0"."""
-    return f"{kelvin - 273.15:.1f}".removesuffix(".0")
+    return f"{kelvin_to_celsius(kelvin):.1f}".removesuffix(".0")
 
 
 def _check_condition(scenario: Scenario, condition: DriveCondition) -> None:
     """Refuse an ambient, battery start temperature or climate mode the scenario's condition does not allow."""
     low, high = condition.ambient_range
     default = condition.ambient_temperature
-    for name, leave_out in (("ambient_temperature", f"{(default - 273.15) * 1.8 + 32:.0f} °F ({_degc(default)} °C)"),
+    for name, leave_out in (("ambient_temperature", f"{kelvin_to_celsius(default) * 1.8 + 32:.0f} °F ({_degc(default)} °C)"),
                             ("battery_temperature_start", "the ambient")):
         value = getattr(scenario, name)
         arr = np.atleast_1d(np.asarray(value if value is not None else low, dtype=float))

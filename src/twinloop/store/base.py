@@ -830,7 +830,7 @@ class SqlTelemetryStore(abc.ABC):
                         f"{self._where()} holds extension {extension.name!r} at version {stored or 'none'},"
                         f" expected {extension.version}: open the store for writing once to migrate it"
                     )
-                self._migrate(extension, stored, existing)
+                self._migrate(extension, stored)
             elif not rows and not self.read_only:  # adopted as they are: record them, as the docstring says
                 self._record_version(extension)
         for table in extension.tables:
@@ -881,7 +881,7 @@ class SqlTelemetryStore(abc.ABC):
                     " registered an extension of that name"
                 )
 
-    def _migrate(self, extension: SchemaExtension, stored: int, existing: Mapping[str, tuple[str, ...]]) -> None:
+    def _migrate(self, extension: SchemaExtension, stored: int) -> None:
         if stored == 0:
             for table in extension.tables:
                 self._execute(self._create_table_sql(table))

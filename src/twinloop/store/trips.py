@@ -107,11 +107,6 @@ def detect_trips(
     return trips
 
 
-# The basis of detection, as SqlTelemetryStore.detect_trips chooses it.
-_IGNITION = IGNITION
-_SPEED = SPEED
-
-
 def _dt(us: int) -> datetime:
     return datetime(1970, 1, 1) + timedelta(microseconds=int(us))
 
@@ -168,7 +163,7 @@ def update_trips(
     ids = dict(store._fetchall("SELECT path, signal_id FROM signals"))
     # the basis is chosen from this vehicle's samples, never from what other vehicles have
     basis_sql, method = "FROM samples WHERE vehicle_id = ?", "gap"
-    for path, how in ((_IGNITION, "key"), (_SPEED, "gap")):
+    for path, how in ((IGNITION, "key"), (SPEED, "gap")):  # the basis of detection, in order of preference
         sql = _signal_basis(store, vid, ids.get(path))
         if sql is not None:
             basis_sql, method = sql, how

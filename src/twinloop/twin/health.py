@@ -31,7 +31,7 @@ from twinloop.battery.soh import (
 )
 from twinloop.errors import CalibrationError, DataError, ValidationError
 from twinloop.signals.vss import CURRENT, ODOMETER, SOC, SPEED, VOLTAGE
-from twinloop.twin._telemetry import US, Skip, seconds_since, signal_samples, stored_trips
+from twinloop.twin.samples import US, Skip, seconds_since, signal_samples, stored_trips
 
 if TYPE_CHECKING:
     from twinloop.twin.lifecycle import Twin

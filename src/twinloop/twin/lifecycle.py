@@ -13,24 +13,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from twinloop.battery.soh import HealthTrack
 from twinloop.conventions import utc
 from twinloop.errors import CalibrationError, DataError, ValidationError
 from twinloop.parameters.spec import VehicleSpec
 from twinloop.store.base import Event, TelemetryStore
-from twinloop.twin._telemetry import US, stored_trips
 from twinloop.twin.consumption import PhysicsConsumptionModel, feature_matrix, target_vector
 from twinloop.twin.drift import CusumResult, cusum, standardise
 from twinloop.twin.record import TwinRecord
 from twinloop.twin.registry import MIN_RECALIBRATION_TRIPS, ModelRegistry, ModelVersion
 from twinloop.twin.repository import TwinRepository
+from twinloop.twin.samples import US, stored_trips
 from twinloop.twin.trips import META_COLUMNS, TripTableOptions, trip_table
+
+if TYPE_CHECKING:  # the battery toolkit loads only when a health is asked for
+    from twinloop.battery.soh import HealthTrack
 
 __all__ = [
     "DRIFT_EVENT",

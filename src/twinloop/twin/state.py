@@ -15,10 +15,10 @@ import pandas as pd
 
 from twinloop.errors import CalibrationError, DataError
 from twinloop.signals.vss import BATTERY_TEMPERATURE, CABIN_TEMPERATURE, ODOMETER, SOC, SOH, SPEED
-from twinloop.twin._telemetry import US, distance
 from twinloop.twin.health import health_from_store
 from twinloop.twin.plausibility import odometer_regression, odometer_speed_mismatch
 from twinloop.twin.record import TwinState
+from twinloop.twin.samples import US, distance
 
 if TYPE_CHECKING:
     from twinloop.twin.lifecycle import Twin

@@ -36,7 +36,7 @@ from twinloop.learn.features import TARGET, feature_frame, trip_features
 from twinloop.quantities import check
 from twinloop.signals.vss import AMBIENT, CURRENT, GRADE, SPEED, VOLTAGE
 from twinloop.store.base import TelemetryStore
-from twinloop.twin._telemetry import US, Skip, signal_samples, stored_trips
+from twinloop.twin.samples import US, Skip, signal_samples, stored_trips
 
 __all__ = ["META_COLUMNS", "REQUIRED_SIGNALS", "TripTableOptions", "trip_table"]
 
