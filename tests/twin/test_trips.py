@@ -130,3 +130,37 @@ def test_unknown_vehicle_suggests_close_matches(store):
         trip_table(store, "5YJ3E1EA7KF000002")
 
 
+
+
+def test_a_fast_loggers_noise_is_not_read_as_acceleration():
+    from twinloop.twin.trips import trace_features
+
+    # 10 m/s with +-1 m/s of sensor noise, alternating at 20 Hz: as 1-s means, a steady 10 m/s
+    t = np.arange(0.0, 300.0, 0.05)
+    noisy = 10.0 + np.where(np.arange(t.size) % 2, 1.0, -1.0)
+    raw = trace_features(t, noisy, step=0.01)  # no averaging: every flicker is kinetic energy
+    assert raw["positive_kinetic"] > 0.5
+    averaged = trace_features(t, noisy)
+    assert averaged["positive_kinetic"] == pytest.approx(0.0, abs=1e-9)
+    assert averaged["distance"] == pytest.approx(10.0 * 299.0, rel=1e-9)  # from the first block mean to the last
+    # a 1 Hz trace is used as it is
+    t1 = np.arange(0.0, 300.0)
+    v1 = 10.0 + np.sin(t1 / 10)
+    from twinloop.learn.features import trip_features
+
+    assert trace_features(t1, v1) == trip_features(t1, v1)
+
+
+def test_stored_altitude_gives_the_grade_when_no_grade_is_stored(store):
+    from twinloop.signals.vss import ALTITUDE, GRADE
+
+    flat = drive(LEAF, 3, seed=1, grade=False)
+    d = flat[0]
+    distance = np.concatenate([[0.0], np.cumsum(0.5 * (d.series[SPEED][1:] + d.series[SPEED][:-1]) * np.diff(d.time))])
+    d.series[ALTITUDE] = 100.0 + 0.03 * distance  # a steady 3 % climb
+    write(store, flat)
+    X, _, _ = trip_table(store, VIN)
+    rise = X["climb"].iloc[0] * X["distance"].iloc[0] / 9.80665
+    assert rise == pytest.approx(0.03 * X["distance"].iloc[0], rel=0.02)
+    assert X["climb"].iloc[1] == 0.0  # the trips without altitude stay flat
+    assert GRADE not in d.series

@@ -310,7 +310,8 @@ class PhysicsConsumptionModel:
             )
         sol = lsq_linear(scaled, target, bounds=(np.array(lower) * norms, np.array(upper) * norms))
         coef = dict(zip(names, sol.x / norms, strict=True))
-        _refuse_limits(names, [int(a) for a in sol.active_mask])
+        free = np.linalg.lstsq(scaled, target, rcond=None)[0] / norms
+        _refuse_limits(names, [int(a) for a in sol.active_mask], free, lower, upper)
         inv_eta = float(coef["1/eta"])
         self.drivetrain_efficiency = float(np.clip(1.0 / inv_eta, eta_lo, eta_hi))
         if self.fit_road_load_scale:
@@ -353,13 +354,27 @@ _LIMITS: dict[str, tuple[str, float | None, float | None]] = {
 }
 
 
-def _refuse_limits(names: list[str], active: list[int]) -> None:
-    """CalibrationError when the least-squares solution rests on a limit no working vehicle reaches."""
+#: How far beyond a limit [relative] the unbounded fit may lie and the bounded one still be kept.
+LIMIT_SLACK = 0.15
+
+
+def _refuse_limits(
+    names: list[str], active: list[int], free: npt.NDArray[np.float64], lower: list[float], upper: list[float]
+) -> None:
+    """CalibrationError when the least-squares solution rests on a limit no working vehicle reaches.
+
+    Real trips can pull a coefficient a little beyond its limit (an
+    efficiency of 1.05 from a kinetic feature a little too large, a few
+    trips alike); the bounded fit is then kept. Only where the unbounded
+    fit (`free`) lies more than :data:`LIMIT_SLACK` beyond the limit is the
+    data refused: energy from nowhere, a stuck or wrongly scaled current.
+    """
     hits = []
-    for name, side in zip(names, active, strict=True):
+    for name, side, x, lo, hi in zip(names, active, free, lower, upper, strict=True):
         parameter, at_lower, at_upper = _LIMITS[name]
         value = at_lower if side < 0 else at_upper if side > 0 else None
-        if value is not None:
+        beyond = x < lo * (1 - LIMIT_SLACK) if side < 0 else x > hi * (1 + LIMIT_SLACK)
+        if value is not None and beyond:
             hits.append(f"{parameter} {value:g}")
     if hits:
         raise CalibrationError(

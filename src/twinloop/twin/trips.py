@@ -13,7 +13,12 @@ Signals read (VSS paths, SI in the store; :mod:`twinloop.signals.vss`):
 ``Vehicle.Powertrain.TractionBattery.CurrentVoltage``      battery voltage [V]          required
 ``Vehicle.Exterior.AirTemperature``                        ambient temperature [K]      required
 ``Vehicle.Private.Twinloop.RoadGrade``                     road grade [1]               if stored
+``Vehicle.CurrentLocation.Altitude``                       elevation [m]                if no grade
 =========================================================  ==========================  ========
+
+Features are computed on speed averaged over 1-s blocks (:func:`trace_features`),
+and the grade, where only the elevation is stored, is fitted to it over 100 m
+of road (:func:`twinloop.cycles.grade_from_elevation`).
 """
 
 from __future__ import annotations
@@ -31,20 +36,93 @@ import pandas as pd
 
 from twinloop.calibrate._data import MOVING, TelemetryChecks, _longest_run, saturation
 from twinloop.conventions import utc
+from twinloop.cycles import grade_from_elevation
 from twinloop.errors import DataError, ValidationError
 from twinloop.learn.features import TARGET, feature_frame, trip_features
 from twinloop.quantities import check
-from twinloop.signals.vss import AMBIENT, CURRENT, GRADE, SPEED, VOLTAGE
+from twinloop.signals.vss import ALTITUDE, AMBIENT, CURRENT, GRADE, SPEED, VOLTAGE
 from twinloop.store.base import TelemetryStore
 from twinloop.twin.samples import US, Skip, signal_samples, stored_trips
 
-__all__ = ["META_COLUMNS", "REQUIRED_SIGNALS", "TripTableOptions", "trip_table"]
+__all__ = ["FEATURE_STEP", "META_COLUMNS", "REQUIRED_SIGNALS", "TripTableOptions", "trace_features", "trip_table"]
 
 #: Signals every usable trip needs (ambient can be replaced by a default, see TripTableOptions).
 REQUIRED_SIGNALS = (SPEED, CURRENT, VOLTAGE, AMBIENT)
 
 #: Columns of the `meta` table of :func:`trip_table`.
 META_COLUMNS = ["trip_no", "end", "duration", "samples", "quarantined", "used", "reason"]
+
+
+#: Averaging interval of speed before trip features are computed [s] (see :func:`trace_features`).
+FEATURE_STEP = 1.0
+
+
+def trace_features(
+    time: npt.ArrayLike,
+    speed: npt.ArrayLike,
+    *,
+    grade: npt.ArrayLike | None = None,
+    elevation: npt.ArrayLike | None = None,
+    ambient_temperature: float = 293.15,
+    step: float = FEATURE_STEP,
+) -> dict[str, float]:
+    """Trip features (:func:`twinloop.learn.trip_features`) of a trace as logged, at any rate.
+
+    Speed, grade and elevation are first averaged over consecutive blocks of
+    `step` seconds (a trace sampled at `step` or slower is used as it is).
+    The kinetic features sum the positive and negative changes of
+    :math:`v^2/2`, so the sensor noise of a fast logger adds to both with
+    every sample: the Tesla's 20 Hz road trips read 13 % more positive
+    kinetic energy per metre at 20 Hz than as 1-s means, which no vehicle
+    spends. The standard drive cycles and the twin's training data are 1 Hz.
+
+    Parameters
+    ----------
+    time, speed : array_like, shape (T,)
+        [s], strictly increasing; [m s-1].
+    grade : array_like, shape (T,), optional
+        Road grade [1].
+    elevation : array_like, shape (T,), optional
+        Elevation [m], used for the grade when `grade` is not given
+        (:func:`twinloop.cycles.grade_from_elevation`, after averaging).
+    ambient_temperature : float
+        [K].
+    step : float
+        Averaging interval [s], > 0.
+
+    Returns
+    -------
+    dict
+        One value per name of :data:`twinloop.learn.FEATURES`.
+
+    Examples
+    --------
+    Alternating 9 and 11 m/s at 20 Hz is 10 m/s once averaged:
+
+    >>> t = np.arange(0, 60, 0.05)
+    >>> v = np.where(np.arange(t.size) % 2, 11.0, 9.0)
+    >>> round(trace_features(t, v)["positive_kinetic"], 6)
+    0.0
+    """
+    t = np.asarray(time, dtype=float)
+    v = np.asarray(speed, dtype=float)
+    if not (isinstance(step, int | float) and math.isfinite(step) and step > 0):
+        raise ValidationError("step", "a number of seconds > 0", step)
+    if t.ndim == 1 and t.size >= 2 and np.all(np.isfinite(t)) and np.median(np.diff(t)) < step:
+        block = np.floor((t - t[0]) / step).astype(np.int64)
+        count = np.bincount(block)
+        used = count > 0
+        count = count[used]
+
+        def mean(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            return np.bincount(block, weights=x)[used] / count
+
+        t, v = mean(t), mean(v)
+        grade = None if grade is None else mean(np.asarray(grade, dtype=float))
+        elevation = None if elevation is None else mean(np.asarray(elevation, dtype=float))
+    if grade is None and elevation is not None and t.size >= 2:
+        grade = grade_from_elevation(t, v, np.asarray(elevation, dtype=float))
+    return trip_features(t, v, grade, ambient_temperature)
 
 
 @dataclass(frozen=True)
@@ -137,14 +215,17 @@ def _trip_row(
         _check_gaps(path, t, duration, options.max_gap, start)
     _check_stuck_or_clipped(samples)
     t, v = samples[SPEED]
-    grade = None
+    grade = elevation = None
     if frame[GRADE].notna().any():
         tg, g = signal_samples(frame, GRADE, start)
         grade = np.interp(t, tg, g)
+    elif frame[ALTITUDE].notna().sum() >= 2:
+        th, h = signal_samples(frame, ALTITUDE, start)
+        elevation = np.interp(t, th, h)
     ambient = frame[AMBIENT].dropna()
     temperature = float(ambient.mean()) if len(ambient) else float(options.ambient_temperature or 0.0)
     try:
-        features = trip_features(t, v, grade, temperature)
+        features = trace_features(t, v, grade=grade, elevation=elevation, ambient_temperature=temperature)
     except ValidationError as exc:
         raise Skip("invalid", f"unusable samples: {exc}") from None
     if features["distance"] < options.min_distance or features["duration"] < options.min_duration:
@@ -289,7 +370,7 @@ def trip_table(
             f"{vin} has no trips{_window_text(lo, hi)} in the store; ingest telemetry with"
             f" {', '.join(REQUIRED_SIGNALS)} (and Vehicle.LowVoltageSystemState for key-on/key-off) first"
         )
-    signals = [*REQUIRED_SIGNALS, GRADE]
+    signals = [*REQUIRED_SIGNALS, GRADE, ALTITUDE]
     quarantine = _Quarantine.of(store, vin, signals)
     rows: list[dict[str, float]] = []
     targets: list[float] = []
