@@ -39,6 +39,11 @@ What it does:
    through the driven axle, climate off, 75 degF soak: the data set has no
    temperature column and upstream calls it standard dyno conditions), and
    compares battery *terminal* energy per distance with the measured one.
+   The calibrated spec also takes the regenerative power cap the CLTC tests
+   show (``twinloop.calibrate.regen_power_limit``: the car returns at most
+   33 kW to its battery, on a plateau of several seconds, where the spec's
+   default would let its motor take 113 kW), converted to the shaft by the
+   calibrated drive efficiency.
    The dynamometer condition sets the regenerating axle's braking share to 1;
    the calibration's own share (regeneration / drive efficiency) is reported
    and is 1.00 here, so nothing calibrated is overridden.
@@ -66,7 +71,7 @@ import pandas as pd
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _common import DEFAULT_DATA, REPO_ROOT, dump_json, machine, print_table, require_data
-from twinloop.calibrate import CalibrationResult, calibrate_from_trips
+from twinloop.calibrate import CalibrationResult, calibrate_from_trips, regen_power_limit
 from twinloop.cycles import Cycle
 from twinloop.parameters import VehicleSpec, resolve_vehicle
 from twinloop.sim import Scenario, simulate
@@ -250,9 +255,10 @@ def transfer(prior: VehicleSpec, calibration: Sequence[LabTest], targets: Iterab
     used = {t.name for t in calibration}
     targets = [t for t in targets if t.name not in used]
     result = calibrate(prior, calibration)
-    twin = result.spec
-    out = summary(targets, twin)
     fitted = dict(zip(result.names, result.estimate.tolist(), strict=True))
+    limit = regen_power_limit([(t.time, t.battery_power) for t in calibration], fitted["drive_efficiency"])
+    twin = result.spec if limit is None else result.spec.with_changes(regen_max_power=limit)
+    out = summary(targets, twin)
     standstill = [t.battery_power[t.vehicle_speed == 0] for t in calibration]
     out.update({
         "calibrated_on": sorted(used),
@@ -260,6 +266,8 @@ def transfer(prior: VehicleSpec, calibration: Sequence[LabTest], targets: Iterab
             "drive_efficiency": fitted["drive_efficiency"],
             "regen_efficiency": fitted["regen_efficiency"],
             "auxiliary_power_w": fitted["auxiliary_power"],
+            # the regenerative cap the calibration trips show (None: they never reach one)
+            "regen_max_power_w": limit,
             # the dynamometer condition sets the share to 1; this says whether that overrides the fit
             "regen_axle_share_fitted": fitted["regen_efficiency"] / fitted["drive_efficiency"],
             "interval_95": {n: result.interval_95[i].tolist() for i, n in enumerate(result.names)

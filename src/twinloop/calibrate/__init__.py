@@ -8,11 +8,15 @@ measured battery power, with parameter uncertainty; see ``docs/calibration.md``.
 :func:`~twinloop.calibrate.lab.calibrate_on_lab_test` calibrates a twin on
 one laboratory result (an EPA UDDS test) with a population prior, and predicts
 other cycles with a standard deviation.
+
+:func:`~twinloop.calibrate.regen.regen_power_limit` reads the
+regenerative power cap a vehicle shows where its trips reach it.
 """
 
 from twinloop.calibrate._data import TelemetryChecks
 from twinloop.calibrate._model import FORMS
 from twinloop.calibrate.lab import LabCalibration, LabPrior, calibrate_on_lab_test
+from twinloop.calibrate.regen import regen_power_limit
 from twinloop.calibrate.trips import (
     CalibrationOptions,
     CalibrationResult,
@@ -32,4 +36,5 @@ __all__ = [
     "calibrate_on_lab_test",
     "model_battery_power",
     "predict_battery_power",
+    "regen_power_limit",
 ]
