@@ -157,7 +157,7 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
         t_amb = p[P.ambient_temperature]
         soc = p[P.soc_start]
         t_batt = p[P.battery_temperature_start]
-        t_cab = t_amb
+        t_cab = p[P.cabin_temperature_start]
         v_rc = 0.0
         v_prev = speed[0]
         waste = 0.0  # drivetrain losses of the previous step [W], a heat source for the cabin
@@ -311,7 +311,7 @@ def run_kernel(params, ocv_tables, speed, grade, dt, record):
             s[S.vehicle_speed, 0] = speed[0]
             s[S.state_of_charge, 0] = p[P.soc_start]
             s[S.battery_temperature, 0] = p[P.battery_temperature_start]
-            s[S.cabin_temperature, 0] = t_amb
+            s[S.cabin_temperature, 0] = p[P.cabin_temperature_start]
             s[S.battery_voltage, 0] = _ocv(p[P.soc_start], table)
     return totals, final, series
 

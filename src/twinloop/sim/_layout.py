@@ -59,6 +59,7 @@ class P(IntEnum):
     battery_thermal_on = 42
     motor_rated_power = 43
     hvac_waste_heat_share = 44
+    cabin_temperature_start = 45
 
 
 class T(IntEnum):

@@ -25,8 +25,8 @@ vehicle and these columns, in SI units; most are :class:`VehicleSpec`
 fields, or their ``effective_`` values, of the same name (``mass`` is the
 test mass, the coast-down columns hold the effective A, B, C). When
 simulating, the scenario overwrites ``ambient_temperature``, ``soc_start``,
-``battery_temperature_start``, ``solar_load`` and ``hvac_on``, and adds its
-payload to ``mass`` (and ``coastdown_a``). A fit loop can vary a fleet by
+``battery_temperature_start``, ``cabin_temperature_start``, ``solar_load`` and
+``hvac_on``, and adds its payload to ``mass`` (and ``coastdown_a``). A fit loop can vary a fleet by
 column name:
 
 >>> column = {name: i for i, name in enumerate(PARAMETER_NAMES)}

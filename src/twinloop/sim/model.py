@@ -51,8 +51,10 @@ _PER_VEHICLE = {
     "soc_start": "state_of_charge",
     "payload": "payload",
     "battery_temperature_start": "battery_temperature",
+    "cabin_temperature_start": "cabin_temperature",
     "solar_load": None,
 }
+_DEFAULT_AMBIENT = ("battery_temperature_start", "cabin_temperature_start")  # None: soaked at ambient
 
 
 def _fahrenheit(value: float) -> float:
@@ -172,6 +174,11 @@ class Scenario:
     battery_temperature_start : float or array_like, shape (n,), optional
         [K] in [223.15, 353.15] (and in the condition's ambient range);
         default: ambient (a soaked vehicle).
+    cabin_temperature_start : float or array_like, shape (n,), optional
+        Cabin air temperature at the start [K] in [223.15, 353.15] (and in
+        the condition's ambient range); default: ambient (a soaked vehicle).
+        The cabin's set point for a cabin pre-conditioned while plugged in:
+        the climate control then only holds it, with no warm-up.
     time_step : float
         [s] in [0.01, 10], default 1.
     condition : {"road", "dynamometer", "dynamometer_cold"}
@@ -214,6 +221,7 @@ class Scenario:
     battery_temperature_start: float | FloatArray | None = None
     time_step: float = 1.0
     condition: str = "road"
+    cabin_temperature_start: float | FloatArray | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.cycle, Cycle):
@@ -232,7 +240,7 @@ class Scenario:
             object.__setattr__(self, "hvac", condition.hvac_modes[0])
         for name, quantity in _PER_VEHICLE.items():
             value = getattr(self, name)
-            if value is None and name == "battery_temperature_start":
+            if value is None and name in _DEFAULT_AMBIENT:
                 continue
             arr = _numbers(name, value)
             if quantity is not None:
@@ -260,11 +268,11 @@ def _degc(kelvin: float) -> str:
 
 
 def _check_condition(scenario: Scenario, condition: DriveCondition) -> None:
-    """Refuse an ambient, battery start temperature or climate mode the scenario's condition does not allow."""
+    """Refuse an ambient, battery or cabin start temperature or climate mode the scenario's condition does not allow."""
     low, high = condition.ambient_range
     default = condition.ambient_temperature
     for name, leave_out in (("ambient_temperature", f"{kelvin_to_celsius(default) * 1.8 + 32:.0f} °F ({_degc(default)} °C)"),
-                            ("battery_temperature_start", "the ambient")):
+                            *((name, "the ambient") for name in _DEFAULT_AMBIENT)):
         value = getattr(scenario, name)
         arr = np.atleast_1d(np.asarray(value if value is not None else low, dtype=float))
         bad = np.flatnonzero(~((arr >= low) & (arr <= high)))
@@ -752,8 +760,9 @@ def _apply_scenario(params: FloatArray, scenario: Scenario) -> FloatArray:
     params[:, P.mass] = mass + payload
     params[:, P.ambient_temperature] = ambient
     params[:, P.soc_start] = scenario.soc_start
-    start = scenario.battery_temperature_start
-    params[:, P.battery_temperature_start] = ambient if start is None else start
+    for name in _DEFAULT_AMBIENT:
+        start = getattr(scenario, name)
+        params[:, P[name]] = ambient if start is None else start
     params[:, P.solar_load] = scenario.solar_load
     if scenario.hvac == "auto":
         params[:, P.hvac_on] = ((ambient < _COMFORT_BAND[0]) | (ambient > _COMFORT_BAND[1])).astype(float)
