@@ -24,6 +24,7 @@ from twinloop.apps import (
     trip_metrics,
     trip_profiles,
 )
+from twinloop.apps.profile_histograms import PERCENTILES
 from twinloop.apps.profile_store import PROFILE_COLUMNS, PROFILE_TABLE
 from twinloop.apps.profiles import ACCELERATION_BINS, SPEED_BINS
 from twinloop.cli import main
@@ -181,7 +182,7 @@ def test_cli_build_then_trips_round_trip(tmp_path, monkeypatch, drives):
     doc = json.loads(runner.invoke(main, ["profile", "trips", VIN, "--format", "json"]).output)
     assert [r["trip_no"] for r in doc] == [1, 2]
     assert set(doc[0]) == {"vin", "trip_no", "start_time", "end_time", "samples", "with_altitude", "created_at",
-                           *METRIC_NAMES}
+                           "driver", "style", *PERCENTILES, *METRIC_NAMES}
     assert set(doc[0]["speed_distribution"]) == set(SPEED_BINS)
     for row, d in zip(doc, drives, strict=True):
         expected = _expected(d)

@@ -100,3 +100,100 @@ def test_help_gives_examples(runner: CliRunner) -> None:
     assert result.exit_code == 0
     assert "twinloop profile metrics --cycle udds" in result.stdout
     assert "profile" in runner.invoke(main, ["--help"]).stdout
+
+
+# -- the profile database: build, drivers, roads, clusters, assign ------------------------------------
+
+@pytest.fixture(scope="module")
+def fleet_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB store with 10 simulated trips: 6 of a vehicle with positions, 4 of one without."""
+    from dataclasses import replace as with_fields
+
+    from telemetry_drives import LEAF, VIN, drive, write
+
+    from twinloop.signals.vss import SPEED
+    from twinloop.store import DuckDBStore
+
+    path = tmp_path_factory.mktemp("fleet") / "fleet.duckdb"
+    drives = drive(LEAF, 10, seed=11, grade=False)
+    placed = []
+    for d in drives[:6]:
+        v = d.series[SPEED]
+        north = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(d.time))])
+        placed.append(with_fields(d, series={**d.series, "Vehicle.CurrentLocation.Latitude": 48.1 + north / 111_195.08,
+                                             "Vehicle.CurrentLocation.Longitude": np.full(d.time.size, 11.5)}))
+    with DuckDBStore(path) as s:
+        write(s, placed, vin=VIN)
+        write(s, drives[6:], vin="WBA00000000000001")
+    return path
+
+
+def _ok(result: Result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_the_database_commands_before_and_after_a_build(runner: CliRunner, fleet_store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(fleet_store, path)
+    store = ["--store", str(path)]
+    assert "no driver profiles" in _ok(runner.invoke(main, ["profile", "drivers", *store]))
+    assert "no driving styles yet" in _ok(runner.invoke(main, ["profile", "clusters", *store]))
+    assert "no road stretches" in _ok(runner.invoke(main, ["profile", "roads", *store]))
+
+    out = _ok(runner.invoke(main, ["profile", "build", *store])).splitlines()
+    assert out[0] == "profiled 6 trips of 5YJ3E1EA7KF000001, skipped 0"
+    assert out[1] == "profiled 4 trips of WBA00000000000001, skipped 0"
+    assert out[2] == "styles fitted: 10 trips labelled" and out[3] == "driver profiles: 2"
+
+    table = _ok(runner.invoke(main, ["profile", "drivers", *store])).splitlines()
+    assert table[0].split()[:4] == ["driver", "trips", "days", "km"] and len(table) == 3
+    doc = json.loads(_ok(runner.invoke(main, ["profile", "drivers", "5YJ3E1EA7KF000001", "--format", "json", *store])))
+    assert [d["driver"] for d in doc] == ["5YJ3E1EA7KF000001"]
+    assert doc[0]["trips"] == 6 and doc[0]["vins"] == ["5YJ3E1EA7KF000001"]
+    assert set(doc[0]["speed_distribution"]) >= {"stopped"} and sum(doc[0]["style_shares"].values()) == pytest.approx(1)
+    csv = _ok(runner.invoke(main, ["profile", "drivers", "--format", "csv", *store])).splitlines()
+    assert csv[0].startswith("driver,vins,trips,days,distance_m") and len(csv) == 3
+
+    roads = json.loads(_ok(runner.invoke(main, ["profile", "roads", "--top", "3", "--format", "json", *store])))
+    assert len(roads) == 3 and roads[0]["heading"] == "N" and roads[0]["passes"] >= roads[2]["passes"]
+    assert roads[0]["energy_per_distance"] is not None
+    table = _ok(runner.invoke(main, ["profile", "roads", "5YJ3E1EA7KF000001", "--top", "2", *store])).splitlines()
+    assert "wh_per_km" in table[0] and len(table) == 3
+    none = _ok(runner.invoke(main, ["profile", "roads", "WBA00000000000001", *store]))
+    assert none.startswith("no road stretches of WBA00000000000001") and "Latitude/Longitude" in none
+
+    clusters = _ok(runner.invoke(main, ["profile", "clusters", *store])).splitlines()
+    assert [line.split()[0] for line in clusters[1:]] == ["calm", "moderate", "dynamic"]
+    doc = json.loads(_ok(runner.invoke(main, ["profile", "clusters", "--format", "json", *store])))
+    assert sum(c["trips"] for c in doc) == 10
+    trips = json.loads(_ok(runner.invoke(main, ["profile", "trips", "--format", "json", *store])))
+    assert {t["style"] for t in trips} <= {"calm", "moderate", "dynamic"}
+
+    assert _ok(runner.invoke(main, ["profile", "assign", "5YJ3E1EA7KF000001", "alice", "--trip", "1", *store])) \
+        == "assigned 1 trip of 5YJ3E1EA7KF000001 to alice\n"
+    drivers = json.loads(_ok(runner.invoke(main, ["profile", "drivers", "--format", "json", *store])))
+    assert {d["driver"]: d["trips"] for d in drivers} == {"5YJ3E1EA7KF000001": 5, "alice": 1, "WBA00000000000001": 4}
+    again = _ok(runner.invoke(main, ["profile", "build", *store])).splitlines()
+    assert again[0].endswith("6 already profiled, unchanged") and again[-1] == "driver profiles: 3"
+
+
+def test_database_commands_refuse_unknown_vehicles_and_bad_options(runner: CliRunner, fleet_store: Path) -> None:
+    store = ["--store", str(fleet_store)]
+    _user_error(runner.invoke(main, ["profile", "drivers", "5YJ3E1EA7KF000002", *store]), "did you mean",
+                "5YJ3E1EA7KF000001")
+    _user_error(runner.invoke(main, ["profile", "roads", "5YJ3E1EA7KF000002", *store]), "did you mean")
+    _user_error(runner.invoke(main, ["profile", "build", "5YJ3E1EA7KF000002", *store]), "did you mean")
+    _user_error(runner.invoke(main, ["profile", "roads", "--top", "0", *store]), "--top")
+    _user_error(runner.invoke(main, ["profile", "clusters", "--format", "xml", *store]), "--format")
+    _user_error(runner.invoke(main, ["profile", "assign", "5YJ3E1EA7KF000001", "bob", "--trip", "99", *store]),
+                "trips", "profiled trips")
+
+
+def test_database_help_gives_examples(runner: CliRunner) -> None:
+    for command, example in (("drivers", "twinloop profile drivers"), ("roads", "twinloop profile roads 5YJ3E1EA7KF000001 --top 5"),
+                             ("clusters", "twinloop profile clusters"), ("build", "twinloop profile build"),
+                             ("assign", "twinloop profile assign")):
+        assert example in _ok(runner.invoke(main, ["profile", command, "--help"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -28,6 +29,9 @@ def profile_group() -> None:
       twinloop profile metrics --cycle my_trip.csv --format json
       twinloop profile build 5YJ3E1EA7KF000001
       twinloop profile trips 5YJ3E1EA7KF000001 --format csv
+      twinloop profile drivers
+      twinloop profile roads --top 10
+      twinloop profile clusters
 
     The metrics and their equations are in docs/profiles.md (O'Keefe et al.,
     SAE 2007-01-0302).
@@ -92,34 +96,82 @@ def _print_table(name: str, m: TripMetrics) -> None:
 
 
 @profile_group.command("build")
-@click.argument("vin")
-@click.option("--replace", is_flag=True, help="Profile every trip again, not only the new or changed ones.")
+@click.argument("vins", metavar="[VIN]...", nargs=-1)
+@click.option("--replace", is_flag=True, help="Profile every trip again (and fit the styles again).")
+@click.option("--refit-styles", is_flag=True, help="Fit the driving styles again to every profiled trip.")
 @_STORE
-def build_command(vin: str, replace: bool, store_url: str | None) -> None:
-    """Profile every stored trip of VIN and keep the metrics in the store.
+def build_command(vins: tuple[str, ...], replace: bool, refit_styles: bool, store_url: str | None) -> None:
+    """Build the profile database: every stored trip of VIN (of every vehicle without one), styles, drivers.
 
     \b
     Examples:
       twinloop profile build 5YJ3E1EA7KF000001
-      twinloop profile build 5YJ3E1EA7KF000001 --replace --store fleet.duckdb
+      twinloop profile build                      # every vehicle in the store
+      twinloop profile build --replace --store fleet.duckdb
 
-    Each trip (key-on to key-off, as ingestion found it) is profiled from
-    its Vehicle.Speed samples, with Vehicle.CurrentLocation.Altitude when
-    stored. A trip already profiled is left as it is, so running this again
-    writes nothing new; --replace profiles every trip again. Trips with
-    fewer than 2 speed samples are skipped, with the reason.
+    \b
+    1. Each trip (key-on to key-off, as ingestion found it) is profiled from
+       its Vehicle.Speed samples, with Vehicle.CurrentLocation.Altitude when
+       stored; a trip with Latitude/Longitude samples is also snapped to
+       200 m road stretches (with the battery energy when voltage and
+       current are stored). A trip already profiled is left as it is, so
+       running this again writes nothing new; --replace profiles every trip
+       again. Trips with fewer than 2 speed samples are skipped, with the
+       reason.
+    2. Driving styles (calm, moderate, dynamic) are fitted once 10 trips of
+       at least 1 km are profiled; later trips get the nearest stored style
+       until --refit-styles (or --replace) fits them again.
+    3. The driver profiles are pooled from the trips (a driver is the VIN
+       unless trips were assigned with `twinloop profile assign`).
     """
-    from twinloop.apps.profile_store import build_trip_profiles
+    from twinloop.apps.profile_database import build_profiles
     from twinloop.store import open_store
 
     with open_store(store_url, create=False) as store:
-        result = build_trip_profiles(store, vin, replace=replace)
-    kept = f"; {len(result.unchanged)} already profiled, unchanged" if result.unchanged else ""
-    click.echo(f"profiled {len(result.profiled)} trips of {vin}, skipped {len(result.skipped)}{kept}")
-    for no, reason in result.skipped.items():
-        click.echo(f"  skipped trip {no}: {reason}")
-    if result.removed:
-        click.echo(f"  removed the profiles of trips {', '.join(map(str, result.removed))}, no longer in the store")
+        result = build_profiles(store, list(vins) or None, replace=replace, refit_styles=refit_styles)
+    for vin, done in result.vehicles.items():
+        kept = f"; {len(done.unchanged)} already profiled, unchanged" if done.unchanged else ""
+        click.echo(f"profiled {len(done.profiled)} trips of {vin}, skipped {len(done.skipped)}{kept}")
+        for no, reason in done.skipped.items():
+            click.echo(f"  skipped trip {no}: {reason}")
+        if done.removed:
+            click.echo(f"  removed the profiles of trips {', '.join(map(str, done.removed))}, no longer in the store")
+    if result.without_trips:
+        click.echo(f"no trips (nothing to profile): {', '.join(result.without_trips)}")
+    if result.styles_fitted:
+        click.echo(f"styles fitted: {result.styles_labelled} trips labelled")
+    elif result.style_note:
+        click.echo(result.style_note)
+    elif result.styles_labelled:
+        click.echo(f"styles: {result.styles_labelled} new trips labelled with the stored styles")
+    click.echo(f"driver profiles: {result.drivers}")
+
+
+@profile_group.command("assign")
+@click.argument("vin")
+@click.argument("driver")
+@click.option("--trip", "trips", type=click.IntRange(min=1), multiple=True,
+              help="A trip number (repeat the option); every profiled trip of VIN without it.")
+@_STORE
+def assign_command(vin: str, driver: str, trips: tuple[int, ...], store_url: str | None) -> None:
+    """Say that DRIVER drove trips of VIN, and pool the driver profiles again.
+
+    \b
+    Examples:
+      twinloop profile assign 5YJ3E1EA7KF000001 alice --trip 3 --trip 4
+      twinloop profile assign 5YJ3E1EA7KF000001 5YJ3E1EA7KF000001   # back to the default
+
+    A trip's driver is its VIN until assigned (the store has no driver
+    signal). The assignment survives `profile build`.
+    """
+    from twinloop.apps.profile_drivers import build_driver_profiles
+    from twinloop.apps.profile_store import assign_driver
+    from twinloop.store import open_store
+
+    with open_store(store_url, create=False) as store:
+        n = assign_driver(store, vin, None if driver == vin else driver, trips or None)
+        build_driver_profiles(store)
+    click.echo(f"assigned {n} trip{'s' if n != 1 else ''} of {vin} to {driver}")
 
 
 @profile_group.command("trips")
@@ -144,14 +196,8 @@ def trips_command(vin: str | None, fmt: str, store_url: str | None) -> None:
 
     with open_store(store_url, create=False) as store:
         frame = trip_profiles(store, vin)
-    if fmt == "json":
-        click.echo(json.dumps([_nested(r) for r in frame.to_dict("records")], indent=2))
-    elif fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
-    elif frame.empty:
-        click.echo(f"no trip profiles{'' if vin is None else ' of ' + vin}; run `twinloop profile build VIN` first")
-    else:
-        click.echo(_summary(frame).to_string(index=False))
+    _emit(frame, fmt, _summary,
+          f"no trip profiles{'' if vin is None else ' of ' + vin}; run `twinloop profile build VIN` first")
 
 
 def _nested(record: dict[Any, Any]) -> dict[str, Any]:
@@ -186,6 +232,163 @@ def _summary(frame: pd.DataFrame) -> pd.DataFrame:
         "stops_per_km": frame["stops_per_km"].map(lambda x: _number(x, 1, 2)),
         "idle_pct": frame["idle_fraction"].map(lambda x: _number(x, 100, 1)),
         "altitude": frame["with_altitude"].map({True: "yes", False: "no"}),
+        "style": frame["style"].map(lambda x: x or "-"),
+    })
+
+
+_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+    help="table: a readable summary; json: every column by name (SI, null where undefined); csv: every column.")
+
+
+def _emit(frame: pd.DataFrame, fmt: str, summary: Callable[[pd.DataFrame], pd.DataFrame], empty: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps([_nested(r) for r in frame.to_dict("records")], indent=2))
+    elif fmt == "csv":
+        flat = frame.copy()
+        for c in flat.columns:
+            if flat[c].map(lambda x: isinstance(x, dict | list)).any():
+                flat[c] = flat[c].map(lambda x: json.dumps(x, sort_keys=True))
+        click.echo(flat.to_csv(index=False), nl=False)
+    elif frame.empty:
+        click.echo(empty)
+    else:
+        click.echo(summary(frame).to_string(index=False))
+
+
+@profile_group.command("drivers")
+@click.argument("vin", required=False)
+@_FORMAT
+@_STORE
+def drivers_command(vin: str | None, fmt: str, store_url: str | None) -> None:
+    """Print the driver profiles (those who drove VIN, or every driver).
+
+    \b
+    Examples:
+      twinloop profile drivers
+      twinloop profile drivers 5YJ3E1EA7KF000001 --format json
+
+    A driver's metrics are those of all their trips taken together
+    (distance- or time-weighted means; docs/profiles.md); speeds are
+    percentiles of the time moving, on the 1 s trace. Build them with
+    `twinloop profile build`.
+    """
+    from twinloop.apps.profile_drivers import driver_profiles
+    from twinloop.store import open_store
+
+    with open_store(store_url, create=False) as store:
+        frame = driver_profiles(store, vin)
+    _emit(frame, fmt, _driver_summary,
+          f"no driver profiles{'' if vin is None else ' of ' + vin}; run `twinloop profile build` first")
+
+
+def _styles(shares: dict[str, float]) -> str:
+    return " ".join(f"{k}:{100 * v:.0f}%" for k, v in shares.items()) or "-"
+
+
+def _driver_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({
+        "driver": frame["driver"],
+        "trips": frame["trips"],
+        "days": frame["days"],
+        "km": frame["distance_m"].map(lambda x: _number(x, 1e-3, 1)),
+        "km_per_day": frame["day_distance_median_m"].map(lambda x: _number(x, 1e-3, 1)),
+        "avg_kmh": frame["average_driving_speed_mps"].map(lambda x: _number(x, 3.6, 1)),
+        "v85_kmh": frame["speed_p85_mps"].map(lambda x: _number(x, 3.6, 1)),
+        "a95": frame["acceleration_p95_mps2"].map(lambda x: _number(x, 1, 2)),
+        "a05": frame["acceleration_p05_mps2"].map(lambda x: _number(x, 1, 2)),
+        "ki_per_km": frame["kinetic_intensity_per_km"].map(lambda x: _number(x, 1, 3)),
+        "styles": frame["style_shares"].map(_styles),
+    })
+
+
+@profile_group.command("roads")
+@click.argument("vin", required=False)
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="The N stretches driven most often.")
+@_FORMAT
+@_STORE
+def roads_command(vin: str | None, top: int, fmt: str, store_url: str | None) -> None:
+    """Print the road stretches driven most often (by VIN, or by every vehicle).
+
+    \b
+    Examples:
+      twinloop profile roads
+      twinloop profile roads 5YJ3E1EA7KF000001 --top 5 --format csv
+
+    A stretch is a 200 m grid cell driven in one of 8 compass headings,
+    from Vehicle.CurrentLocation.Latitude/Longitude; a trip without them has
+    none. mean_kmh counts stops; v50/v85 are speed percentiles while
+    moving; wh_per_km needs the battery voltage and current.
+    """
+    from twinloop.apps.profile_roads import road_profiles
+    from twinloop.store import open_store
+
+    with open_store(store_url, create=False) as store:
+        frame = road_profiles(store, vin, top)
+    which = "" if vin is None else f" of {vin}"
+    _emit(frame, fmt, _road_summary,
+          f"no road stretches{which}: no profiled trip has Vehicle.CurrentLocation.Latitude/Longitude samples"
+          " (ingest positions, then `twinloop profile build --replace`)")
+
+
+def _road_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({
+        "stretch": frame["stretch"],
+        "lat": frame["latitude"].map(lambda x: f"{x:.5f}"),
+        "lon": frame["longitude"].map(lambda x: f"{x:.5f}"),
+        "heading": frame["heading"],
+        "passes": frame["passes"],
+        "trips": frame["trips"],
+        "mean_kmh": frame["mean_speed_mps"].map(lambda x: _number(x, 3.6, 1)),
+        "v50_kmh": frame["speed_p50_mps"].map(lambda x: _number(x, 3.6, 1)),
+        "v85_kmh": frame["speed_p85_mps"].map(lambda x: _number(x, 3.6, 1)),
+        "accel": frame["mean_acceleration_mps2"].map(lambda x: _number(x, 1, 3)),
+        "wh_per_km": frame["energy_per_distance"].map(lambda x: _number(x, 1 / 3.6, 0)),
+    })
+
+
+@profile_group.command("clusters")
+@_FORMAT
+@_STORE
+def clusters_command(fmt: str, store_url: str | None) -> None:
+    """Print the driving styles: each cluster's centre and its trips.
+
+    \b
+    Examples:
+      twinloop profile clusters
+      twinloop profile clusters --format json
+
+    k-means (seed 0) on the standardised characteristic acceleration and
+    deceleration and the 95th and 5th acceleration percentiles of trips of
+    at least 1 km, ordered by characteristic acceleration: calm, moderate,
+    dynamic. `twinloop profile build` fits them.
+    """
+    from twinloop.apps.profile_styles import style_profiles
+    from twinloop.store import open_store
+
+    with open_store(store_url, create=False) as store:
+        frame = style_profiles(store)
+    _emit(frame, fmt, _style_summary,
+          "no driving styles yet; `twinloop profile build` fits them once 10 trips of at least 1 km are profiled")
+
+
+def _style_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({
+        "style": frame["style"],
+        "trips": frame["trips"],
+        "km": frame["distance_m"].map(lambda x: _number(x, 1e-3, 1)),
+        "time_pct": frame["time_share"].map(lambda x: _number(x, 100, 1)),
+        "char_accel": frame["characteristic_acceleration_mps2"].map(lambda x: _number(x, 1, 3)),
+        "char_decel": frame["characteristic_deceleration_mps2"].map(lambda x: _number(x, 1, 3)),
+        "a95": frame["acceleration_p95_mps2"].map(lambda x: _number(x, 1, 2)),
+        "a05": frame["acceleration_p05_mps2"].map(lambda x: _number(x, 1, 2)),
     })
 
 

@@ -22,6 +22,8 @@ __all__ = [
     "CURRENT",
     "GRADE",
     "IGNITION",
+    "LATITUDE",
+    "LONGITUDE",
     "ODOMETER",
     "SOC",
     "SOH",
@@ -41,6 +43,10 @@ VOLTAGE = "Vehicle.Powertrain.TractionBattery.CurrentVoltage"
 AMBIENT = "Vehicle.Exterior.AirTemperature"
 #: Altitude [m] of the GNSS antenna above the WGS 84 ellipsoid.
 ALTITUDE = "Vehicle.CurrentLocation.Altitude"
+#: Latitude [deg] of the GNSS antenna, WGS 84.
+LATITUDE = "Vehicle.CurrentLocation.Latitude"
+#: Longitude [deg] of the GNSS antenna, WGS 84.
+LONGITUDE = "Vehicle.CurrentLocation.Longitude"
 #: Road grade [1], rise over run.
 GRADE = "Vehicle.Private.Twinloop.RoadGrade"
 #: Odometer [m].
