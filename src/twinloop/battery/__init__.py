@@ -13,6 +13,7 @@ feeds it a twin's stored trips.
 """
 
 from twinloop.battery.identify import (
+    DischargeTest,
     coulomb_state_of_charge,
     fit_thermal,
     identify_cell,
@@ -43,6 +44,7 @@ __all__ = [
     "CellModel",
     "CellParameters",
     "CellTable",
+    "DischargeTest",
     "FitQuality",
     "HealthTrack",
     "ResistanceEstimate",

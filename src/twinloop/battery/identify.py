@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,11 +58,82 @@ from twinloop.battery.timeseries import DEFAULT_TEMPERATURE, TimeSeries, check_t
 from twinloop.errors import CalibrationError, UnknownNameError, ValidationError
 from twinloop.physics.battery import ecm
 
-__all__ = ["coulomb_state_of_charge", "fit_thermal", "identify_cell", "identify_from_tests", "identify_table"]
+__all__ = [
+    "DischargeTest",
+    "coulomb_state_of_charge",
+    "fit_thermal",
+    "identify_cell",
+    "identify_from_tests",
+    "identify_table",
+]
 
 Array = npt.NDArray[np.float64]
 
 DEFAULT_TIME_CONSTANTS = tuple(float(x) for x in np.geomspace(2.0, 2000.0, 16))
+
+
+@dataclass(frozen=True)
+class DischargeTest:
+    """A constant-current discharge from a known state, fitted beside the pulse tests.
+
+    Pulses at one low current leave some parameters poorly identified: the
+    OCV near the ends of the SoC range (the pulse test passes the last tenth
+    in one step), the resistance at low SoC under a sustained current, and
+    the slow RC time constant, which a one-hour rest sees but a full
+    discharge drives. A full discharge at 1C or 2C shows them.
+
+    Attributes
+    ----------
+    series : TimeSeries
+        The discharge, with voltage; with ``temperature`` (the cell's
+        surface, [K]) when measured.
+    capacity : float
+        Capacity of the cell that was discharged [A s], measured apart from
+        the discharge voltages (for instance
+        :func:`twinloop.battery.health.capacity_from_charge` on its CC-CV
+        charge): the state of charge is counted against it.
+    state_of_charge : float, default 1
+        At the first sample [1] (1: the discharge starts from full charge).
+    temperature : float, optional
+        Test temperature [K] for a series without one; with neither, 25 degC.
+
+    Examples
+    --------
+    >>> t = np.arange(0.0, 3601.0, 60.0)
+    >>> d = DischargeTest(TimeSeries(t, np.full(t.size, 1.0), 4.0 - t / 3600), capacity=3600.0)
+    >>> d.state_of_charge, d.mean_temperature
+    (1.0, 298.15)
+    """
+
+    series: TimeSeries
+    capacity: float
+    state_of_charge: float = 1.0
+    temperature: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.series, TimeSeries):
+            raise ValidationError("series", "a TimeSeries", type(self.series).__name__, "DischargeTest")
+        where = self.series.source or "discharge test"
+        self.series.require_voltage("to identify the cell on a discharge")
+        if not (_finite(self.capacity) and self.capacity > 0):
+            raise ValidationError("capacity", "a finite number > 0 A s (1 Ah = 3600 A s)", self.capacity, where)
+        if not (_finite(self.state_of_charge) and 0 < self.state_of_charge <= 1):
+            raise ValidationError("state_of_charge", "a fraction in (0, 1]", self.state_of_charge, where)
+        if self.temperature is not None:
+            object.__setattr__(self, "temperature", check_temperature("temperature", self.temperature, where))
+
+    @property
+    def mean_temperature(self) -> float:
+        """The series' mean temperature, else `temperature`, else 25 degC [K]."""
+        if self.series.temperature is not None:
+            return float(np.mean(self.series.temperature))
+        return DEFAULT_TEMPERATURE if self.temperature is None else float(self.temperature)
+
+    def temperatures(self) -> Array:
+        """Temperature at each sample [K] (constant without a measured one)."""
+        if self.series.temperature is not None:
+            return np.asarray(self.series.temperature, dtype=float)
+        return np.full(self.series.time.size, self.mean_temperature)
 
 
 def _finite(value: object) -> bool:
@@ -211,6 +283,76 @@ def _second_difference(k: int) -> Array:
     return d
 
 
+def _discharge_rows(
+    discharges: Sequence[DischargeTest], temperature: float, pulse_tables: Sequence[CellTable], ocv_points: int,
+    resistance_points: int, taus: Array, rows_per_second: float,
+) -> tuple[Array, Array]:
+    """Design rows and voltages of the discharges, weighted by the time each sample holds.
+
+    At a sample between the table being fitted and a neighbour, the model
+    blends the two (OCV linear, resistances log-linear in 1/T): the rows carry
+    the fitted table's share, the neighbour's OCV share moves to the voltage
+    side, and its resistances enter as the factor :math:`(R_o / R_f)^{b}`
+    relative to the pulse-only table (linearised around it).
+    """
+    ncols = ocv_points + resistance_points * (1 + taus.size)
+    blocks, values = [np.zeros((0, ncols))], [np.zeros(0)]
+    if not discharges:
+        return blocks[0], values[0]
+    # without the pulse-only tables the discharges are taken at `temperature`, all of them in this table
+    order: list[CellTable | None] = [*sorted(pulse_tables, key=lambda t: t.temperature)] or [None]
+    temps = np.array([temperature if t is None else t.temperature for t in order])
+    fitted = int(np.argmin(np.abs(temps - temperature)))
+    r_grid = _tables.grid(resistance_points)
+
+    def on_grid(table: CellTable | None) -> tuple[Array, Array]:
+        """R0 and the sum of the RC resistances on this fit's SoC grid."""
+        if table is None:
+            return np.ones(resistance_points), np.ones(resistance_points)
+        return (_tables.lookup(r_grid, table.ohmic_resistance),
+                _tables.lookup(r_grid, table.rc_resistance.sum(axis=0)))
+
+    grids = [on_grid(t) for t in order]
+    for d in discharges:
+        if not isinstance(d, DischargeTest):
+            raise ValidationError("discharges", "DischargeTest items", type(d).__name__)
+        s = d.series
+        volts = s.require_voltage("to identify the cell on a discharge")
+        soc, _ = coulomb_state_of_charge(s, d.capacity, d.state_of_charge)
+        z = np.clip(soc, 0.0, 1.0)
+        k = s.time.size
+        i, w = _tables.temperature_weights(d.temperatures(), temps)
+        j = np.minimum(i + 1, temps.size - 1)
+        share = np.where(i == fitted, 1.0 - w, 0.0) + np.where(j == fitted, w, 0.0)  # the fitted table's weight
+        other = np.where(i == fitted, j, i)
+        known_ocv = np.zeros(k)
+        r0_factor = np.ones((k, resistance_points))
+        rc_factor = np.ones((k, resistance_points))
+        for o in np.unique(other):
+            if o == fitted:
+                continue
+            sel = other == o
+            b = (1.0 - share[sel])[:, None]
+            table = order[o]
+            assert table is not None  # with one table every sample is the fitted table's
+            known_ocv[sel] = (1.0 - share[sel]) * _tables.lookup(z[sel], table.open_circuit_voltage)
+            r0_factor[sel] = (grids[o][0] / grids[fitted][0]) ** b
+            rc_factor[sel] = (grids[o][1] / grids[fitted][1]) ** b
+        w_r = _tables.weights(z, resistance_points)
+        resp = _rc_responses(s.time, s.current, w_r, taus) * rc_factor[None, :, :]
+        block = np.hstack([
+            _tables.weights(z, ocv_points) * share[:, None], -w_r * r0_factor * s.current[:, None],
+            -resp.transpose(1, 0, 2).reshape(k, taus.size * resistance_points),
+        ])
+        held = np.zeros(k)
+        held[:-1] += 0.5 * np.diff(s.time)
+        held[1:] += 0.5 * np.diff(s.time)
+        root = np.sqrt(held * rows_per_second) * (share > 0)  # a sample the fitted table has no share in is left out
+        blocks.append(block * root[:, None])
+        values.append((volts - known_ocv) * root)
+    return np.vstack(blocks), np.concatenate(values)
+
+
 def identify_table(
     series: TimeSeries,
     temperature: float,
@@ -222,8 +364,10 @@ def identify_table(
     time_constants: Sequence[float] = DEFAULT_TIME_CONSTANTS,
     smoothing: float = 1.0,
     diffusion: tuple[float, float] = (0.0, 1000.0),
+    discharges: Sequence[DischargeTest] = (),
+    pulse_tables: Sequence[CellTable] = (),
 ) -> CellTable:
-    r"""Identify OCV, R0 and RC parameters at one temperature from a pulse test.
+    r"""Identify OCV, R0 and RC parameters at one temperature from a pulse test (and discharges).
 
     Parameters
     ----------
@@ -247,11 +391,23 @@ def identify_table(
         Weight of the curvature penalty on the tables (>= 0).
     diffusion : tuple of float, default (0, 1000)
         Surface-SoC lag: steady shift at 1C [1] and time constant [s] (off at 0).
+    discharges : sequence of DischargeTest, optional
+        Constant-current discharges fitted together with the pulse test: the
+        same tables, each discharge's SoC counted against its own capacity.
+        Each of their samples weighs the time it holds, at the pulse test's
+        rows per second, so that a second of discharge counts as much as a
+        second of pulse test.
+    pulse_tables : sequence of CellTable, optional
+        The cell's tables identified from the pulses alone, this temperature's
+        among them: at a discharge sample whose temperature lies between this
+        table and another, the fit blends them as the model will (OCV linear,
+        resistances log-linear in 1/T, linearised around the pulse-only
+        table). Without them the discharges are taken at `temperature`.
 
     Returns
     -------
     CellTable
-        With its fit quality on `series`.
+        With its fit quality on `series` (the pulse test alone).
 
     Raises
     ------
@@ -326,9 +482,12 @@ def identify_table(
     resp = _rc_responses(series.time, amps, w_r, taus)  # (G, N, m)
     g, m = taus.size, resistance_points
     full = np.hstack([base, -resp.transpose(1, 0, 2).reshape(n, g * m)])
-    gram = full.T @ full
-    rhs = full.T @ volts
-    vv = float(volts @ volts)
+    rows, values = _discharge_rows(discharges, float(temperature), pulse_tables, ocv_points, m, taus,
+                                   n / max(float(series.time[-1] - series.time[0]), 1e-9))
+    stacked, target_v = np.vstack([full, rows]), np.r_[volts, values]
+    gram = stacked.T @ stacked
+    rhs = stacked.T @ target_v
+    vv = float(target_v @ target_v)
     nb = base.shape[1]
 
     # curvature penalties scaled to the data (rows of the normal equations)
@@ -361,8 +520,8 @@ def identify_table(
             best = (float(sse), pair)
     assert best is not None
     idx = columns(best[1])
-    design = np.vstack([full[:, idx], pen])
-    target = np.r_[volts, np.zeros(pen.shape[0])]
+    design = np.vstack([stacked[:, idx], pen])
+    target = np.r_[target_v, np.zeros(pen.shape[0])]
     lower = np.r_[np.full(ocv_points, 0.0), np.full(idx.size - ocv_points, 1e-7)]
     upper = np.r_[np.full(ocv_points, 10.0), np.full(idx.size - ocv_points, 10.0)]
     sol = optimize.lsq_linear(design, target, bounds=(lower, upper), method="bvls", lsmr_tol="auto")
@@ -408,9 +567,10 @@ def identify_cell(
     capacity: float | None = None,
     name: str = "cell",
     n_rc: int = 2,
+    discharges: Sequence[DischargeTest] = (),
     **options: float,
 ) -> CellModel:
-    """Identify a cell model from pulse tests at one or more temperatures.
+    """Identify a cell model from pulse tests at one or more temperatures, and optionally discharges.
 
     Parameters
     ----------
@@ -423,6 +583,12 @@ def identify_cell(
     name : str
     n_rc : {1, 2}
         Number of RC pairs.
+    discharges : sequence of DischargeTest, optional
+        Constant-current discharges to identify on beside the pulses. The
+        tables are first identified from the pulses alone; each discharge
+        then joins the fit of the table nearest its mean temperature; where
+        its measured temperature lies between that table and another, the
+        fit blends them as the model does (see :func:`identify_table`).
     **options
         Passed to :func:`identify_table` (``state_of_charge``, ``ocv_points``,
         ``resistance_points``, ``time_constants``, ``smoothing``, ``diffusion``);
@@ -455,21 +621,42 @@ def identify_cell(
         )
     if len(set(temperatures)) != len(temperatures):
         raise ValidationError("temperatures", "distinct temperatures [K]", temperatures)
-    known = [k for k in identify_table.__code__.co_varnames[3 : identify_table.__code__.co_argcount] if k != "n_rc"]
+    known = [k for k in identify_table.__code__.co_varnames[3 : identify_table.__code__.co_argcount]
+             if k not in ("n_rc", "discharges", "pulse_tables")]
     for key in options:
         if key not in known:
             raise UnknownNameError("identify_table option", key, known, hint=f"options are {', '.join(known)}")
+    if isinstance(discharges, DischargeTest) or not isinstance(discharges, Sequence):
+        raise ValidationError("discharges", "a list of DischargeTest", type(discharges).__name__)
+    for d in discharges:
+        if not isinstance(d, DischargeTest):
+            raise ValidationError("discharges", "a list of DischargeTest", type(d).__name__)
     tables = tuple(
         identify_table(s, t, capacity=capacity, n_rc=n_rc, **options)  # type: ignore[arg-type]
         for s, t in zip(tests, temperatures, strict=True)
     )
+    method = f"ECM with {n_rc} RC pair(s), whole-record regularised least squares (twinloop.battery.identify)"
+    if discharges:
+        nearest = [int(np.argmin([abs(d.mean_temperature - t) for t in temperatures])) for d in discharges]
+        tables = tuple(
+            identify_table(
+                s, t, capacity=capacity, n_rc=n_rc, pulse_tables=tables,
+                discharges=[d for d, k in zip(discharges, nearest, strict=True) if k == i],
+                **options,  # type: ignore[arg-type]
+            )
+            if i in nearest else table
+            for i, (s, t, table) in enumerate(zip(tests, temperatures, tables, strict=True))
+        )
+        method += (f"; with {len(discharges)} constant-current discharge(s) fitted into the table nearest each"
+                   " one's mean temperature, blended with its neighbours as the model interpolates")
     volts = [s.voltage for s in tests if s.voltage is not None]
     cap = capacity if capacity is not None else float(np.median([t.capacity for t in tables]))
-    sources = ", ".join(Path(s.source).name for s in tests if s.source)
+    sources = ", ".join(Path(s.source).name for s in [*tests, *(d.series for d in discharges)] if s.source)
     # the equivalent circuit is linear in current: outside the currents it was
     # identified on it is an extrapolation (see docs/battery.md, 3C discharge)
-    low = min(float(s.current.min()) for s in tests)
-    high = max(float(s.current.max()) for s in tests)
+    every = [*tests, *(d.series for d in discharges)]
+    low = min(float(s.current.min()) for s in every)
+    high = max(float(s.current.max()) for s in every)
     return CellModel(
         capacity=cap,
         tables=tables,
@@ -478,7 +665,7 @@ def identify_cell(
         name=name,
         provenance={
             "software": f"twinloop {__version__}",
-            "method": f"ECM with {n_rc} RC pair(s), whole-record regularised least squares (twinloop.battery.identify)",
+            "method": method,
             "data": sources,
             "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "current_range_a": f"{low:.6g} .. {high:.6g}",

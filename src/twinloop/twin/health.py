@@ -1,8 +1,10 @@
 """The battery's health from the twin's stored trips: capacity, state of health, fade and resistance.
 
-:func:`health_from_store` joins the vehicle's trips into discharge stretches
-and counts charge against the state-of-charge swing
-(:mod:`twinloop.battery.soh` does the estimation).
+:func:`stretch_capacities` joins a vehicle's trips into discharge stretches
+and counts charge against the state-of-charge swing over each
+(:mod:`twinloop.battery.soh` does the estimation); :func:`health_from_store`
+tracks the capacity, its fade and the resistance from them, and the health
+app (:mod:`twinloop.apps.health`) builds its trend on the same stretches.
 
 Signals read (VSS paths, SI in the store; :mod:`twinloop.signals.vss`):
 battery current and voltage, ``Vehicle.Powertrain.TractionBattery.StateOfCharge.Current``
@@ -14,9 +16,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,13 +39,91 @@ from twinloop.twin.samples import US, Skip, seconds_since, signal_samples, store
 if TYPE_CHECKING:
     from twinloop.twin.lifecycle import Twin
 
-__all__ = ["CHARGE_RISE", "health_from_store"]
+__all__ = [
+    "CHARGE_RISE",
+    "StretchCapacities",
+    "StretchCapacity",
+    "TripFrame",
+    "health_from_store",
+    "stretch_capacities",
+]
 
 #: Rise of the state of charge between two trips [1] above which the pack was charged in between.
 CHARGE_RISE = 0.005
 
 #: Float slack on comparisons with CHARGE_RISE, so that one 0.5 % step is never "more than" it.
 _RISE_SLACK = 1e-9
+
+#: The signals every trip is read with; a caller of :func:`stretch_capacities` may ask for more.
+_SIGNALS = (CURRENT, VOLTAGE, SOC, SPEED, ODOMETER)
+
+
+@dataclass(frozen=True)
+class StretchCapacity:
+    """The capacity counted over one discharge stretch.
+
+    Attributes
+    ----------
+    start, end : datetime
+        The first and last time counted through (aware UTC).
+    distance : float
+        Where the stretch ended [m]: the odometer, carried over trips
+        without one by the distance driven (see :func:`stretch_capacities`).
+    capacity, standard_error : float
+        [A s].
+    """
+
+    start: datetime
+    end: datetime
+    distance: float
+    capacity: float
+    standard_error: float
+
+
+@dataclass(frozen=True)
+class TripFrame:
+    """One trip as :func:`stretch_capacities` read it, for its `each_trip` callback.
+
+    Attributes
+    ----------
+    start, end : datetime
+        The trip (aware UTC).
+    frame : pandas.DataFrame
+        Its samples (SI), one column per signal read, indexed by time.
+    distance : float
+        Distance driven on the trip [m], from the speed samples (gaps over
+        `max_gap` left out); 0 with fewer than two.
+    """
+
+    start: datetime
+    end: datetime
+    frame: pd.DataFrame
+    distance: float
+
+
+@dataclass(frozen=True)
+class StretchCapacities:
+    """The capacities of a run of trips' discharge stretches, and what was left out.
+
+    Attributes
+    ----------
+    points : tuple of StretchCapacity
+        One per stretch that gives a capacity, oldest first.
+    skipped : dict of str to int
+        How many trips or stretches were left out, by reason: ``"no soc"``,
+        ``"no current"``, ``"gap"`` (trips); ``"swing"``, ``"stuck"``,
+        ``"invalid soc"`` (stretches). Reasons that never occurred are absent.
+    largest_swing : float
+        Largest state-of-charge swing [1] among the stretches left out for too small a swing.
+    rejected : tuple of str
+        The messages of the stretches whose state of charge could not be
+        used (``"stuck"`` and ``"invalid soc"``), in order.
+    """
+
+    points: tuple[StretchCapacity, ...]
+    skipped: dict[str, int]
+    largest_swing: float
+    rejected: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -146,6 +227,101 @@ def _stretch_series(
     return [(t[lo:hi], i[lo:hi], z[lo:hi]) for lo, hi in zip(cuts[::2], cuts[1::2], strict=True) if hi - lo >= 2]
 
 
+def stretch_capacities(
+    twin: Twin,
+    trips: Sequence[Mapping[str, Any]],
+    *,
+    min_soc_swing: float = 0.1,
+    noise: SensorNoise | None = None,
+    max_gap: float = 10.0,
+    signals: Sequence[str] = (),
+    each_trip: Callable[[TripFrame], None] | None = None,
+) -> StretchCapacities:
+    """The capacity of each discharge stretch of `trips`, reading each trip once.
+
+    The trips are joined into discharge stretches: runs of consecutive trips
+    with no charging between them (the state of charge at a trip's start not
+    above the previous trip's end by more than :data:`CHARGE_RISE`; no
+    current is assumed to flow with the key off); a trip that charges is a
+    stretch of its own. Over each stretch the charge drawn is counted
+    against the state-of-charge swing (:func:`twinloop.battery.soh.pack_capacity`;
+    current interpolated onto the union of both signals' times). Trips with a
+    gap over `max_gap` [s] in the current, and stretches whose swing is
+    below `min_soc_swing` or whose state of charge is stuck, are left out and
+    counted by reason. A stretch's distance is the stored odometer at its
+    end, else the distance of the speed samples summed from the first trip.
+
+    Parameters
+    ----------
+    twin : Twin
+    trips : sequence of dict
+        Stored trip rows (:func:`twinloop.twin.samples.stored_trips`), oldest
+        first, at least one; times aware UTC.
+    min_soc_swing, noise, max_gap
+        As :func:`health_from_store`.
+    signals : sequence of str
+        VSS paths to read with each trip besides current, voltage, state of
+        charge, speed and odometer.
+    each_trip : callable, optional
+        Called with each trip's :class:`TripFrame`, in order, as it is read:
+        a caller that needs more of each trip reads nothing twice.
+
+    Returns
+    -------
+    StretchCapacities
+    """
+    noise = SensorNoise() if noise is None else noise
+    store, vin = twin.store, twin.vin
+    rated = twin.record.spec.battery_capacity
+    columns = list(dict.fromkeys([*_SIGNALS, *signals]))
+    distance = 0.0
+    driven: list[float] = []  # distance driven from the first trip read to each trip's end [m]
+    odometer: list[float] = []  # the odometer at each trip's end [m], NaN when not reported
+    charges: list[_TripCharge | None] = []
+    skipped: Counter[str] = Counter()
+    for trip in trips:
+        start, end = trip["start_time"], trip["end_time"]
+        frame = store.read_frame(vin, columns, start, end + US)
+        driven_here = 0.0
+        if frame[SPEED].notna().sum() >= 2:
+            t, v = signal_samples(frame, SPEED, start)
+            dt = np.diff(t)
+            driven_here = float((0.5 * (v[1:] + v[:-1]) * dt)[dt <= max_gap].sum())
+            distance += driven_here
+        driven.append(distance)
+        odometer.append(float(frame[ODOMETER].dropna().iloc[-1]) if frame[ODOMETER].notna().any() else math.nan)
+        if each_trip is not None:
+            each_trip(TripFrame(start, end, frame, driven_here))
+        try:
+            charges.append(_trip_charge(frame, start, end, max_gap, len(charges)))
+        except Skip as skip:
+            skipped[skip.kind] += 1
+            charges.append(None)
+    position = _positions(np.array(odometer), np.array(driven))
+    points: list[StretchCapacity] = []
+    rejected: list[str] = []
+    largest_swing = 0.0
+    origin = trips[0]["start_time"]
+    for run in _stretches(charges):
+        frame = store.read_frame(vin, [CURRENT, SOC], run[0].start, run[-1].end + US)
+        for t, current, soc in _stretch_series(frame, origin, max_gap):
+            try:
+                est = pack_capacity(t, current, soc, min_soc_swing=min_soc_swing, noise=noise, rated_capacity=rated)
+            except CalibrationError:
+                skipped["swing"] += 1
+                largest_swing = max(largest_swing, float(abs(soc[0] - soc[-1])))
+                continue
+            except DataError as exc:
+                skipped["stuck" if "stuck" in str(exc) else "invalid soc"] += 1
+                rejected.append(str(exc))
+                continue
+            points.append(StretchCapacity(
+                origin + timedelta(seconds=float(t[0])), origin + timedelta(seconds=float(t[-1])),
+                float(position[run[-1].index]), est.capacity, est.standard_error,
+            ))
+    return StretchCapacities(tuple(points), dict(skipped), largest_swing, tuple(rejected))
+
+
 def health_from_store(
     twin: Twin,
     *,
@@ -157,21 +333,14 @@ def health_from_store(
 ) -> HealthTrack:
     """Track the battery's capacity, state of health, fade and resistance from stored trips.
 
-    The vehicle's `last_trips` latest trips are joined into discharge
-    stretches: runs of consecutive trips with no charging between them (the
-    state of charge at a trip's start not above the previous trip's end by
-    more than :data:`CHARGE_RISE`; no current is assumed to flow with the
-    key off). Over each stretch the charge drawn is counted against the
-    state-of-charge swing (:func:`twinloop.battery.soh.pack_capacity`; current
-    interpolated onto the union of both signals' times), so that short trips
-    add up to a usable swing. Trips with a gap over `max_gap` [s] in the
-    current, and stretches whose swing is below `min_soc_swing` or whose
-    state of charge is stuck, are left out. The capacities over distance
-    (the stored odometer at each stretch's end, else the distance of the
-    speed samples summed over the trips read) give the capacity now
-    and its fade (:func:`twinloop.battery.soh.health_track`) against the twin's
-    rated capacity (``spec.battery_capacity``: rated energy / nominal
-    voltage). The resistance comes from the current steps of all those trips
+    The capacity of each discharge stretch of the vehicle's `last_trips`
+    latest trips (:func:`stretch_capacities`; short trips add up to a usable
+    swing) over distance gives the capacity now and its fade
+    (:func:`twinloop.battery.soh.health_track`) against the twin's rated
+    capacity (``spec.battery_capacity``: rated energy / nominal voltage).
+    Trips with a gap over `max_gap` [s] in the current, and stretches whose
+    swing is below `min_soc_swing` or whose state of charge is stuck, are
+    left out. The resistance comes from the current steps of all those trips
     at the times where current and voltage were both sampled
     (:func:`twinloop.battery.soh.pack_resistance`); None when there are too few.
 
@@ -191,67 +360,33 @@ def health_from_store(
     """
     if isinstance(last_trips, bool) or not isinstance(last_trips, int) or last_trips < 1:
         raise ValidationError("last_trips", "an integer >= 1", last_trips)
-    noise = noise or SensorNoise()
-    store, vin = twin.store, twin.vin
+    vin = twin.vin
     rated = twin.record.spec.battery_capacity
-    trips = stored_trips(store, vin)[-last_trips:]
+    trips = stored_trips(twin.store, vin)[-last_trips:]
     if not trips:
         raise DataError(f"{vin} has no trips in the store; ingest telemetry with {SOC} and {CURRENT} first")
-    distance = 0.0
-    driven: list[float] = []  # distance driven from the first trip read to each trip's end [m]
-    odometer: list[float] = []  # the odometer at each trip's end [m], NaN when not reported
-    charges: list[_TripCharge | None] = []
-    steps: list[npt.NDArray[np.float64]] = []
-    kinds: Counter[str] = Counter()
     origin = trips[0]["start_time"]
-    for trip in trips:
-        start, end = trip["start_time"], trip["end_time"]
-        frame = store.read_frame(vin, [CURRENT, VOLTAGE, SOC, SPEED, ODOMETER], start, end + US)
-        if frame[SPEED].notna().sum() >= 2:
-            t, v = signal_samples(frame, SPEED, start)
-            dt = np.diff(t)
-            distance += float((0.5 * (v[1:] + v[:-1]) * dt)[dt <= max_gap].sum())
-        driven.append(distance)
-        odometer.append(float(frame[ODOMETER].dropna().iloc[-1]) if frame[ODOMETER].notna().any() else math.nan)
-        both = frame[[CURRENT, VOLTAGE]].dropna()
+    steps: list[npt.NDArray[np.float64]] = []
+
+    def current_steps(trip: TripFrame) -> None:
+        both = trip.frame[[CURRENT, VOLTAGE]].dropna()
         if len(both):
             steps.append(np.column_stack([seconds_since(both.index, origin), both.to_numpy(dtype=float)]))
-        try:
-            charges.append(_trip_charge(frame, start, end, max_gap, len(charges)))
-        except Skip as skip:
-            kinds[skip.kind] += 1
-            charges.append(None)
-    position = _positions(np.array(odometer), np.array(driven))
-    if kinds["no soc"] == len(trips):
+
+    found = stretch_capacities(twin, trips, min_soc_swing=min_soc_swing, noise=noise or SensorNoise(),
+                               max_gap=max_gap, each_trip=current_steps)
+    kinds = found.skipped
+    if kinds.get("no soc", 0) == len(trips):
         raise DataError(f"none of the {len(trips)} latest trips of {vin} has samples of {SOC}; the state of health needs it")
-    xs: list[float] = []
-    qs: list[float] = []
-    ses: list[float] = []
-    largest_swing = 0.0
-    for run in _stretches(charges):
-        frame = store.read_frame(vin, [CURRENT, SOC], run[0].start, run[-1].end + US)
-        for t, current, soc in _stretch_series(frame, origin, max_gap):
-            try:
-                est = pack_capacity(t, current, soc, min_soc_swing=min_soc_swing, noise=noise, rated_capacity=rated)
-            except CalibrationError:
-                kinds["swing"] += 1
-                largest_swing = max(largest_swing, float(abs(soc[0] - soc[-1])))
-                continue
-            except DataError as exc:
-                kinds["stuck" if "stuck" in str(exc) else "invalid soc"] += 1
-                continue
-            xs.append(float(position[run[-1].index]))
-            qs.append(est.capacity)
-            ses.append(est.standard_error)
     texts = {
-            "swing": f"discharge stretch(es) with a state-of-charge swing below {min_soc_swing:g} (largest {largest_swing:.3g})",
+            "swing": f"discharge stretch(es) with a state-of-charge swing below {min_soc_swing:g} (largest {found.largest_swing:.3g})",
             "no soc": f"trip(s) without {SOC}", "no current": f"trip(s) without {CURRENT}",
             "stuck": f"stretch(es) with {SOC} stuck",
             "gap": f"trip(s) with gaps over {max_gap:g} s in {CURRENT}",
             "invalid soc": f"stretch(es) with {SOC} against the current",
     }
     summary = ", ".join(f"{n} {texts[k]}" for k, n in sorted(kinds.items()) if n)
-    if not qs:
+    if not found.points:
         raise CalibrationError(f"none of the {len(trips)} latest trips of {vin} gives the battery capacity ({summary})")
     resistance, note = None, f"no trip has {VOLTAGE} sampled with {CURRENT}"
     if steps:
@@ -260,8 +395,10 @@ def health_from_store(
             resistance = pack_resistance(pooled[:, 0], pooled[:, 1], pooled[:, 2], min_current_step=min_current_step)
         except (CalibrationError, ValidationError) as exc:  # too few steps, or samples out of order across trips
             note = str(exc)
+    xs = [p.distance for p in found.points]
+    qs = [p.capacity for p in found.points]
+    ses = [p.standard_error for p in found.points]
     return dataclasses.replace(
         health_track(xs, qs, ses, rated, resistance),
         skipped=summary or None, resistance_note=None if resistance is not None else note,
     )
-
