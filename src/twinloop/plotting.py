@@ -28,9 +28,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from twinloop.apps.health import HealthReport
     from twinloop.battery.health import RulForecast
 
-__all__ = ["plot_breakdown_table", "plot_result", "plot_rul_forecast"]
+__all__ = ["plot_breakdown_table", "plot_design_front", "plot_health", "plot_result", "plot_rul_forecast"]
 
 _COLOURS = {key: f"C{i}" for i, key in enumerate(BREAKDOWN_KEYS)}
 _MISS_TOLERANCE = 0.05  # [m s-1] below the trace counts as missing it, as in the simulation
@@ -345,4 +346,145 @@ def plot_rul_forecast(
                      f"{threshold:g} {unit} at the horizon (cycle {forecast.horizon:g})", loc="right", fontsize=8)
     bottom.set_xlabel("cycle [number]")
     bottom.set_ylabel("forecasts [count]")
+    return _save(fig, path, dpi=120)
+
+
+def plot_health(report: HealthReport, path: str | Path) -> Path:
+    """State-of-health trend of a twin's battery with its fade line and the remaining-life interval.
+
+    Each stretch's state of health is a point with its 1-sigma bar over the
+    odometer; the fade line runs on to the end-of-life level, and the band
+    marks the interval of the distance at which it is reached.
+
+    Parameters
+    ----------
+    report : HealthReport
+        From :func:`twinloop.apps.health.monitor_health`.
+    path : str or Path
+        File to write; its suffix picks the format (PNG without one).
+
+    Returns
+    -------
+    Path
+        `path`.
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.8), constrained_layout=True)
+    track, rul = report.trend, report.rul
+    if track is None or not report.points:
+        ax.text(0.5, 0.5, f"no state-of-health trend:\n{report.unknown.get('trend', '')}", ha="center", va="center",
+                wrap=True, transform=ax.transAxes, fontsize=9)
+        ax.set_axis_off()
+        ax.set_title(f"Battery health of {report.vin}")
+        return _save(fig, path, dpi=120)
+    km = np.array([p.distance for p in report.points]) / 1000
+    soh = np.array([p.state_of_health for p in report.points]) * 100
+    err = np.array([p.capacity_standard_error for p in report.points]) / track.rated_capacity * 100
+    ax.errorbar(km, soh, yerr=err, fmt="o", ms=4, color="0.25", capsize=2, label="stretch capacity (1 sigma)")
+    last = track.distance / 1000
+    eol = (rul.end_of_life if rul is not None else 0.7) * 100
+    ax.axhline(eol, color="tab:red", lw=1, label=f"end of life ({eol:.0f} %)")
+    title = f"Battery health of {report.vin}: {track.state_of_health:.1%} now"
+    if track.fade_rate is not None:
+        slope = track.fade_rate * 1000 / track.rated_capacity * 100  # [% per km]
+        ahead = rul.distance / 1000 if rul is not None and np.isfinite(rul.distance) else 3 * max(last - km.min(), 1.0)
+        end = last + ahead
+        xs = np.array([km.min(), end])
+        ax.plot(xs, track.state_of_health * 100 + slope * (xs - last), color="tab:blue", lw=1.5, label="fade line")
+    if rul is not None:
+        lo, hi = rul.interval
+        span = max(last - float(km.min()), 1.0)
+        # beyond the horizon (a million km) the axis would hide the data: stop at a readable distance
+        right = last + (hi / 1000 * 1.05 if np.isfinite(hi) else lo / 1000 * 1.5 if np.isfinite(lo) else 3 * span)
+        if np.isfinite(lo):
+            ax.axvspan(last + lo / 1000, last + hi / 1000 if np.isfinite(hi) else right, color="tab:blue",
+                       alpha=0.15, lw=0, label=f"{rul.level:.0%} interval of the end of life"
+                       + ("" if np.isfinite(hi) else " (open: beyond the horizon)"))
+        if np.isfinite(rul.distance):
+            ax.axvline(last + rul.distance / 1000, color="tab:blue", lw=1, ls="--",
+                       label=f"median end of life (+{rul.distance / 1000:,.0f} km)")
+            title += f", {eol:.0f} % in {rul.distance / 1000:,.0f} km"
+        else:
+            title += f", {eol:.0f} % not reached within {rul.horizon / 1000:,.0f} km"
+        ax.set_xlim(left=float(km.min()) - 0.05 * span, right=right)
+    for alert in report.alerts:
+        if alert.kind == "health.capacity_fade":
+            ax.plot([], [], " ", label="alert: capacity fading faster than expected")
+    ax.set_xlabel("odometer [km]")
+    ax.set_ylabel("state of health [%]")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper right", fontsize=8)
+    return _save(fig, path, dpi=120)
+
+
+if TYPE_CHECKING:
+    from twinloop.apps.design import DesignResult
+
+
+def plot_design_front(result: DesignResult, path: str | Path, title: str | None = None) -> Path:
+    """The Pareto front of a design optimisation, and the design choices along it.
+
+    Left: the first two objectives of every Pareto-optimal design, as the
+    fleet simulator found them on re-simulation, coloured by battery
+    energy, with the constraint's limit where it is an objective. Right:
+    battery energy, motor power and final-drive ratio along the front, by
+    cost. The title gives the days, the share covered and the run times
+    (the search, and the re-simulation of the front).
+
+    Parameters
+    ----------
+    result : DesignResult
+        From :func:`twinloop.apps.design.optimise_design`.
+    path : str or Path
+        File to write; its suffix picks the format (PNG without one).
+    title : str, optional
+        First line of the title; default names the base vehicle.
+
+    Returns
+    -------
+    Path
+        `path`.
+    """
+    from twinloop.apps.design import ACCELERATION_TARGET, OBJECTIVES
+
+    problem = result.problem
+    frame = result.to_frame()
+    x_name, y_name = problem.objectives[0], problem.objectives[1]
+    x_col, y_col = OBJECTIVES[x_name].column, OBJECTIVES[y_name].column
+    fig, (front, choices) = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
+    order = np.argsort(frame[x_col].to_numpy())
+    front.plot(frame[x_col].to_numpy()[order], frame[y_col].to_numpy()[order], "-", color="0.7", lw=1, zorder=1)
+    points = front.scatter(frame[x_col], frame[y_col], c=frame["battery_kwh"], cmap="viridis", s=30, zorder=2)
+    fig.colorbar(points, ax=front, label="usable battery energy [kWh]")
+    grip = ACCELERATION_TARGET / problem.traction_acceleration
+    for name, axis_line in ((y_name, front.axhline), (x_name, front.axvline)):
+        if name == "acceleration_time":
+            axis_line(problem.max_acceleration_time, color="tab:red", lw=1, ls="--",
+                      label=f"0-100 km/h limit ({problem.max_acceleration_time:g} s)")
+            axis_line(grip, color="0.4", lw=1, ls=":", label=f"tyre grip alone ({grip:.2f} s)")
+    if front.get_legend_handles_labels()[0]:
+        front.legend(loc="upper right", fontsize=8)
+    front.set(xlabel=OBJECTIVES[x_name].description, ylabel=OBJECTIVES[y_name].description)
+    front.set_title(f"Pareto front: {len(frame)} designs, each re-simulated", fontsize=10)
+    cost = frame["cost_usd"].to_numpy()
+    order = np.argsort(cost)
+    choices.plot(cost[order], frame["battery_kwh"].to_numpy()[order], "o-", ms=4, color="tab:blue",
+                 label="battery [kWh]")
+    choices.plot(cost[order], frame["motor_kw"].to_numpy()[order], "s-", ms=4, color="tab:orange",
+                 label="motor [kW]")
+    choices.set(xlabel="battery and drive-unit cost [USD]", ylabel="battery [kWh], motor peak power [kW]")
+    ratio = choices.twinx()
+    ratio.plot(cost[order], frame["gear_ratio"].to_numpy()[order], "^:", ms=4, color="tab:green",
+               label="final-drive ratio")
+    ratio.set_ylabel("final-drive ratio [1]")
+    choices.legend(handles=choices.get_legend_handles_labels()[0] + ratio.get_legend_handles_labels()[0],
+                   loc="upper left", fontsize=8)
+    choices.set_title("design choices along the front", fontsize=10)
+    head = title or f"Design from {problem.vehicle.name}"
+    fig.suptitle(
+        f"{head}\n{len(problem.days)} days, {problem.days_needed} of them covered "
+        f"(share {problem.share:g}), 0-100 km/h in at most {problem.max_acceleration_time:g} s\n"
+        f"NSGA-II {result.population} x {result.generations} generations, {result.evaluations} designs simulated "
+        f"in {result.optimisation_time:.1f} s; the front re-simulated in {result.simulation_time:.2f} s",
+        fontsize=11,
+    )
     return _save(fig, path, dpi=120)

@@ -7,6 +7,7 @@ for its time-stepping kernel.
 """
 
 from twinloop.conventions import STANDARD_GRAVITY  # re-exported [m s-2]
-from twinloop.physics import battery, cabin, charging, drivetrain, road_load
+from twinloop.physics import battery, cabin, charging, drivetrain, performance, road_load, tyres
 
-__all__ = ["STANDARD_GRAVITY", "battery", "cabin", "charging", "drivetrain", "road_load"]
+__all__ = ["STANDARD_GRAVITY", "battery", "cabin", "charging", "drivetrain", "performance", "road_load",
+           "tyres"]
