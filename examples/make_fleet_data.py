@@ -4,7 +4,7 @@
 
 For each bundled vehicle and each of the first N real 1 Hz day traces of the
 Chicago 2007 GPS travel survey (six are bundled in ``examples/data/cmap_2007``,
-see its PROVENANCE.md; ``--data PATH`` reads all 441 from
+see its PROVENANCE.md; ``--data PATH`` reads all 48 from
 ``PATH/trips/cmap_2007``, e.g. ``../shared/data``), the twin
 core simulates speed, battery current, voltage, state of charge and
 temperature; this script writes them
@@ -217,7 +217,7 @@ def main() -> None:
         "--data",
         type=Path,
         default=None,
-        help="a data folder holding trips/cmap_2007 with all 441 survey days (e.g. ../shared/data); "
+        help="a data folder holding trips/cmap_2007 with all 48 survey days (e.g. ../shared/data); "
         "default: the six days bundled in examples/data/cmap_2007",
     )
     args = ap.parse_args()

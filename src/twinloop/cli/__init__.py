@@ -30,6 +30,10 @@ _COMMAND_MODULES = [
     "twinloop.cli.twin",
     "twinloop.cli.battery",
     "twinloop.cli.profile",
+    "twinloop.cli.range",
+    "twinloop.cli.energy",
+    "twinloop.cli.health",
+    "twinloop.cli.design",
 ]
 
 
