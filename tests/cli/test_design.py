@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from cli_checks import user_error
+from click.testing import CliRunner
 
 from twinloop.apps.design import DESIGN_COLUMNS
 from twinloop.cli import main
@@ -32,13 +33,6 @@ def days(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _user_error(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_json_gives_designs_that_meet_the_constraints(runner: CliRunner, days: Path) -> None:
@@ -106,20 +100,20 @@ def test_the_bundled_example_fleet_is_the_default(runner: CliRunner) -> None:
     (["--plot", "front.txt"], ("--plot", "'.txt'")),
 ])
 def test_bad_input_is_one_line(runner: CliRunner, days: Path, args: list[str], fragments: tuple[str, ...]) -> None:
-    _user_error(runner.invoke(main, ["design", "--days", str(days), *FAST, *args]), *fragments)
+    user_error(runner.invoke(main, ["design", "--days", str(days), *FAST, *args]), *fragments)
 
 
 def test_an_unreachable_floor_names_the_option_and_the_best_reached(runner: CliRunner, days: Path) -> None:
-    _user_error(runner.invoke(main, ["design", "--days", str(days), *FAST, "--max-0-100", "3"]),
+    user_error(runner.invoke(main, ["design", "--days", str(days), *FAST, "--max-0-100", "3"]),
                 "--max-0-100: expected a 0-100 km/h time the designs within the bounds can reach",
                 "received 3.0", "The fastest design took", "raise the upper --motor-kw")
 
 
 def test_a_days_folder_without_usable_days_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
-    _user_error(runner.invoke(main, ["design", "--days", str(tmp_path), *FAST]), "holds no day traces")
+    user_error(runner.invoke(main, ["design", "--days", str(tmp_path), *FAST]), "holds no day traces")
     (tmp_path / "bad.csv").write_text("when,speed\n0,0\n")
-    _user_error(runner.invoke(main, ["design", "--days", str(tmp_path), *FAST]), "no usable day trace", "bad")
-    _user_error(runner.invoke(main, ["design", "--days", str(tmp_path / "nowhere"), *FAST]), "does not exist")
+    user_error(runner.invoke(main, ["design", "--days", str(tmp_path), *FAST]), "no usable day trace", "bad")
+    user_error(runner.invoke(main, ["design", "--days", str(tmp_path / "nowhere"), *FAST]), "does not exist")
 
 
 def test_help_gives_examples(runner: CliRunner) -> None:

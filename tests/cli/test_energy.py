@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_checks import user_error
 from click.testing import CliRunner, Result
 from telemetry_drives import LEAF, VIN, drive, write
 
@@ -53,13 +54,6 @@ def _json(result: Result) -> dict:
     return doc
 
 
-def _user_error(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_a_stored_trip_of_a_calibrated_twin_balances_to_the_measurement(store_path):
@@ -118,26 +112,26 @@ def test_a_trace_file_for_a_twin(store_path, tmp_path):
 def test_user_errors_are_one_line_and_change_nothing(store_path, tmp_path):
     before = _state(store_path)
     store = ["--store", str(store_path)]
-    _user_error(_run("5YJ3E1EA7KF00001", "--trip", "1", *store), "unknown twin '5YJ3E1EA7KF00001'",
+    user_error(_run("5YJ3E1EA7KF00001", "--trip", "1", *store), "unknown twin '5YJ3E1EA7KF00001'",
                 "did you mean '5YJ3E1EA7KF000001'")
-    _user_error(_run(VIN, "--trip", "13", *store), "unknown trip of 5YJ3E1EA7KF000001 '13'",
+    user_error(_run(VIN, "--trip", "13", *store), "unknown trip of 5YJ3E1EA7KF000001 '13'",
                 "Its trips are numbered 1-12.")
-    _user_error(_run(VIN, "--trip", "3", "--price", "-0.3", *store), "--price: expected a price per kWh in [0, 100]",
+    user_error(_run(VIN, "--trip", "3", "--price", "-0.3", *store), "--price: expected a price per kWh in [0, 100]",
                 "received -0.3")
-    _user_error(_run(VIN, "--trip", "3", "--currency", "euro", *store), "--currency: expected an ISO 4217 code")
-    _user_error(_run(VIN, "--trip", "3", "--vehicle", LEAF_NAME, *store), "not both")
-    _user_error(_run("--trip", "3"), "give VIN")
-    _user_error(_run("--vehicle", LEAF_NAME, "--trip", "3"), "--trip 3 is a stored trip number")
-    _user_error(_run(VIN, "--trip", "3", "--ambient-c", "5", *store), "--ambient-c applies to a trace file")
-    _user_error(_run("--vehicle", LEAF_NAME, "--trip", "udds", "--ambient-c", "300"), "--ambient-c",
+    user_error(_run(VIN, "--trip", "3", "--currency", "euro", *store), "--currency: expected an ISO 4217 code")
+    user_error(_run(VIN, "--trip", "3", "--vehicle", LEAF_NAME, *store), "not both")
+    user_error(_run("--trip", "3"), "give VIN")
+    user_error(_run("--vehicle", LEAF_NAME, "--trip", "3"), "--trip 3 is a stored trip number")
+    user_error(_run(VIN, "--trip", "3", "--ambient-c", "5", *store), "--ambient-c applies to a trace file")
+    user_error(_run("--vehicle", LEAF_NAME, "--trip", "udds", "--ambient-c", "300"), "--ambient-c",
                 "[-50, 60] °C")
     fast = tmp_path / "fast.csv"
     fast.write_text("time_s,speed_kph\n0,0\n1,5\n2,900\n")
-    _user_error(_run(VIN, "--trip", str(fast), *store), "fast.csv", "speed must be in [0, 360] km/h")
+    user_error(_run(VIN, "--trip", str(fast), *store), "fast.csv", "speed must be in [0, 360] km/h")
     gappy = tmp_path / "gappy.csv"
     gappy.write_text("time_s,speed_mps\n0,10\n1,10\n40,10\n41,10\n")
-    _user_error(_run(VIN, "--trip", str(gappy), *store), "a 39 s gap")
-    _user_error(_run(VIN, "--trip", "1", "--store", str(tmp_path / "missing.duckdb")), "missing.duckdb")
+    user_error(_run(VIN, "--trip", str(gappy), *store), "a 39 s gap")
+    user_error(_run(VIN, "--trip", "1", "--store", str(tmp_path / "missing.duckdb")), "missing.duckdb")
     assert not (tmp_path / "missing.duckdb").exists()
     assert _state(store_path) == before
 

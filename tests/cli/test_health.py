@@ -12,7 +12,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pytest
 from aged_pack import LEAF, T0, VIN, aged, long_trip, measured
-from click.testing import CliRunner, Result
+from cli_checks import user_error
+from click.testing import CliRunner
 
 from twinloop.cli import main
 from twinloop.signals.vss import (
@@ -76,14 +77,6 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def _user_error(result: Result, *fragments: str) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def _events(path: Path) -> int:
@@ -126,26 +119,26 @@ def test_plot_is_written(runner, fleet, tmp_path):
 
 
 def test_an_unknown_vin_names_the_close_one(runner, fleet):
-    _user_error(runner.invoke(main, ["health", VIN[:-1] + "2", "--store", str(fleet)]), "unknown twin", VIN)
+    user_error(runner.invoke(main, ["health", VIN[:-1] + "2", "--store", str(fleet)]), "unknown twin", VIN)
     assert _events(fleet) == 0
 
 
 def test_a_store_that_cannot_be_opened_is_one_line(runner, tmp_path):
-    _user_error(runner.invoke(main, ["health", VIN, "--store", str(tmp_path / "none.duckdb")]), "does not exist")
+    user_error(runner.invoke(main, ["health", VIN, "--store", str(tmp_path / "none.duckdb")]), "does not exist")
     (tmp_path / "junk.duckdb").write_text("not a database")
-    _user_error(runner.invoke(main, ["health", VIN, "--store", str(tmp_path / "junk.duckdb")]))
+    user_error(runner.invoke(main, ["health", VIN, "--store", str(tmp_path / "junk.duckdb")]))
 
 
 def test_a_twin_without_trips_says_what_to_store(runner, tmp_path):
     path = tmp_path / "empty.duckdb"
     with open_store(f"duckdb:///{path}") as store:
         create_twin(store, VIN, LEAF)
-    _user_error(runner.invoke(main, ["health", VIN, "--store", str(path)]), "no trips", SOC, "twinloop ingest")
+    user_error(runner.invoke(main, ["health", VIN, "--store", str(path)]), "no trips", SOC, "twinloop ingest")
     assert _events(path) == 0
 
 
 def test_a_plot_without_a_picture_suffix_is_a_usage_error(runner, fleet, tmp_path):
-    _user_error(runner.invoke(main, ["health", VIN, "--store", str(fleet), "--plot", str(tmp_path / "soh.txt")]),
+    user_error(runner.invoke(main, ["health", VIN, "--store", str(fleet), "--plot", str(tmp_path / "soh.txt")]),
                 "--plot")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_checks import user_error
 from click.testing import CliRunner, Result
 
 from twinloop.apps import METRIC_NAMES, cycle_metrics
@@ -21,13 +22,6 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def _user_error(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def _json(result: Result) -> dict:
@@ -81,18 +75,18 @@ def test_a_trace_that_never_moves_shows_n_a(runner: CliRunner, tmp_path: Path) -
 
 
 def test_an_unknown_cycle_is_one_line_with_the_closest_name(runner: CliRunner) -> None:
-    _user_error(runner.invoke(main, ["profile", "metrics", "--cycle", "udd"]), "unknown cycle 'udd'", "'udds'")
+    user_error(runner.invoke(main, ["profile", "metrics", "--cycle", "udd"]), "unknown cycle 'udd'", "'udds'")
 
 
 def test_a_malformed_trace_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
     trace = tmp_path / "back.csv"
     trace.write_text("time_s,speed_mps\n0,0\n2,1\n1,2\n")
-    _user_error(runner.invoke(main, ["profile", "metrics", "--cycle", str(trace)]), "back.csv")
+    user_error(runner.invoke(main, ["profile", "metrics", "--cycle", str(trace)]), "back.csv")
 
 
 def test_a_missing_option_or_format_is_a_usage_error(runner: CliRunner) -> None:
-    _user_error(runner.invoke(main, ["profile", "metrics"]), "--cycle")
-    _user_error(runner.invoke(main, ["profile", "metrics", "-c", "udds", "--format", "csv"]), "--format")
+    user_error(runner.invoke(main, ["profile", "metrics"]), "--cycle")
+    user_error(runner.invoke(main, ["profile", "metrics", "-c", "udds", "--format", "csv"]), "--format")
 
 
 def test_help_gives_examples(runner: CliRunner) -> None:
@@ -182,13 +176,13 @@ def test_the_database_commands_before_and_after_a_build(runner: CliRunner, fleet
 
 def test_database_commands_refuse_unknown_vehicles_and_bad_options(runner: CliRunner, fleet_store: Path) -> None:
     store = ["--store", str(fleet_store)]
-    _user_error(runner.invoke(main, ["profile", "drivers", "5YJ3E1EA7KF000002", *store]), "did you mean",
+    user_error(runner.invoke(main, ["profile", "drivers", "5YJ3E1EA7KF000002", *store]), "did you mean",
                 "5YJ3E1EA7KF000001")
-    _user_error(runner.invoke(main, ["profile", "roads", "5YJ3E1EA7KF000002", *store]), "did you mean")
-    _user_error(runner.invoke(main, ["profile", "build", "5YJ3E1EA7KF000002", *store]), "did you mean")
-    _user_error(runner.invoke(main, ["profile", "roads", "--top", "0", *store]), "--top")
-    _user_error(runner.invoke(main, ["profile", "clusters", "--format", "xml", *store]), "--format")
-    _user_error(runner.invoke(main, ["profile", "assign", "5YJ3E1EA7KF000001", "bob", "--trip", "99", *store]),
+    user_error(runner.invoke(main, ["profile", "roads", "5YJ3E1EA7KF000002", *store]), "did you mean")
+    user_error(runner.invoke(main, ["profile", "build", "5YJ3E1EA7KF000002", *store]), "did you mean")
+    user_error(runner.invoke(main, ["profile", "roads", "--top", "0", *store]), "--top")
+    user_error(runner.invoke(main, ["profile", "clusters", "--format", "xml", *store]), "--format")
+    user_error(runner.invoke(main, ["profile", "assign", "5YJ3E1EA7KF000001", "bob", "--trip", "99", *store]),
                 "trips", "profiled trips")
 
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_checks import user_error
+from click.testing import CliRunner
 from telemetry_drives import LEAF, VIN, drive, write
 
 from twinloop.cli import main
@@ -24,13 +25,6 @@ def store_file(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-def _one_line_error(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_json_has_the_issue_keys_with_median_and_percentiles(store_file: str) -> None:
@@ -75,18 +69,18 @@ def test_an_uncalibrated_twin_warns_and_says_calibrated_false(tmp_path: Path) ->
     (["--trip", "ud"], ["unknown cycle 'ud'"]),
 ])
 def test_user_errors_are_one_line(store_file: str, args: list[str], fragments: list[str]) -> None:
-    _one_line_error(CliRunner().invoke(main, ["range", VIN, *args, "--store", store_file]), *fragments)
+    user_error(CliRunner().invoke(main, ["range", VIN, *args, "--store", store_file]), *fragments)
 
 
 def test_an_unknown_vin_suggests_the_close_match(store_file: str) -> None:
-    _one_line_error(CliRunner().invoke(main, ["range", VIN[:-1] + "2", "--trip", "udds", "--store", store_file]),
+    user_error(CliRunner().invoke(main, ["range", VIN[:-1] + "2", "--trip", "udds", "--store", store_file]),
                     VIN)
 
 
 def test_a_route_with_a_gap_names_the_segment(store_file: str, tmp_path: Path) -> None:
     route = tmp_path / "gap.csv"
     route.write_text("distance_m,speed_mps,elevation_m\n2000,8,100\n5000,,130\n")
-    _one_line_error(CliRunner().invoke(main, ["range", VIN, "--route", str(route), "--store", store_file]),
+    user_error(CliRunner().invoke(main, ["range", VIN, "--route", str(route), "--store", store_file]),
                     "speed_mps", "segment 2")
 
 

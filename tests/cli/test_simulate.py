@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_checks import user_error
+from click.testing import CliRunner
 
 from twinloop.cli import main
 
@@ -23,14 +24,6 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def _user_error(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def _leaf_toml(runner: CliRunner, tmp_path: Path, key: str, value: str) -> Path:
@@ -53,8 +46,8 @@ def test_an_unusable_battery_fails_validate_and_simulate_alike(runner: CliRunner
                                                                 key: str, value: str, expected: str) -> None:
     path = _leaf_toml(runner, tmp_path, key, value)
     message = expected.format(path=path)
-    _user_error(runner.invoke(main, ["vehicle", "validate", str(path)]), message)
-    _user_error(runner.invoke(main, ["simulate", "-v", str(path), "-c", "udds"]), message)
+    user_error(runner.invoke(main, ["vehicle", "validate", str(path)]), message)
+    user_error(runner.invoke(main, ["simulate", "-v", str(path), "-c", "udds"]), message)
 
 
 # -- defect 3: an empty battery is named as the cause ---------------------------------
@@ -103,11 +96,11 @@ def test_a_weak_vehicle_is_still_called_weak(runner: CliRunner) -> None:
     (["--ambient-c", "99"], "error: --ambient-c: expected a temperature in [-50, 60] °C, received 99.0"),
 ])
 def test_bad_options_name_the_option(runner: CliRunner, args: list[str], message: str) -> None:
-    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udds", *args]), message)
+    user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udds", *args]), message)
 
 
 def test_demo_ambient_is_named_as_the_option(runner: CliRunner, tmp_path: Path) -> None:
-    _user_error(runner.invoke(main, ["demo", "--ambient-c", "-80", "--plot", str(tmp_path / "d.png")]),
+    user_error(runner.invoke(main, ["demo", "--ambient-c", "-80", "--plot", str(tmp_path / "d.png")]),
                 "--ambient-c: expected a temperature in [-50, 60] °C, received -80.0")
 
 
@@ -117,14 +110,14 @@ def test_a_cell_that_is_not_a_number_is_shown_as_written(runner: CliRunner, tmp_
     trace = tmp_path / "nan.csv"
     trace.write_text(f"time_s,speed_mps\n0,0\n1,{cell}\n2,1\n")
     result = runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)])
-    _user_error(result, f"column 'speed_mps' row 3 is not a number {shown}")
+    user_error(result, f"column 'speed_mps' row 3 is not a number {shown}")
     assert "np.float64" not in result.output
 
 
 def test_unknown_vehicle_and_cycle_read_as_sentences(runner: CliRunner) -> None:
     result = runner.invoke(main, ["simulate", "-v", "nope", "-c", "udds"])
-    _user_error(result, "unknown vehicle 'nope'. `twinloop vehicle list` shows the library.")
-    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udd"]),
+    user_error(result, "unknown vehicle 'nope'. `twinloop vehicle list` shows the library.")
+    user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udd"]),
                 "unknown cycle 'udd'; did you mean 'udds'? Or pass the path of a CSV file.")
 
 
@@ -145,7 +138,7 @@ def test_other_delimiters_are_read(runner: CliRunner, tmp_path: Path, delimiter:
 def test_a_grade_in_percent_is_explained(runner: CliRunner, tmp_path: Path) -> None:
     trace = tmp_path / "grade.csv"
     trace.write_text("time_s,speed_mps,grade\n0,0,0\n1,1,5\n2,2,5\n")
-    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+    user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
                 "road grade must be in [-0.35, 0.35] as a fraction", "(0.05 = 5 %)", "row 3 has 5",
                 "grade_pct")
 
@@ -153,7 +146,7 @@ def test_a_grade_in_percent_is_explained(runner: CliRunner, tmp_path: Path) -> N
 def test_an_unrecognised_header_lists_the_separators(runner: CliRunner, tmp_path: Path) -> None:
     trace = tmp_path / "space.csv"
     trace.write_text("time_s speed_mps\n0 0\n1 1\n")
-    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+    user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
                 "no time column", "found time_s speed_mps", "separated by ',', ';', tab or '|'")
 
 
@@ -187,7 +180,7 @@ def test_the_table_prints_no_negative_zero(runner: CliRunner) -> None:
         (["battery", "rul", "x.csv", "--threshold-ah", "abc"], "error: Invalid value for '--threshold-ah': 'abc' is not a valid float."),
     ],
 )
-def test_click_usage_errors_are_one_line_like_every_other_user_error(args, message):
+def test_click_usage_errors_are_one_line_like_every_otheruser_error(args, message):
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 2 and message in r.output
     assert r.output.count("\n") == 1 and "Usage:" not in r.output
@@ -214,7 +207,7 @@ def _trace_with_an_hour_gap(tmp_path: Path, stopped: bool) -> Path:
 
 def test_a_gap_in_a_user_trace_while_moving_is_refused_not_driven(runner: CliRunner, tmp_path: Path) -> None:
     trace = _trace_with_an_hour_gap(tmp_path, stopped=False)
-    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+    user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
                 f"error: {trace}: a 3601 s gap in 'time_s' between row 151 (149 s, 10 m/s) and row 152 "
                 "(3750 s, 10 m/s) while moving; at most 10 s is allowed unless the speed is 0 at both ends",
                 "split the trace into two files at this gap")
@@ -239,7 +232,7 @@ def test_help_of_cycle_states_the_gap_rule(runner: CliRunner) -> None:
 ])
 def test_a_folder_given_as_cycle_is_named_a_folder(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
     args = [a.format(folder=tmp_path) for a in command]
-    _user_error(runner.invoke(main, args),
+    user_error(runner.invoke(main, args),
                 f"error: cycle '{tmp_path}' is a folder, not a trace: give a bundled cycle name "
                 "(`twinloop cycle list`) or a CSV file with time_s and speed columns")
 
@@ -250,7 +243,7 @@ def test_a_folder_given_as_cycle_is_named_a_folder(runner: CliRunner, tmp_path: 
 ])
 def test_a_folder_given_as_vehicle_is_named_a_folder(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
     args = [a.format(folder=tmp_path) for a in command]
-    _user_error(runner.invoke(main, args),
+    user_error(runner.invoke(main, args),
                 f"error: vehicle '{tmp_path}' is a folder, not a vehicle file: give a library name "
                 "(`twinloop vehicle list`) or a vehicle TOML file")
     assert not (tmp_path / "s.duckdb").exists()
@@ -259,14 +252,14 @@ def test_a_folder_given_as_vehicle_is_named_a_folder(runner: CliRunner, tmp_path
 @pytest.mark.parametrize("command", [["simulate", "-v", LEAF, "-c", "udds"], ["demo"]])
 def test_a_plot_path_is_checked_before_any_work(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
     result = runner.invoke(main, [*command, "--plot", str(tmp_path / "x.xyz")])
-    _user_error(result, f"error: Invalid value for '--plot': {tmp_path / 'x.xyz'} has '.xyz'; "
+    user_error(result, f"error: Invalid value for '--plot': {tmp_path / 'x.xyz'} has '.xyz'; "
                         "a plot is written as one of .png, .pdf, .svg")
     assert result.stdout == ""
     result = runner.invoke(main, [*command, "--plot", "/proc/x.png"])
-    _user_error(result, "error: Invalid value for '--plot': cannot write /proc/x.png: "
+    user_error(result, "error: Invalid value for '--plot': cannot write /proc/x.png: "
                         "/proc does not accept new files")
     assert result.stdout == ""  # nothing simulated
-    _user_error(runner.invoke(main, [*command, "--plot", str(tmp_path)]),
+    user_error(runner.invoke(main, [*command, "--plot", str(tmp_path)]),
                 f"error: Invalid value for '--plot': File '{tmp_path}' is a directory.")
 
 
@@ -287,7 +280,7 @@ def test_minus_50_c_is_inside_the_documented_range(runner: CliRunner, tmp_path: 
 
 
 def test_an_ambient_in_kelvin_is_recognised(runner: CliRunner) -> None:
-    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udds", "--ambient-c", "293.15"]),
+    user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", "udds", "--ambient-c", "293.15"]),
                 "error: --ambient-c: expected a temperature in [-50, 60] °C, received 293.15. "
                 "293.15 looks like kelvin: give 20 (°C)")
 
@@ -319,21 +312,21 @@ def test_a_battery_that_empties_after_a_power_limit_is_still_named(runner: CliRu
 def test_a_grade_column_that_is_not_read_is_an_error_not_a_flat_road(runner: CliRunner, tmp_path: Path) -> None:
     trace = tmp_path / "hill.csv"
     trace.write_text("time_s,speed_kph,slope_percent\n0,0,5\n1,5,5\n2,10,5\n")
-    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+    user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
                 f"error: {trace}: column 'slope_percent' looks like road grade but is not read")
 
 
 def test_a_trace_spanning_years_is_refused_at_once(runner: CliRunner, tmp_path: Path) -> None:
     trace = tmp_path / "stray.csv"
     trace.write_text("time_s,speed_kph\n0,0\n1,5\n2,0\n1700000000,0\n")
-    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+    user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
                 "the trace spans 1.7e+09 s (19676 days, to row 5), more than 2.592e+06 s (30 days)")
 
 
 def test_a_trace_shorter_than_a_time_step_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
     trace = tmp_path / "blip.csv"
     trace.write_text("time_s,speed_mps\n0,0\n0.5,0.5\n")
-    _user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
+    user_error(runner.invoke(main, ["simulate", "-v", LEAF, "-c", str(trace)]),
                 "error: cycle 'blip': expected a cycle of at least one 1 s time step, received 'a 0.5 s trace'")
 
 
@@ -381,4 +374,4 @@ def test_help_says_why_the_dynamometer_differs_from_the_road(runner: CliRunner) 
 ])
 def test_a_condition_that_does_not_fit_is_one_line_naming_the_option(runner: CliRunner, args: list[str],
                                                                      message: str) -> None:
-    _user_error(runner.invoke(main, ["simulate", "-v", EPA_LEAF, "-c", "udds", *args]), message)
+    user_error(runner.invoke(main, ["simulate", "-v", EPA_LEAF, "-c", "udds", *args]), message)
