@@ -153,3 +153,13 @@ def test_bad_requests_are_refused_naming_the_field(calibrated, kwargs, match):
         kwargs["trace"] = load_cycle(kwargs["trace"])
     with pytest.raises(ValidationError, match=match):
         forecast_range(calibrated, **kwargs)
+
+
+def test_climate_control_energy_is_the_same_one_trip_at_a_time_or_many_at_once():
+    durations = np.linspace(300.0, 2400.0, 40)  # more than one chunk of trips
+    ambients = np.linspace(258.15, 308.15, 40)
+    together = hvac_energy(LEAF, durations, ambients)
+    alone = np.array([hvac_energy(LEAF, [d], [a])[0] for d, a in zip(durations[::13], ambients[::13], strict=True)])
+    np.testing.assert_allclose(together[::13], alone, rtol=1e-12)
+    mild = int(np.argmin(np.abs(ambients - 293.15)))
+    assert together[0] > together[mild] == 0.0 < together[-1]  # heating, the comfort band, cooling

@@ -124,6 +124,7 @@ MIN_HISTORY = 10
 PRIOR_LOG_SPREAD = 0.15
 _Z90 = 1.2815515655446004  # standard normal 90th percentile
 _HVAC_SPEED = 10.0  # [m s-1], constant speed of the climate-control simulation
+_HVAC_CHUNK = 32  # trips simulated at once
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,9 @@ def hvac_energy(spec: VehicleSpec, duration: npt.ArrayLike, ambient_temperature:
 
     t = np.atleast_1d(np.asarray(duration, dtype=float))
     temp = np.broadcast_to(np.asarray(ambient_temperature, dtype=float), t.shape).astype(float)
+    if t.size > _HVAC_CHUNK:  # the recorded series are (vehicles x steps): keep them small
+        return np.concatenate([hvac_energy(spec, t[i:i + _HVAC_CHUNK], temp[i:i + _HVAC_CHUNK])
+                               for i in range(0, t.size, _HVAC_CHUNK)])
     if t.size == 0:
         return np.zeros(0)
     horizon = float(np.clip(np.ceil(t.max()), 2.0, 4 * 3600.0))
@@ -296,7 +300,8 @@ def hvac_energy(spec: VehicleSpec, duration: npt.ArrayLike, ambient_temperature:
     within = np.minimum(t, horizon)
     energy = np.array([np.interp(w, time, c) for w, c in zip(within, cumulative, strict=True)])
     # beyond the horizon, at the last steady power
-    return energy + np.maximum(t - horizon, 0.0) * power[:, -1]
+    out: FloatArray = energy + np.maximum(t - horizon, 0.0) * power[:, -1]
+    return out
 
 
 def conformal_quantiles(residuals: npt.ArrayLike, level: float = LEVEL) -> FloatArray:
