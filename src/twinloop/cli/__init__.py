@@ -124,6 +124,11 @@ def main() -> None:
       twinloop cycle list               the bundled drive cycles
       twinloop ingest FILE -v VIN       telemetry (CSV, Parquet, CAN logs) into the store
       twinloop twin create VIN -v NAME  a twin of one vehicle; then twin calibrate|sync|update
+      twinloop range VIN --trip FILE    a drive's energy, end charge and range, with an interval
+      twinloop energy VIN --trip N      where a trip's kWh went, and what would have saved some
+      twinloop health VIN               battery health trend, remaining life, alerts
+      twinloop profile build            driving profiles per trip, driver and road stretch
+      twinloop design                   battery, motor and gear ratio for a fleet's days
       twinloop battery identify FILE    a cell model from pulse tests
     """
 
