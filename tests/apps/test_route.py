@@ -92,3 +92,13 @@ def test_a_route_file_without_a_column_names_it_with_close_matches(tmp_path: Pat
     path.write_text("distance_m,speed_mps,elevation_m\n1000,10,5\n800,12,6\n")
     r = load_route(path)
     assert r.total_distance == 1800.0 and r.start_elevation == 5.0
+
+
+def test_a_route_in_other_units_or_a_trace_given_as_a_route_says_what_to_do(tmp_path: Path):
+    path = tmp_path / "route.csv"
+    path.write_text("distance_m,speed_kph,elevation_m\n1000,36,5\n")
+    with pytest.raises(ValidationError, match=r"speed_mps in m/s.*only speed_kph.*km/h / 3.6"):
+        load_route(path)
+    path.write_text("time_s,speed_kph\n0,0\n1,5\n")
+    with pytest.raises(ValidationError, match=r"a speed trace.*--trip"):
+        load_route(path)

@@ -147,3 +147,12 @@ def test_help_gives_examples(runner):
     assert result.exit_code == 0
     assert "twinloop health 1N4AZ1CP0JC000001" in result.stdout and "docs/health.md" in result.stdout
     assert "health" in runner.invoke(main, ["--help"]).stdout
+
+
+def test_a_fade_within_its_noise_tells_no_remaining_life_as_if_it_were_known(runner, tmp_path):
+    # a pack that does not fade: capacities scattered by the estimate's noise only
+    path = _write(tmp_path / "steady.duckdb", [0.95, 0.95, 0.95, 0.95, 0.95])
+    r = runner.invoke(main, ["health", VIN, "--store", str(path), "--dry-run"])
+    assert r.exit_code == 0, r.output
+    line = next(x for x in r.stdout.splitlines() if x.lstrip().startswith("remaining life"))
+    assert line.split(None, 2)[2] == "not yet told: the fade is within twice its noise", line

@@ -88,3 +88,21 @@ def test_help_teaches_with_examples() -> None:
     r = CliRunner().invoke(main, ["range", "--help"])
     assert r.exit_code == 0
     assert "twinloop range 5YJ3E1EA7KF000001 --trip commute.csv" in r.stdout and "--route" in r.stdout
+
+
+@pytest.mark.parametrize(("args", "hint"), [
+    (["--soc-start", "80"], "for 80 % give 0.80"),
+    (["--ambient-c", "293"], "looks like kelvin: give 19.9"),
+])
+def test_a_percent_or_a_kelvin_is_named_with_the_value_to_give(store_file: str, args: list[str], hint: str) -> None:
+    user_error(CliRunner().invoke(main, ["range", VIN, "--trip", "udds", *args, "--store", store_file]), hint)
+
+
+def test_a_drive_beyond_the_battery_says_where_it_runs_empty(store_file: str, tmp_path: Path) -> None:
+    route = tmp_path / "far.csv"
+    route.write_text("distance_m,speed_mps,elevation_m\n" + "".join("10000,25,100\n" for _ in range(40)))
+    r = CliRunner().invoke(main, ["range", VIN, "--route", str(route), "--soc-start", "0.3", "--store", store_file])
+    assert r.exit_code == 0, r.output
+    line = next(x for x in r.stdout.splitlines() if x.lstrip().startswith("state of charge end"))
+    assert "empty before the end: after about" in line and "-1" not in line
+    assert "runs empty" in r.stderr

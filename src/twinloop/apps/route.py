@@ -77,6 +77,11 @@ SEGMENT_LENGTH = 1000.0
 #: Edges of the mean-speed bins a style is summarised in [m s-1] (0, 15, 25, ... 130 km/h).
 SPEED_BINS = np.array([0.0, 15.0, 25.0, 35.0, 50.0, 70.0, 90.0, 110.0, 130.0]) / 3.6
 
+_ROUTE_UNITS = {"distance_m": "metres", "speed_mps": "m/s (the segment's mean speed)", "elevation_m": "metres"}
+_OTHER_UNITS = {"distance_m": ("distance_km", "distance_mi"), "speed_mps": ("speed_kph", "speed_kmh", "speed_mph"),
+                "elevation_m": ("elevation_ft",)}
+_CONVERSIONS = {"distance_m": "km x 1000, mi x 1609.344", "speed_mps": "km/h / 3.6, mph x 0.44704",
+                "elevation_m": "ft x 0.3048"}
 _MAX_SPEED = 70.0  # [m s-1], 252 km/h: faster is a unit error
 _MAX_GRADE = 0.3  # steepest grade between two segment ends [1]
 _STOP = 0.5  # [m s-1], at or below: standing
@@ -160,9 +165,19 @@ def load_route(path: str | Path) -> Route:
 
     frame = pd.read_csv(path)
     frame.columns = [str(c).strip() for c in frame.columns]
+    name = Path(path).name
     for column in ROUTE_COLUMNS:
-        if column not in frame.columns:
-            raise UnknownNameError(f"route column in {Path(path).name}", column, list(frame.columns))
+        if column in frame.columns:
+            continue
+        if column == "distance_m" and any(str(c).startswith("time") for c in frame.columns):
+            raise ValidationError(f"{name}: {column}", "route segments (distance_m, speed_mps, elevation_m)",
+                                  "a speed trace (it has a time column)", hint="Give a speed trace with --trip.")
+        other = [str(c) for c in frame.columns if str(c) in _OTHER_UNITS[column]]
+        if other:
+            raise ValidationError(f"{name}: {column}", f"a column {column} in {_ROUTE_UNITS[column]}",
+                                  f"only {other[0]}", hint=f"Convert it: {_CONVERSIONS[column]}.")
+        raise UnknownNameError(f"route column in {name}", column, list(frame.columns),
+                               hint=f"A route needs {', '.join(ROUTE_COLUMNS)}.")
     values = {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in ROUTE_COLUMNS}
     return Route(values["distance_m"], values["speed_mps"], values["elevation_m"])
 

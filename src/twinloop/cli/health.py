@@ -103,9 +103,14 @@ def _table(r: HealthReport, written: tuple[HealthAlert, ...], dry_run: bool) -> 
     if r.rul is not None:
         u = r.rul
         lo, hi = u.interval
-        rows.append(("remaining life", f"{_km(u.distance)} to {u.end_of_life:.0%} ({u.level:.0%} interval"
-                     f" {_km(lo)} to {_km(hi)}); {_days(u.time(u.distance))} days at this pace"
-                     f" ({_days(u.time(lo))} to {_days(u.time(hi))})"))
+        life = (f"{_km(u.distance)} to {u.end_of_life:.0%} ({u.level:.0%} interval"
+                f" {_km(lo)} to {_km(hi)}); {_days(u.time(u.distance))} days at this pace"
+                f" ({_days(u.time(lo))} to {_days(u.time(hi))})")
+        fade, fade_se = (None, None) if t is None else (t.fade_per_1000_km, t.fade_per_1000_km_standard_error)
+        if fade is not None and fade_se is not None and abs(fade) < 2 * fade_se:
+            life = "not yet told: the fade is within twice its noise" + (
+                f"; the line as it stands gives {life}" if math.isfinite(u.distance) else "")
+        rows.append(("remaining life", life))
     else:
         rows.append(("remaining life", f"unknown: {r.unknown.get('rul', '')}"))
     if r.resistance is not None:

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING
 
 import click
 
 from twinloop.cli._types import STORE_OPTION as _STORE
-from twinloop.cli._types import FiniteFloatRange
 
 if TYPE_CHECKING:
     from twinloop.apps.range_forecast import RangeForecast
 
 __all__ = ["register"]
+
+
+def _soc(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is None or (math.isfinite(value) and 0.0 <= value <= 1.0):
+        return value
+    hint = f": for {value:g} % give {value / 100:.2f}" if 2.0 <= value <= 100.0 else ""
+    raise click.BadParameter(f"expected a state of charge in [0, 1] (0.8 = 80 %), received {value:g}{hint}")
+
+
+def _celsius(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is None or (math.isfinite(value) and -50.0 <= value <= 60.0):
+        return value
+    hint = f", which looks like kelvin: give {value - 273.15:.1f}" if 223.15 <= value <= 333.15 else ""
+    raise click.BadParameter(f"expected degrees Celsius in [-50, 60], received {value:g}{hint}")
 
 
 @click.command("range")
@@ -24,9 +38,9 @@ __all__ = ["register"]
 @click.option("--route", "route", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
               help="The drive before it is driven: a CSV of segments with distance_m, speed_mps "
                    "(mean over the segment) and elevation_m (at its end).")
-@click.option("--soc-start", type=FiniteFloatRange(0.0, 1.0), metavar="X",
+@click.option("--soc-start", type=float, callback=_soc, metavar="X",
               help="State of charge at the start, 0-1 [default: the latest stored, else 1].")
-@click.option("--ambient-c", type=FiniteFloatRange(-50.0, 60.0), metavar="T",
+@click.option("--ambient-c", type=float, callback=_celsius, metavar="T",
               help="Ambient temperature [degC; default: the latest stored, else 20].")
 @_STORE
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -84,8 +98,12 @@ def _table(f: RangeForecast) -> str:
         f"state of health {f.state_of_health:.1%}; {how}",
         "                         median      80 % interval",
         f"  battery energy [kWh]  {e['median']:8.2f}    {e['p10']:.2f} - {e['p90']:.2f}",
-        f"  state of charge end   {s['median']:8.1%}    {s['p10']:.1%} - {s['p90']:.1%}   (start {f.soc_start:.1%})",
-        f"  range at this pace    {r['median']:6.0f} km    {r['p10']:.0f} - {r['p90']:.0f} km",
+        (f"  state of charge end   {s['median']:8.1%}    {s['p10']:.1%} - {s['p90']:.1%}   (start {f.soc_start:.1%})"
+         if s["p10"] >= 0 else
+         f"  state of charge end   empty before the end: after about {r['median']:.3g} km"
+         f" ({r['p10']:.3g} - {r['p90']:.3g} km) from {f.soc_start:.1%}"),
+        f"  range at this pace    {r['median']:6.0f} km    {r['p10']:.0f} - {r['p90']:.0f} km   "
+        f"(from {f.soc_start:.0%} to empty, driving like this)",
     ])
 
 
