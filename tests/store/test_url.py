@@ -47,7 +47,7 @@ def test_opening_a_missing_duckdb_store_to_read_creates_nothing(tmp_path):
 
     missing = tmp_path / "sub" / "fleet.duckdb"
     for url in (str(missing), f"duckdb:///{missing}"):
-        with pytest.raises(StoreError, match=r"does not exist.*twinloop ingest") as err:
+        with pytest.raises(StoreError, match=r"does not exist.*--store PATH or \$TWINLOOP_STORE.*twinloop ingest") as err:
             open_store(url, create=False)
         assert str(missing) in str(err.value)
     assert not missing.parent.exists()

@@ -88,7 +88,8 @@ class DuckDBStore(SqlTelemetryStore):
             if not Path(path).exists() and (read_only or not create):
                 raise StoreError(
                     f"store {path} does not exist: expected an existing DuckDB file,"
-                    f" received a path with no file. Create the store by ingesting data:"
+                    f" received a path with no file. If your data is in another store, name it with"
+                    f" --store PATH or $TWINLOOP_STORE; to start this one, ingest data:"
                     f" `twinloop ingest FILE --vehicle NAME --store {path}`"
                 )
             _check_duckdb_file(Path(path))
