@@ -287,8 +287,18 @@ def test_breakdown_lines_sum_to_the_measured_energy_of_a_stored_trip(stored, dri
     assert sum(b.lines.values()) == pytest.approx(b.measured, rel=1e-12)
     assert b.lines["unexplained"] == pytest.approx(b.measured - b.modelled, rel=1e-12) == b.residual
     champion = twin.registry.champion()
-    assert champion is not None and champion.validation_error is not None
-    assert report.calibrated and b.model_error == pytest.approx(2 * champion.validation_error * b.distance)
+    assert champion is not None
+    # the stated error is the re-simulation's own: RMS per metre of measured minus re-simulated over the
+    # twin's other stored trips, times two and the distance
+    spec, _ = calibrated_spec(twin.record.spec, champion)
+    misses = []
+    for no in [n for n in range(1, len(drives) + 1) if n != trip_no]:
+        other = stored_trip_drive(stored, VIN, no)
+        r = simulate(spec, other.scenario())
+        misses.append((other.measured_energy - r.battery_terminal_energy[0]) / r.distance[0])
+    rms = float(np.sqrt(np.mean(np.square(misses))))
+    assert report.calibrated and report.calibration.error_source == f"re-simulated {len(misses)} trips"
+    assert b.model_error == pytest.approx(2 * rms * b.distance, rel=1e-9)
     assert b.within_model_error and abs(b.residual) <= b.model_error
     assert report.calibration.applied["auxiliary_power"] == champion.parameters["auxiliary_power"]
     assert not report.warnings
