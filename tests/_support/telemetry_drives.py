@@ -104,21 +104,22 @@ def write(store: TelemetryStore, drives: list[Drive], vin: str = VIN) -> None:
         ids = store.signal_ids(d.series)
         t0 = int(d.start.timestamp() * 1e6)
         us = t0 + np.round(d.time * 1e6).astype(np.int64)
-        table = pa.concat_tables(
-            [
-                pa.table(
-                    {
-                        "signal_id": pa.array(np.full(us.size, ids[p]), pa.int32()),
-                        "time": pa.array(us, pa.int64()).cast(pa.timestamp("us")),
-                        "value": pa.array(v, pa.float64()),
-                    }
-                )
-                for p, v in d.series.items()
-            ]
-        )
+        table = sample_table(ids, us, d.series)
         store.write_batch(iid, no, vin, SampleBatch(table))
     store.finish_ingest(iid, {})
     store.detect_trips(vin)
+
+
+def sample_table(ids: dict[str, int], us: npt.NDArray[np.int64], series: dict[str, npt.NDArray[np.float64]]) -> pa.Table:
+    """The store's long sample table of `series` (VSS path -> values) at times `us` [microseconds since the epoch]."""
+    return pa.concat_tables([
+        pa.table({
+            "signal_id": pa.array(np.full(us.size, ids[p]), pa.int32()),
+            "time": pa.array(us, pa.int64()).cast(pa.timestamp("us")),
+            "value": pa.array(v, pa.float64()),
+        })
+        for p, v in series.items()
+    ])
 
 
 def without(d: Drive, *paths: str) -> Drive:

@@ -16,9 +16,9 @@ from functools import cache
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 import pytest
 from aged_pack import LEAF, NOISE, T0, VIN, aged, long_trip, measured
+from telemetry_drives import sample_table
 
 from twinloop.apps.health import (
     ALERT_KINDS,
@@ -72,14 +72,7 @@ def write(store: TelemetryStore, trips: list[Series], first: int = 0, drop: tupl
         series = {p: v for p, v in series.items() if p not in drop}
         ids = store.signal_ids(series)
         us = int((T0 + timedelta(days=DAYS * no)).timestamp() * 1e6) + np.round(m["time"] * 1e6).astype(np.int64)
-        table = pa.concat_tables([
-            pa.table({
-                "signal_id": pa.array(np.full(us.size, ids[p]), pa.int32()),
-                "time": pa.array(us, pa.int64()).cast(pa.timestamp("us")),
-                "value": pa.array(v, pa.float64()),
-            })
-            for p, v in series.items()
-        ])
+        table = sample_table(ids, us, series)
         store.write_batch(iid, no - first, VIN, SampleBatch(table))
     store.finish_ingest(iid, {})
     store.detect_trips(VIN)

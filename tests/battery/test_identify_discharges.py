@@ -11,10 +11,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from synthetic_cell import CAPACITY, hppc_profile, true_cell_model, true_ocv
 
 from twinloop.battery import (
     CellModel,
-    CellTable,
     TimeSeries,
     identify_cell,
     identify_table,
@@ -23,34 +23,12 @@ from twinloop.battery import (
 from twinloop.battery.identify import DischargeTest
 from twinloop.errors import UnknownNameError, ValidationError
 
-CAPACITY = 36000.0  # [A s], 10 Ah
 TAUS = (5.0, 20.0, 100.0, 400.0, 1000.0)
-
-
-def true_ocv(k: int = 21) -> np.ndarray:
-    """The conftest cell's OCV [V] on k points: a knee below SoC 0.1."""
-    z = np.linspace(0, 1, k)
-    return 3.0 + 0.9 * z + 0.25 * np.tanh(12 * (z - 0.05)) - 0.25 * np.tanh(-0.6)
 
 
 def shallow_pulses(true_cell: CellModel) -> TimeSeries:
     """Rest, then per 10 % of SoC down to 0.3: 10 A 30 s, rest, -7.5 A 10 s, 1C for 6 min, 20 min rest."""
-    t, amps = [0.0], [0.0]
-
-    def add(current: float, duration: float, step: float) -> None:
-        for _ in range(round(duration / step)):
-            amps.append(current)
-            t.append(t[-1] + step)
-
-    add(0.0, 600, 10)
-    for _ in range(7):
-        add(10.0, 30, 1)
-        add(0.0, 40, 1)
-        add(-7.5, 10, 1)
-        add(0.0, 30, 1)
-        add(10.0, 354, 2)
-        add(0.0, 1200, 10)
-    time, current = np.array(t), np.array(amps)
+    time, current = hppc_profile(levels=7)
     r = simulate(true_cell, time, current, 1.0, max_step=1000.0)
     volts = r.voltage[0] + np.random.default_rng(1).normal(0, 0.001, time.size)
     return TimeSeries(time, current, volts, source="shallow_pulses")
@@ -74,9 +52,7 @@ def rmse(cell: CellModel, s: TimeSeries) -> float:
 
 @pytest.fixture(scope="module")
 def cells() -> dict:
-    table = CellTable(298.15, true_ocv(), np.full(11, 0.002), np.vstack([np.full(11, 0.001), np.full(11, 0.0015)]),
-                      np.array([20.0, 400.0]), CAPACITY)
-    true_cell = CellModel(CAPACITY, (table,), 2.9, 4.2, name="synthetic")
+    true_cell = true_cell_model()
     pulses = shallow_pulses(true_cell)
     fit_1c, held_2c = discharge(true_cell, 10.0, 2), discharge(true_cell, 20.0, 3)
     only = identify_cell([pulses], [298.15], capacity=CAPACITY, time_constants=TAUS, ocv_points=21)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 import pytest
 from aged_pack import LEAF, T0, VIN, aged, long_trip, measured
 from cli_checks import user_error
 from click.testing import CliRunner
+from telemetry_drives import sample_table
 
 from twinloop.cli import main
 from twinloop.signals.vss import (
@@ -47,14 +47,7 @@ def _write(path: Path, fractions: list[float]) -> Path:
             }
             ids = store.signal_ids(series)
             us = int((T0 + timedelta(days=30 * no)).timestamp() * 1e6) + np.round(m["time"] * 1e6).astype(np.int64)
-            store.write_batch(iid, no, VIN, SampleBatch(pa.concat_tables([
-                pa.table({
-                    "signal_id": pa.array(np.full(us.size, ids[p]), pa.int32()),
-                    "time": pa.array(us, pa.int64()).cast(pa.timestamp("us")),
-                    "value": pa.array(v, pa.float64()),
-                })
-                for p, v in series.items()
-            ])))
+            store.write_batch(iid, no, VIN, SampleBatch(sample_table(ids, us, series)))
         store.finish_ingest(iid, {})
         store.detect_trips(VIN)
         create_twin(store, VIN, LEAF)

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 import pytest
 from aged_pack import (
     LEAF,
@@ -24,6 +23,7 @@ from aged_pack import (
     measured,
     resistance_tolerance,
 )
+from telemetry_drives import sample_table
 
 from twinloop.errors import CalibrationError, DataError
 from twinloop.signals.vss import CURRENT, IGNITION, ODOMETER, SOC, SOH, SPEED, VOLTAGE
@@ -57,14 +57,7 @@ def write(store: SqlTelemetryStore, trips: list[dict[str, npt.NDArray[np.float64
         series = {p: v for p, v in series.items() if p not in drop}
         ids = store.signal_ids(series)
         us = int((T0 + timedelta(hours=12 * (first + no))).timestamp() * 1e6) + np.round(m["time"] * 1e6).astype(np.int64)
-        table = pa.concat_tables([
-            pa.table({
-                "signal_id": pa.array(np.full(us.size, ids[p]), pa.int32()),
-                "time": pa.array(us, pa.int64()).cast(pa.timestamp("us")),
-                "value": pa.array(v, pa.float64()),
-            })
-            for p, v in series.items()
-        ])
+        table = sample_table(ids, us, series)
         store.write_batch(iid, no, VIN, SampleBatch(table))
     store.finish_ingest(iid, {})
     store.detect_trips(VIN)

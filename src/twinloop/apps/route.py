@@ -51,6 +51,7 @@ import pandas as pd
 
 from twinloop.cycles import Cycle
 from twinloop.errors import DataError, ValidationError
+from twinloop.twin.trips import block_means
 
 __all__ = [
     "DEFAULT_STYLE_CYCLES",
@@ -286,7 +287,7 @@ def driving_style(traces: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]], segment
     stops: list[float] = []
     rates: list[FloatArray] = []
     for time, speed in traces:
-        t, v = _one_second(np.asarray(time, dtype=float), np.asarray(speed, dtype=float))
+        t, v = block_means(np.asarray(time, dtype=float), np.asarray(speed, dtype=float), step=_STEP)
         if t.size < 3:
             continue
         sp, ki, st = _stretch_stats(t, v, segment_length)
@@ -323,15 +324,6 @@ def default_style() -> DrivingStyle:
 
     cycles = [load_cycle(name) for name in DEFAULT_STYLE_CYCLES]
     return driving_style([(c.time, c.vehicle_speed) for c in cycles])
-
-
-def _one_second(t: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
-    if t.size >= 2 and np.median(np.diff(t)) < _STEP:
-        block = np.floor((t - t[0]) / _STEP).astype(np.int64)
-        count = np.bincount(block)
-        used = count > 0
-        return (np.bincount(block, weights=t)[used] / count[used], np.bincount(block, weights=v)[used] / count[used])
-    return t, v
 
 
 def _segment_speeds(length: float, mean: float, waves: list[float], accel: float, brake: float) -> FloatArray:
